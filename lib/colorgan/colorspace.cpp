@@ -1,0 +1,62 @@
+#include "colorgan/colorspace.h"
+
+#include <ATen/ATen.h>
+
+#include <stdexcept>
+
+namespace colorgan {
+namespace {
+
+// DESIGN.md: U = 0.492 (B - Y) / (2 * 0.436) + 0.5, V = 0.877 (R - Y) / (2 * 0.615) + 0.5.
+constexpr double kUScale = 0.492 / (2 * 0.436);
+constexpr double kVScale = 0.877 / (2 * 0.615);
+constexpr double kUMax = 2 * 0.436;
+constexpr double kVMax = 2 * 0.615;
+
+void check_three_channels(const at::Tensor& t, const char* what) {
+  if (t.dim() < 3 || t.size(-3) != 3) {
+    throw std::invalid_argument(std::string(what) + ": expected a [..., 3, H, W] tensor");
+  }
+}
+
+}  // namespace
+
+at::Tensor rgb_to_yuv(const at::Tensor& rgb) {
+  check_three_channels(rgb, "rgb_to_yuv");
+  auto planes = rgb.unbind(-3);
+  const auto& r = planes[0];
+  const auto& g = planes[1];
+  const auto& b = planes[2];
+  auto y = 0.299 * r + 0.587 * g + 0.114 * b;
+  auto u = ((b - y) * kUScale + 0.5).clamp(0.0, 1.0);
+  auto v = ((r - y) * kVScale + 0.5).clamp(0.0, 1.0);
+  return at::stack({y, u, v}, -3);
+}
+
+at::Tensor yuv_to_rgb(const at::Tensor& yuv) {
+  check_three_channels(yuv, "yuv_to_rgb");
+  auto planes = yuv.unbind(-3);
+  const auto& y = planes[0];
+  auto u = (planes[1] - 0.5) * kUMax;
+  auto v = (planes[2] - 0.5) * kVMax;
+  auto r = y + 1.14 * v;
+  auto g = y - 0.395 * u - 0.581 * v;
+  auto b = y + 2.033 * u;
+  return at::stack({r, g, b}, -3).clamp(0.0, 1.0);
+}
+
+at::Tensor rgb8_to_tensor(const at::Tensor& hwc) {
+  if (hwc.dim() != 3 || hwc.size(2) != 3 || hwc.scalar_type() != at::kByte) {
+    throw std::invalid_argument("rgb8_to_tensor: expected a uint8 [H, W, 3] tensor");
+  }
+  return hwc.permute({2, 0, 1}).to(at::kFloat).div_(255.0);
+}
+
+at::Tensor tensor_to_rgb8(const at::Tensor& chw) {
+  if (chw.dim() != 3 || chw.size(0) != 3) {
+    throw std::invalid_argument("tensor_to_rgb8: expected a [3, H, W] tensor");
+  }
+  return chw.mul(255.0).round_().clamp_(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
+}
+
+}  // namespace colorgan

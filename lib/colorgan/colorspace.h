@@ -1,0 +1,26 @@
+// Colour space of colorgan: RGB in [0,1] <-> analog YUV (BT.601 luma weights)
+// with U and V rescaled into [0,1]. See docs/ARCHITECTURE.md for the formulas.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace colorgan {
+
+// Version of the colour convention, stored in model files. Bump it if the
+// formulas below ever change, so old models are refused instead of misread.
+constexpr int kColourConventionVersion = 1;
+
+// rgb: float tensor [..., 3, H, W] in [0,1] (any leading batch dims, any device).
+// Returns [..., 3, H, W] holding Y, U, V; U and V are clipped to [0,1].
+at::Tensor rgb_to_yuv(const at::Tensor& rgb);
+
+// yuv: [..., 3, H, W] as produced by rgb_to_yuv. Returns RGB clipped to [0,1].
+at::Tensor yuv_to_rgb(const at::Tensor& yuv);
+
+// 8-bit interleaved image [H, W, 3] (uint8) -> float [3, H, W] in [0,1].
+at::Tensor rgb8_to_tensor(const at::Tensor& hwc);
+
+// float [3, H, W] in [0,1] -> 8-bit interleaved [H, W, 3], rounded and clamped.
+at::Tensor tensor_to_rgb8(const at::Tensor& chw);
+
+}  // namespace colorgan

@@ -1,0 +1,84 @@
+#include "colorgan/engine.h"
+
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/cuda.h>
+
+#include <sched.h>
+#include <thread>
+
+namespace colorgan {
+
+c10::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return c10::Device(c10::kCPU);
+  if (name == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (name.rfind("cuda", 0) != 0) {
+    throw DeviceError("unknown device '" + name + "' (expected auto, cpu, cuda or cuda:N)");
+  }
+  c10::Device device(c10::kCPU);
+  try {
+    device = c10::Device(name == "cuda" ? std::string("cuda:0") : name);
+  } catch (const std::exception&) {
+    throw DeviceError("unknown device '" + name + "' (expected auto, cpu, cuda or cuda:N)");
+  }
+  if (!torch::cuda::is_available()) {
+    throw DeviceError("device '" + name + "' requested but CUDA is not available (" +
+                      "this LibTorch has no CUDA support or no GPU is visible)");
+  }
+  const auto count = static_cast<int64_t>(torch::cuda::device_count());
+  if (device.index() >= count) {
+    throw DeviceError("device '" + name + "' requested but only " + std::to_string(count) + " CUDA device(s) exist");
+  }
+  return device;
+}
+
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void set_thread_count(int threads) { at::set_num_threads(threads > 0 ? threads : available_cores()); }
+
+struct InferenceEngine::Impl {
+  ModelFile model;
+  c10::Device device{c10::kCPU};
+  NoiseSource noise;
+  Impl(ModelFile m, c10::Device d, uint64_t seed)
+      : model(std::move(m)), device(d), noise(seed, model.metadata.noise_distribution) {}
+};
+
+InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions options) {
+  const c10::Device device = resolve_device(options.device);  // fail fast, before loading
+  impl_ = std::make_unique<Impl>(load_model(model_path), device, options.seed);
+  set_thread_count(options.threads);
+  auto& generator = impl_->model.generator;
+  generator->to(device);
+  generator->eval();
+  if (options.warm_up) {
+    const auto& meta = impl_->model.metadata;
+    colorize(at::zeros({1, 1, meta.training_height, meta.training_width}));
+    impl_->noise = NoiseSource(options.seed, meta.noise_distribution);  // warm-up must not shift the stream
+  }
+}
+
+InferenceEngine::~InferenceEngine() = default;
+
+at::Tensor InferenceEngine::colorize(const at::Tensor& y, const at::Tensor& noise) {
+  c10::InferenceMode guard;
+  const GeneratorConfig& config = impl_->model.generator->config();
+  at::Tensor n = noise;
+  if (!n.defined()) {
+    n = config.noise_input == NoiseInput::Plane ? impl_->noise.planes(y.size(0), y.size(2), y.size(3))
+                                                : impl_->noise.vectors(y.size(0), config.noise_dim);
+  }
+  const auto options = at::TensorOptions().device(impl_->device).dtype(at::kFloat);
+  at::Tensor uv = impl_->model.generator->forward(y.to(options), n.to(options));
+  return uv.to(y.device());
+}
+
+const ModelMetadata& InferenceEngine::metadata() const { return impl_->model.metadata; }
+const GeneratorConfig& InferenceEngine::config() const { return impl_->model.generator->config(); }
+c10::Device InferenceEngine::device() const { return impl_->device; }
+
+}  // namespace colorgan

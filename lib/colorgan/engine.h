@@ -1,0 +1,53 @@
+// Inference engine: one model file loaded once, on one device, ready to colorize.
+#pragma once
+
+#include "colorgan/errors.h"
+#include "colorgan/model_file.h"
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <memory>
+#include <string>
+
+namespace colorgan {
+
+// "auto" (CUDA if available, else CPU), "cpu", "cuda", "cuda:N".
+// Throws DeviceError for CUDA requests this build/machine cannot serve: never a silent CPU fallback.
+c10::Device resolve_device(const std::string& name);
+
+// Sets LibTorch's intra-op thread count; 0 = the cores this process may run on.
+void set_thread_count(int threads);
+int available_cores();
+
+struct EngineOptions {
+  std::string device = "auto";
+  int threads = 0;       // 0 = available_cores()
+  uint64_t seed = 0;     // for noise the caller does not supply
+  bool warm_up = true;   // one forward pass at load time, so the first frame is not slow
+};
+
+class InferenceEngine {
+ public:
+  // Throws ModelFileError (bad file) or DeviceError (bad device).
+  explicit InferenceEngine(const std::string& model_path, EngineOptions options = {});
+  ~InferenceEngine();
+  InferenceEngine(const InferenceEngine&) = delete;
+  InferenceEngine& operator=(const InferenceEngine&) = delete;
+
+  // y: [N,1,H,W] float luma in [0,1] on any device. noise: the model's noise
+  // ([N,1,H,W] plane, or [N,noise_dim] for projected-vector models); an
+  // undefined tensor draws it from the engine's seeded source.
+  // Returns U,V [N,2,H,W] in [0,1] on y's device.
+  at::Tensor colorize(const at::Tensor& y, const at::Tensor& noise = at::Tensor());
+
+  const ModelMetadata& metadata() const;
+  const GeneratorConfig& config() const;
+  c10::Device device() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace colorgan

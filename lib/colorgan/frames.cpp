@@ -1,0 +1,133 @@
+#include "colorgan/frames.h"
+
+#include "colorgan/colorspace.h"
+#include "colorgan/engine.h"
+#include "colorgan/noise.h"
+
+#include <ATen/ATen.h>
+
+#include <array>
+
+namespace colorgan {
+namespace {
+
+struct LayoutInfo {
+  int64_t bytes_per_pixel;
+  std::array<int64_t, 3> rgb_offsets;  // byte offset of R, G, B in a pixel
+};
+
+LayoutInfo layout_info(PixelLayout layout) {
+  switch (layout) {
+    case PixelLayout::RGB: return {3, {0, 1, 2}};
+    case PixelLayout::BGR: return {3, {2, 1, 0}};
+    case PixelLayout::RGBx:
+    case PixelLayout::RGBA: return {4, {0, 1, 2}};
+    case PixelLayout::BGRx:
+    case PixelLayout::BGRA: return {4, {2, 1, 0}};
+    case PixelLayout::GRAY8: return {1, {0, 0, 0}};
+  }
+  return {1, {0, 0, 0}};
+}
+
+// A strided [H, W, bytes_per_pixel] view of the image's memory (no copy).
+at::Tensor view_pixels(const PackedImage& image, int64_t bytes_per_pixel) {
+  return at::from_blob(image.data, {image.height, image.width, bytes_per_pixel},
+                       {image.stride, bytes_per_pixel, 1}, at::kByte);
+}
+
+at::Tensor view_planes(const float* planes, int64_t count, int64_t height, int64_t width) {
+  return at::from_blob(const_cast<float*>(planes), {count, height, width}, at::kFloat);
+}
+
+at::Tensor to_byte(const at::Tensor& unit) { return unit.mul(255.0).round_().clamp_(0, 255).to(at::kByte); }
+
+}  // namespace
+
+void packed_to_yuv_planes(const PackedImage& in, float* planes) {
+  const LayoutInfo info = layout_info(in.layout);
+  const at::Tensor pixels = view_pixels(in, info.bytes_per_pixel);
+  if (in.layout == PixelLayout::GRAY8) {
+    view_planes(planes, 1, in.height, in.width).copy_(pixels.permute({2, 0, 1})).div_(255.0);
+    return;
+  }
+  const at::Tensor rgb = at::stack({pixels.select(2, info.rgb_offsets[0]), pixels.select(2, info.rgb_offsets[1]),
+                                    pixels.select(2, info.rgb_offsets[2])})
+                             .to(at::kFloat)
+                             .div_(255.0);
+  view_planes(planes, 3, in.height, in.width).copy_(rgb_to_yuv(rgb));
+}
+
+void yuv_planes_to_packed(const float* planes, const PackedImage& out) {
+  const LayoutInfo info = layout_info(out.layout);
+  at::Tensor pixels = view_pixels(out, info.bytes_per_pixel);
+  if (out.layout == PixelLayout::GRAY8) {
+    pixels.select(2, 0).copy_(to_byte(view_planes(planes, 1, out.height, out.width)[0]));
+    return;
+  }
+  if (info.bytes_per_pixel == 4) pixels.select(2, 3).fill_(255);
+  const at::Tensor rgb = to_byte(yuv_to_rgb(view_planes(planes, 3, out.height, out.width)));
+  for (int c = 0; c < 3; ++c) pixels.select(2, info.rgb_offsets[c]).copy_(rgb[c]);
+}
+
+void yuv_planes_to_i420(const float* planes, int width, int height, const I420Image& out) {
+  const at::Tensor rgb = yuv_to_rgb(view_planes(planes, 3, height, width));
+  const at::Tensor r = rgb[0], g = rgb[1], b = rgb[2];
+  const at::Tensor y = 0.299 * r + 0.587 * g + 0.114 * b;
+  // BT.601 limited range: Y' in [16,235], Cb/Cr in [16,240].
+  const at::Tensor cb = (b - y) / 1.772 * (224.0 / 255.0) + 128.0 / 255.0;
+  const at::Tensor cr = (r - y) / 1.402 * (224.0 / 255.0) + 128.0 / 255.0;
+  const int64_t cw = (width + 1) / 2, ch = (height + 1) / 2;
+  auto write = [](const at::Tensor& plane, uint8_t* data, int64_t stride) {
+    at::from_blob(data, {plane.size(0), plane.size(1)}, {stride, 1}, at::kByte).copy_(to_byte(plane));
+  };
+  write(y * (219.0 / 255.0) + 16.0 / 255.0, out.y, out.y_stride);
+  // Average 2x2 blocks; replicate the last row/column so odd sizes average what exists.
+  auto subsample = [&](const at::Tensor& plane) {
+    const at::Tensor padded =
+        at::replication_pad2d(plane.unsqueeze(0), {0, cw * 2 - width, 0, ch * 2 - height});
+    return at::avg_pool2d(padded, {2, 2})[0];
+  };
+  write(subsample(cb), out.u, out.u_stride);
+  write(subsample(cr), out.v, out.v_stride);
+}
+
+struct NoiseFiller::Impl {
+  NoiseSource source;
+};
+
+NoiseFiller::NoiseFiller(uint64_t seed, const std::string& distribution)
+    : impl_(new Impl{NoiseSource(seed, parse_noise_distribution(distribution))}) {}
+NoiseFiller::~NoiseFiller() = default;
+
+void NoiseFiller::fill(float* out, int64_t count, float amplitude) {
+  impl_->source.fill(out, count);
+  if (amplitude != 1.0f) at::from_blob(out, {count}, at::kFloat).mul_(amplitude);
+}
+
+struct PlaneColorizer::Impl {
+  InferenceEngine engine;
+  Impl(const std::string& path, EngineOptions options) : engine(path, std::move(options)) {}
+};
+
+PlaneColorizer::PlaneColorizer(const std::string& model_path, const std::string& device, int threads, uint64_t seed) {
+  EngineOptions options;
+  options.device = device;
+  options.threads = threads;
+  options.seed = seed;
+  impl_ = std::make_unique<Impl>(model_path, options);
+}
+PlaneColorizer::~PlaneColorizer() = default;
+
+void PlaneColorizer::colorize(const float* y, const float* noise, float* u, float* v, int width, int height) {
+  const bool takes_planes = impl_->engine.config().noise_input == NoiseInput::Plane;
+  const at::Tensor y_view = view_planes(y, 1, height, width).unsqueeze(0);
+  const at::Tensor noise_view =
+      noise != nullptr && takes_planes ? view_planes(noise, 1, height, width).unsqueeze(0) : at::Tensor();
+  const at::Tensor uv = impl_->engine.colorize(y_view, noise_view);
+  view_planes(u, 1, height, width).copy_(uv[0][0]);
+  view_planes(v, 1, height, width).copy_(uv[0][1]);
+}
+
+std::string PlaneColorizer::device_name() const { return impl_->engine.device().str(); }
+
+}  // namespace colorgan

@@ -1,0 +1,73 @@
+// Raw-buffer entry points for code that maps frames (the GStreamer elements):
+// no LibTorch types here, so including this header costs nothing to compile.
+// Planar frames are contiguous float planes [planes][height][width].
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace colorgan {
+
+enum class PixelLayout { RGB, BGR, RGBx, BGRx, RGBA, BGRA, GRAY8 };
+
+// An 8-bit interleaved image in caller-owned memory; stride in bytes.
+struct PackedImage {
+  uint8_t* data;
+  int width;
+  int height;
+  int stride;
+  PixelLayout layout;
+};
+
+// RGB-family -> Y,U,V planes (3 planes); GRAY8 -> the Y plane alone.
+void packed_to_yuv_planes(const PackedImage& in, float* planes);
+
+// Y,U,V planes (or Y alone for GRAY8 output) -> packed; padding/alpha bytes set to 255.
+void yuv_planes_to_packed(const float* planes, const PackedImage& out);
+
+// Y,U,V planes -> I420 (BT.601 limited range, chroma averaged over 2x2 blocks;
+// odd sizes round the chroma planes up).
+struct I420Image {
+  uint8_t* y;
+  uint8_t* u;
+  uint8_t* v;
+  int y_stride;
+  int u_stride;
+  int v_stride;
+};
+void yuv_planes_to_i420(const float* planes, int width, int height, const I420Image& out);
+
+// Seeded noise into caller memory (see NoiseSource).
+class NoiseFiller {
+ public:
+  // distribution: "gaussian" | "uniform"; throws std::invalid_argument otherwise.
+  NoiseFiller(uint64_t seed, const std::string& distribution);
+  ~NoiseFiller();
+  void fill(float* out, int64_t count, float amplitude);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The inference engine over raw planes.
+class PlaneColorizer {
+ public:
+  // Throws ModelFileError / DeviceError (colorgan/errors.h) with a clear message.
+  PlaneColorizer(const std::string& model_path, const std::string& device, int threads, uint64_t seed);
+  ~PlaneColorizer();
+
+  // y: width*height luma; noise: a plane of the same size, or nullptr to draw
+  // one from the seed (models that project a noise vector always draw their own).
+  // Writes the predicted U and V planes.
+  void colorize(const float* y, const float* noise, float* u, float* v, int width, int height);
+
+  std::string device_name() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace colorgan

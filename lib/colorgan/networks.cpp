@@ -1,0 +1,145 @@
+#include "colorgan/networks.h"
+
+#include <torch/nn/functional/activation.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace colorgan {
+namespace {
+
+torch::nn::Conv2dOptions same_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, bool bias) {
+  if (kernel % 2 == 0) throw std::invalid_argument("conv kernels must be odd for 'same' padding");
+  return torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(bias);
+}
+
+}  // namespace
+
+NoiseInput parse_noise_input(const std::string& name) {
+  if (name == "plane") return NoiseInput::Plane;
+  if (name == "projected-vector") return NoiseInput::ProjectedVector;
+  throw std::invalid_argument("unknown noise input '" + name + "' (expected plane or projected-vector)");
+}
+
+const char* to_string(NoiseInput input) {
+  return input == NoiseInput::Plane ? "plane" : "projected-vector";
+}
+
+GeneratorConfig GeneratorConfig::preset(const std::string& name) {
+  GeneratorConfig config;
+  if (name == "seed") return config;
+  if (name == "public-code") {
+    config.hidden = {{128, 7}, {64, 5}, {64, 5}, {64, 5}, {32, 5}};
+    config.noise_layers = {0};
+    return config;
+  }
+  if (name == "tiny") {
+    config.hidden = {{8, 3}, {8, 3}, {4, 3}};
+    config.output_kernel = 3;
+    config.noise_layers = {0, 1};
+    return config;
+  }
+  throw std::invalid_argument("unknown generator preset '" + name + "' (expected seed, public-code or tiny)");
+}
+
+bool GeneratorConfig::operator==(const GeneratorConfig& o) const {
+  return hidden == o.hidden && output_kernel == o.output_kernel && noise_layers == o.noise_layers &&
+         noise_input == o.noise_input && noise_dim == o.noise_dim && projected_size == o.projected_size;
+}
+
+GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)) {
+  if (config_.hidden.empty()) throw std::invalid_argument("generator needs at least one hidden layer");
+  for (int64_t layer : config_.noise_layers) {
+    if (layer < 0 || layer >= static_cast<int64_t>(config_.hidden.size())) {
+      throw std::invalid_argument("generator noise layer index out of range");
+    }
+  }
+  int64_t previous = 0;
+  for (size_t i = 0; i < config_.hidden.size(); ++i) {
+    const bool noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;
+    const int64_t in = previous + 1 + (noisy ? 1 : 0);  // previous maps + Y (+ noise)
+    const auto& spec = config_.hidden[i];
+    // No conv bias: the batch norm that follows has its own shift.
+    convs_->push_back(torch::nn::Conv2d(same_conv(in, spec.channels, spec.kernel, 1, false)));
+    norms_->push_back(torch::nn::BatchNorm2d(spec.channels));
+    previous = spec.channels;
+  }
+  output_ = torch::nn::Conv2d(same_conv(previous + 1, 2, config_.output_kernel, 1, true));
+  register_module("convs", convs_);
+  register_module("norms", norms_);
+  register_module("output", output_);
+  if (config_.noise_input == NoiseInput::ProjectedVector) {
+    projection_ = register_module(
+        "projection", torch::nn::Linear(config_.noise_dim, config_.projected_size * config_.projected_size));
+  }
+}
+
+torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor& noise) {
+  if (y.dim() != 4 || y.size(1) != 1) throw std::invalid_argument("generator: Y must be [N,1,H,W]");
+  torch::Tensor noise_plane = noise;
+  if (config_.noise_input == NoiseInput::ProjectedVector) {
+    if (noise.dim() != 2 || noise.size(1) != config_.noise_dim) {
+      throw std::invalid_argument("generator: this model takes a noise vector [N," +
+                                  std::to_string(config_.noise_dim) + "]");
+    }
+    if (y.size(2) != config_.projected_size || y.size(3) != config_.projected_size) {
+      throw std::invalid_argument("generator: this model projects its noise onto " +
+                                  std::to_string(config_.projected_size) + "x" +
+                                  std::to_string(config_.projected_size) + " frames only");
+    }
+    noise_plane = projection_->forward(noise).view({-1, 1, config_.projected_size, config_.projected_size});
+  } else if (noise.dim() != 4 || noise.size(1) != 1 || noise.size(2) != y.size(2) || noise.size(3) != y.size(3)) {
+    throw std::invalid_argument("generator: noise must be a [N,1,H,W] plane of the frame's size");
+  }
+
+  torch::Tensor x;
+  for (size_t i = 0; i < convs_->size(); ++i) {
+    const bool noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;
+    std::vector<torch::Tensor> inputs;
+    if (x.defined()) inputs.push_back(x);
+    inputs.push_back(y);
+    if (noisy) inputs.push_back(noise_plane);
+    x = convs_[i]->as<torch::nn::Conv2d>()->forward(torch::cat(inputs, 1));
+    x = torch::relu(norms_[i]->as<torch::nn::BatchNorm2d>()->forward(x));
+  }
+  return torch::sigmoid(output_->forward(torch::cat({x, y}, 1)));
+}
+
+DiscriminatorImpl::DiscriminatorImpl(DiscriminatorConfig config) : config_(std::move(config)) {
+  int64_t in = 3;
+  int64_t side = config_.image_size;
+  for (int64_t channels : config_.channels) {
+    convs_->push_back(torch::nn::Conv2d(same_conv(in, channels, config_.kernel, 2, false)));
+    norms_->push_back(torch::nn::BatchNorm2d(channels));
+    in = channels;
+    side = (side + 1) / 2;  // stride 2 with "same" padding
+  }
+  register_module("convs", convs_);
+  register_module("norms", norms_);
+  fc1_ = register_module("fc1", torch::nn::Linear(in * side * side, config_.fc_hidden));
+  fc2_ = register_module("fc2", torch::nn::Linear(config_.fc_hidden, 1));
+}
+
+torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& yuv) {
+  if (yuv.dim() != 4 || yuv.size(1) != 3 || yuv.size(2) != config_.image_size || yuv.size(3) != config_.image_size) {
+    throw std::invalid_argument("discriminator: input must be [N,3," + std::to_string(config_.image_size) + "," +
+                                std::to_string(config_.image_size) + "]");
+  }
+  namespace F = torch::nn::functional;
+  const auto leaky = F::LeakyReLUFuncOptions().negative_slope(config_.leaky_slope);
+  torch::Tensor x = yuv;
+  for (size_t i = 0; i < convs_->size(); ++i) {
+    x = convs_[i]->as<torch::nn::Conv2d>()->forward(x);
+    x = F::leaky_relu(norms_[i]->as<torch::nn::BatchNorm2d>()->forward(x), leaky);
+  }
+  x = F::leaky_relu(fc1_->forward(x.flatten(1)), leaky);
+  return fc2_->forward(x).squeeze(1);
+}
+
+int64_t parameter_count(const torch::nn::Module& module) {
+  int64_t count = 0;
+  for (const auto& p : module.parameters()) count += p.numel();
+  return count;
+}
+
+}  // namespace colorgan

@@ -1,0 +1,92 @@
+// The conditional GAN's networks (DESIGN.md "The model").
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace colorgan {
+
+struct ConvLayerSpec {
+  int64_t channels;
+  int64_t kernel;
+  bool operator==(const ConvLayerSpec& o) const { return channels == o.channels && kernel == o.kernel; }
+};
+
+// How the generator takes its noise: a plane of the frame's size (works at any
+// resolution), or the reference work's 100-d vector projected by one fully
+// connected layer onto a fixed-size plane (works only at that size).
+enum class NoiseInput { Plane, ProjectedVector };
+NoiseInput parse_noise_input(const std::string& name);  // "plane" | "projected-vector"
+const char* to_string(NoiseInput input);
+
+struct GeneratorConfig {
+  // Hidden conv layers (stride 1, "same" padding, batch norm, ReLU). Defaults: the seed paper's table.
+  std::vector<ConvLayerSpec> hidden{{128, 7}, {64, 5}, {64, 5}, {64, 5}, {64, 5}, {32, 5}};
+  int64_t output_kernel = 5;                // final conv to U,V (sigmoid)
+  std::vector<int64_t> noise_layers{0, 1, 2};  // hidden layers whose input also gets the noise
+  NoiseInput noise_input = NoiseInput::Plane;
+  int64_t noise_dim = 100;       // ProjectedVector only
+  int64_t projected_size = 64;   // ProjectedVector only: side of the square plane
+
+  // "seed" (the defaults), "public-code" (the paper's released code: 128/7,
+  // 64/5 x3, 32/5, noise at the input only), "tiny" (for tests).
+  static GeneratorConfig preset(const std::string& name);
+  bool operator==(const GeneratorConfig& o) const;
+};
+
+class GeneratorImpl : public torch::nn::Module {
+ public:
+  explicit GeneratorImpl(GeneratorConfig config = {});
+
+  // y: [N,1,H,W] luma in [0,1]. noise: [N,1,H,W] plane, or [N,noise_dim] for
+  // NoiseInput::ProjectedVector. Returns U,V [N,2,H,W] in [0,1].
+  torch::Tensor forward(const torch::Tensor& y, const torch::Tensor& noise);
+
+  const GeneratorConfig& config() const { return config_; }
+
+ private:
+  GeneratorConfig config_;
+  torch::nn::ModuleList convs_;
+  torch::nn::ModuleList norms_;
+  torch::nn::Conv2d output_{nullptr};
+  torch::nn::Linear projection_{nullptr};
+};
+TORCH_MODULE(Generator);
+
+struct DiscriminatorConfig {
+  std::vector<int64_t> channels{64, 128, 256, 512};  // conv layers, stride 2, batch norm, LeakyReLU
+  int64_t kernel = 5;
+  int64_t image_size = 64;  // square input side; fixes the first fully connected layer's width
+  int64_t fc_hidden = 64;
+  double leaky_slope = 0.2;
+};
+
+class DiscriminatorImpl : public torch::nn::Module {
+ public:
+  explicit DiscriminatorImpl(DiscriminatorConfig config = {});
+
+  // yuv: [N,3,S,S]. Returns one logit per image, [N].
+  torch::Tensor forward(const torch::Tensor& yuv);
+
+  const DiscriminatorConfig& config() const { return config_; }
+
+ private:
+  DiscriminatorConfig config_;
+  torch::nn::ModuleList convs_;
+  torch::nn::ModuleList norms_;
+  torch::nn::Linear fc1_{nullptr};
+  torch::nn::Linear fc2_{nullptr};
+};
+TORCH_MODULE(Discriminator);
+
+int64_t parameter_count(const torch::nn::Module& module);
+
+}  // namespace colorgan

@@ -1,0 +1,126 @@
+#include "cganplanar.h"
+
+#include <gst/base/gstbasetransform.h>
+#include <gst/video/video.h>
+
+#include <algorithm>
+#include <sstream>
+
+int CganPlanarInfo::index_of(const char* plane) const {
+  auto it = std::find(planes.begin(), planes.end(), plane);
+  return it == planes.end() ? -1 : static_cast<int>(it - planes.begin());
+}
+
+gboolean cgan_planar_info_from_caps(const GstCaps* caps, CganPlanarInfo* info) {
+  if (caps == nullptr || !gst_caps_is_fixed(caps)) return FALSE;
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  if (!gst_structure_has_name(s, CGAN_PLANAR_MEDIA_TYPE)) return FALSE;
+  const char* planes = gst_structure_get_string(s, "planes");
+  const char* format = gst_structure_get_string(s, "format");
+  if (planes == nullptr || format == nullptr || g_strcmp0(format, CGAN_PLANAR_FORMAT) != 0) return FALSE;
+  if (!gst_structure_get_int(s, "width", &info->width) || !gst_structure_get_int(s, "height", &info->height)) {
+    return FALSE;
+  }
+  info->planes.clear();
+  std::stringstream list(planes);
+  for (std::string plane; std::getline(list, plane, ',');) info->planes.push_back(plane);
+  return info->width > 0 && info->height > 0 && !info->planes.empty();
+}
+
+gboolean cgan_get_unit_size(GstBaseTransform*, GstCaps* caps, gsize* size) {
+  CganPlanarInfo planar;
+  if (cgan_planar_info_from_caps(caps, &planar)) {
+    *size = planar.size();
+    return TRUE;
+  }
+  GstVideoInfo video;
+  if (gst_video_info_from_caps(&video, caps)) {
+    *size = GST_VIDEO_INFO_SIZE(&video);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+CganCapsMap cgan_caps_map_reversed(const CganCapsMap& map) {
+  CganCapsMap reversed;
+  for (const auto& [from, to] : map) reversed.emplace_back(to, from);
+  return reversed;
+}
+
+namespace {
+
+std::vector<std::string> field_values(const GstStructure* s, const char* field, const CganCapsMap& map) {
+  std::vector<std::string> values;
+  const GValue* value = gst_structure_get_value(s, field);
+  if (value == nullptr) {
+    for (const auto& row : map) values.push_back(row.first);
+  } else if (G_VALUE_HOLDS_STRING(value)) {
+    values.push_back(g_value_get_string(value));
+  } else if (GST_VALUE_HOLDS_LIST(value)) {
+    for (guint i = 0; i < gst_value_list_get_size(value); ++i) {
+      const GValue* item = gst_value_list_get_value(value, i);
+      if (G_VALUE_HOLDS_STRING(item)) values.push_back(g_value_get_string(item));
+    }
+  }
+  return values;
+}
+
+void set_string_or_list(GstStructure* s, const char* field, const std::vector<std::string>& values) {
+  if (values.size() == 1) {
+    gst_structure_set(s, field, G_TYPE_STRING, values[0].c_str(), nullptr);
+    return;
+  }
+  GValue list = G_VALUE_INIT;
+  gst_value_list_init(&list, values.size());
+  for (const auto& v : values) {
+    GValue item = G_VALUE_INIT;
+    g_value_init(&item, G_TYPE_STRING);
+    g_value_set_string(&item, v.c_str());
+    gst_value_list_append_and_take_value(&list, &item);
+  }
+  gst_structure_take_value(s, field, &list);
+}
+
+}  // namespace
+
+GstCaps* cgan_caps_translate(GstCaps* caps, const char* to_media_type, const char* from_field, const char* to_field,
+                             const CganCapsMap& map, GstCaps* filter) {
+  GstCaps* result = gst_caps_new_empty();
+  for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
+    const GstStructure* in = gst_caps_get_structure(caps, i);
+    std::vector<std::string> targets;
+    for (const auto& value : field_values(in, from_field, map)) {
+      for (const auto& [from, to] : map) {
+        if (from == value && std::find(targets.begin(), targets.end(), to) == targets.end()) targets.push_back(to);
+      }
+    }
+    if (targets.empty()) continue;
+    GstStructure* out = gst_structure_new_empty(to_media_type);
+    for (const char* field : {"width", "height", "framerate"}) {
+      if (const GValue* v = gst_structure_get_value(in, field)) gst_structure_set_value(out, field, v);
+    }
+    if (g_strcmp0(to_media_type, CGAN_PLANAR_MEDIA_TYPE) == 0) {
+      gst_structure_set(out, "format", G_TYPE_STRING, CGAN_PLANAR_FORMAT, nullptr);
+    }
+    set_string_or_list(out, to_field, targets);
+    result = gst_caps_merge_structure(result, out);
+  }
+  if (filter != nullptr) {
+    GstCaps* filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(result);
+    result = filtered;
+  }
+  return result;
+}
+
+colorgan::PixelLayout cgan_pixel_layout(GstVideoFormat format) {
+  switch (format) {
+    case GST_VIDEO_FORMAT_RGB: return colorgan::PixelLayout::RGB;
+    case GST_VIDEO_FORMAT_BGR: return colorgan::PixelLayout::BGR;
+    case GST_VIDEO_FORMAT_RGBx: return colorgan::PixelLayout::RGBx;
+    case GST_VIDEO_FORMAT_BGRx: return colorgan::PixelLayout::BGRx;
+    case GST_VIDEO_FORMAT_RGBA: return colorgan::PixelLayout::RGBA;
+    case GST_VIDEO_FORMAT_BGRA: return colorgan::PixelLayout::BGRA;
+    default: return colorgan::PixelLayout::GRAY8;
+  }
+}

@@ -1,0 +1,56 @@
+// The project's planar-frame media type (docs/PLANAR-CAPS.md) and the caps
+// helpers every colorgan element shares.
+#pragma once
+
+#include "colorgan/frames.h"
+
+#include <gst/base/gstbasetransform.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#define CGAN_PLANAR_MEDIA_TYPE "video/x-cgan-planar"
+#define CGAN_PLANAR_FORMAT "F32LE"
+
+// Template caps for planar frames carrying the given plane lists, e.g. "{ Y, \"Y,U,V\" }".
+#define CGAN_PLANAR_CAPS(planes)                                                            \
+  CGAN_PLANAR_MEDIA_TYPE ", format=(string)" CGAN_PLANAR_FORMAT ", planes=(string)" planes \
+                         ", width=(int)[1,2147483647], height=(int)[1,2147483647], "        \
+                         "framerate=(fraction)[0/1,2147483647/1]"
+
+struct CganPlanarInfo {
+  std::vector<std::string> planes;  // e.g. {"Y","U","V","N"}
+  int width = 0;
+  int height = 0;
+
+  gsize plane_size() const { return static_cast<gsize>(width) * height; }  // floats per plane
+  gsize size() const { return plane_size() * planes.size() * sizeof(float); }
+  int index_of(const char* plane) const;  // -1 if absent
+};
+
+// Parses fixed planar caps. Returns FALSE for anything else.
+gboolean cgan_planar_info_from_caps(const GstCaps* caps, CganPlanarInfo* info);
+
+// GstBaseTransform::get_unit_size for planar frames and raw video alike.
+gboolean cgan_get_unit_size(GstBaseTransform* trans, GstCaps* caps, gsize* size);
+
+// One row of a caps translation: a value of the source field and what it becomes.
+using CganCapsMap = std::vector<std::pair<std::string, std::string>>;
+
+// Translates caps across an element: every structure becomes `to_media_type`,
+// keeps width, height and framerate, and gets `to_field` from `from_field`
+// through `map` (a missing field stands for every value the map knows).
+// Structures whose values the map does not know are dropped, so impossible
+// links come out empty and fail as not-negotiated. Planar results get the
+// format field. The result is intersected with `filter` when given.
+GstCaps* cgan_caps_translate(GstCaps* caps, const char* to_media_type, const char* from_field, const char* to_field,
+                             const CganCapsMap& map, GstCaps* filter);
+
+// The same map read in the other direction.
+CganCapsMap cgan_caps_map_reversed(const CganCapsMap& map);
+
+// The packed layout of a raw video format the elements accept (GRAY8 for anything else).
+colorgan::PixelLayout cgan_pixel_layout(GstVideoFormat format);

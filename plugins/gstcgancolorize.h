@@ -1,0 +1,24 @@
+#pragma once
+
+#include <gst/base/gstbasetransform.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_CGAN_COLORIZE (gst_cgan_colorize_get_type())
+G_DECLARE_FINAL_TYPE(GstCganColorize, gst_cgan_colorize, GST, CGAN_COLORIZE, GstBaseTransform)
+
+G_END_DECLS
+
+struct CganColorizeState;
+
+struct _GstCganColorize {
+  GstBaseTransform parent;
+  gchar *model;
+  gchar *device;
+  gint num_threads;
+  guint64 seed;
+  CganColorizeState *state;  // C++ object: GObject instances are calloc'ed
+};
+
+// The default model file: the installed one, else the source tree's; nullptr if neither exists.
+const char *cgan_default_model_path();

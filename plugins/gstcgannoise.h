@@ -1,0 +1,24 @@
+#pragma once
+
+#include <gst/base/gstbasetransform.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_CGAN_NOISE (gst_cgan_noise_get_type())
+G_DECLARE_FINAL_TYPE(GstCganNoise, gst_cgan_noise, GST, CGAN_NOISE, GstBaseTransform)
+
+typedef enum { GST_CGAN_NOISE_GAUSSIAN, GST_CGAN_NOISE_UNIFORM } GstCganNoiseDistribution;
+typedef enum { GST_CGAN_NOISE_MODE_FIXED, GST_CGAN_NOISE_MODE_PER_FRAME } GstCganNoiseMode;
+
+G_END_DECLS
+
+struct CganNoiseState;
+
+struct _GstCganNoise {
+  GstBaseTransform parent;
+  guint64 seed;
+  GstCganNoiseDistribution distribution;
+  gfloat amplitude;
+  GstCganNoiseMode mode;
+  CganNoiseState *state;  // C++ object: GObject instances are calloc'ed
+};

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package colorgan's build, tests and pipelines need.
+# Idempotent: apt-get skips what is already there. Run as root (or with sudo).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+packages=(
+  # build
+  build-essential meson ninja-build pkg-config git
+  # LibTorch (CPU) and a fast BLAS for the ops that do not go through oneDNN
+  libtorch-dev libopenblas0-pthread
+  # GStreamer: core, base (appsrc, videoconvert, videotestsrc), good (vp8, webm, png, v4l2), tools
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # images for tests and tools
+  libopencv-dev
+  # tests
+  libgtest-dev libgmock-dev
+)
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}"
