@@ -1,0 +1,283 @@
+// Each element on its own, through GstHarness.
+#include "colorgan/frames.h"
+#include "gst_test_support.h"
+#include "test_support.h"
+
+#include <gst/video/video.h>
+#include <gmock/gmock.h>
+
+#include <cmath>
+#include <random>
+
+static ::testing::Environment* const gst_env = ::testing::AddGlobalTestEnvironment(new GstEnvironment);
+
+namespace {
+
+GstCaps* raw_caps(const char* format, int width, int height) {
+  return gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, format, "width", G_TYPE_INT, width, "height",
+                             G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, 30, 1, nullptr);
+}
+
+// Random RGB frame with GStreamer's row stride for `format` (rows padded to 4 bytes).
+std::vector<uint8_t> random_frame(GstVideoFormat format, int width, int height, unsigned seed) {
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, format, width, height);
+  std::vector<uint8_t> frame(GST_VIDEO_INFO_SIZE(&info));
+  std::mt19937 rng(seed);
+  for (auto& byte : frame) byte = static_cast<uint8_t>(rng() & 0xff);
+  return frame;
+}
+
+std::string caps_planes(GstHarness* h) {
+  GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+  std::string planes = gst_structure_get_string(gst_caps_get_structure(caps, 0), "planes");
+  gst_caps_unref(caps);
+  return planes;
+}
+
+}  // namespace
+
+TEST(Rgb2Yuv, KnownPixelsGiveTheConventionValues) {
+  GstHarness* h = gst_harness_new("cganrgb2yuv");
+  gst_harness_set_src_caps(h, raw_caps("RGBx", 2, 2));
+  // red, green / blue, white
+  const std::vector<uint8_t> pixels = {255, 0, 0, 0, 0, 255, 0, 0, 0, 0, 255, 0, 255, 255, 255, 0};
+  auto out = contents_of<float>(gst_harness_push_and_pull(h, buffer_of(pixels)));
+  ASSERT_EQ(out.size(), 3u * 4u);
+  EXPECT_EQ(caps_planes(h), "Y,U,V");
+  // Y plane, U plane, V plane; values worked out by hand (see test_colorspace.cpp).
+  const float expected[12] = {0.299f, 0.587f, 0.114f, 1.0f, 0.331298f, 0.168803f,
+                              0.999899f, 0.5f, 0.999819f, 0.081464f, 0.418717f, 0.5f};
+  for (int i = 0; i < 12; ++i) EXPECT_NEAR(out[i], expected[i], 1e-5) << i;
+  gst_harness_teardown(h);
+}
+
+TEST(Rgb2Yuv, Gray8GivesTheYPlaneAlone) {
+  GstHarness* h = gst_harness_new("cganrgb2yuv");
+  gst_harness_set_src_caps(h, raw_caps("GRAY8", 3, 2));
+  // GRAY8 rows are padded to 4 bytes.
+  const std::vector<uint8_t> pixels = {0, 51, 255, 9, 102, 153, 204, 9};
+  auto out = contents_of<float>(gst_harness_push_and_pull(h, buffer_of(pixels)));
+  EXPECT_EQ(caps_planes(h), "Y");
+  EXPECT_THAT(out, ::testing::ElementsAre(0.0f, 0.2f, 1.0f, 0.4f, 0.6f, 0.8f));
+  gst_harness_teardown(h);
+}
+
+// rgb2yuv -> yuv2rgb gives the input back within one level, for every packed
+// format, on an odd size whose rows are padded.
+class RoundTrip : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(RoundTrip, WithinOneLevel) {
+  const char* format = GetParam();
+  const int width = 33, height = 17;
+  GstHarness* h = gst_harness_new_parse(("cganrgb2yuv ! cganyuv2rgb ! capsfilter caps=video/x-raw,format=" +
+                                         std::string(format)).c_str());
+  gst_harness_set_src_caps(h, raw_caps(format, width, height));
+  const GstVideoFormat video_format = gst_video_format_from_string(format);
+  auto in = random_frame(video_format, width, height, 7);
+  auto out = contents_of<uint8_t>(gst_harness_push_and_pull(h, buffer_of(in)));
+  ASSERT_EQ(out.size(), in.size());
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, video_format, width, height);
+  const int bpp = GST_VIDEO_INFO_COMP_PSTRIDE(&info, 0);
+  const int stride = GST_VIDEO_INFO_PLANE_STRIDE(&info, 0);
+  int worst = 0;
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const int offset = y * stride + x * bpp + GST_VIDEO_INFO_COMP_POFFSET(&info, c);
+        worst = std::max(worst, std::abs(int(out[offset]) - int(in[offset])));
+      }
+    }
+  }
+  EXPECT_LE(worst, 1) << format;
+  gst_harness_teardown(h);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip, ::testing::Values("RGB", "RGBx", "BGRx", "RGBA"));
+
+TEST(Yuv2Rgb, GrayPlaneToGray8AndI420) {
+  const int w = 3, h = 3;
+  std::vector<float> y = {0, 0.5f, 1, 0.2f, 0.4f, 0.6f, 0.8f, 1, 0};
+  GstHarness* gray = gst_harness_new("cganyuv2rgb");
+  gst_harness_set_src_caps(gray, planar_caps("Y", w, h));
+  auto out = contents_of<uint8_t>(gst_harness_push_and_pull(gray, buffer_of(y)));
+  ASSERT_EQ(out.size(), 4u * 3u);  // rows padded to 4
+  EXPECT_EQ(out[0], 0);
+  EXPECT_EQ(out[1], 128);  // 127.5 rounds half away from zero
+  EXPECT_EQ(out[2], 255);
+  EXPECT_EQ(out[4], 51);
+  gst_harness_teardown(gray);
+
+  std::vector<float> yuv(y);
+  yuv.resize(3 * w * h, 0.5f);  // neutral chroma
+  GstHarness* i420 = gst_harness_new_parse("cganyuv2rgb ! capsfilter caps=video/x-raw,format=I420");
+  gst_harness_set_src_caps(i420, planar_caps("Y,U,V", w, h));
+  out = contents_of<uint8_t>(gst_harness_push_and_pull(i420, buffer_of(yuv)));
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, w, h);
+  ASSERT_EQ(out.size(), GST_VIDEO_INFO_SIZE(&info));
+  EXPECT_EQ(out[0], 16);   // Y = 0
+  EXPECT_EQ(out[2], 235);  // Y = 1
+  EXPECT_EQ(out[GST_VIDEO_INFO_PLANE_OFFSET(&info, 1)], 128);
+  // The last chroma sample covers the odd edge column and row alone.
+  EXPECT_EQ(out[GST_VIDEO_INFO_PLANE_OFFSET(&info, 2) + GST_VIDEO_INFO_PLANE_STRIDE(&info, 2) + 1], 128);
+  gst_harness_teardown(i420);
+}
+
+TEST(Yuv2Rgb, PlanesItCannotUseAreNotNegotiated) {
+  GstHarness* h = gst_harness_new("cganyuv2rgb");
+  gst_harness_set_src_caps(h, planar_caps("Y,N", 4, 4));
+  EXPECT_EQ(gst_harness_push(h, buffer_of(std::vector<float>(32))), GST_FLOW_NOT_NEGOTIATED);
+  gst_harness_teardown(h);
+
+  GstHarness* colour = gst_harness_new("cganrgb2yuv");
+  gst_harness_set_src_caps(colour, raw_caps("I420", 4, 4));  // not an RGB-family format
+  EXPECT_EQ(gst_harness_push(colour, gst_buffer_new_allocate(nullptr, 24, nullptr)), GST_FLOW_NOT_NEGOTIATED);
+  gst_harness_teardown(colour);
+}
+
+TEST(Noise, AppendsASeededPlaneFixedPerStream) {
+  const int w = 5, h = 4, n = w * h;
+  GstHarness* harness = gst_harness_new_parse("cgannoise seed=9 amplitude=0.5");
+  gst_harness_set_src_caps(harness, planar_caps("Y,U,V", w, h));
+  std::vector<float> planes(3 * n);
+  for (int i = 0; i < 3 * n; ++i) planes[i] = i / 100.0f;
+  auto first = contents_of<float>(gst_harness_push_and_pull(harness, buffer_of(planes)));
+  auto second = contents_of<float>(gst_harness_push_and_pull(harness, buffer_of(planes)));
+  EXPECT_EQ(caps_planes(harness), "Y,U,V,N");
+  ASSERT_EQ(first.size(), 4u * n);
+  EXPECT_TRUE(std::equal(planes.begin(), planes.end(), first.begin())) << "input planes must pass unchanged";
+  std::vector<float> expected(n);
+  colorgan::NoiseFiller(9, "gaussian").fill(expected.data(), n, 0.5f);
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), first.begin() + 3 * n)) << "noise is NoiseFiller(seed)";
+  EXPECT_EQ(first, second) << "mode=fixed reuses the noise plane";
+  gst_harness_teardown(harness);
+}
+
+TEST(Noise, PerFrameModeAndSeedsDiffer) {
+  const int w = 4, h = 4;
+  auto noise_of = [&](const char* description, int frames) {
+    GstHarness* harness = gst_harness_new_parse(description);
+    gst_harness_set_src_caps(harness, planar_caps("Y", w, h));
+    std::vector<std::vector<float>> out;
+    for (int i = 0; i < frames; ++i) {
+      out.push_back(contents_of<float>(gst_harness_push_and_pull(harness, buffer_of(std::vector<float>(w * h)))));
+    }
+    EXPECT_EQ(caps_planes(harness), "Y,N");
+    gst_harness_teardown(harness);
+    return out;
+  };
+  auto per_frame = noise_of("cgannoise seed=1 mode=per-frame distribution=uniform", 2);
+  EXPECT_NE(per_frame[0], per_frame[1]);
+  for (size_t i = w * h; i < per_frame[0].size(); ++i) {
+    EXPECT_GE(per_frame[0][i], -1.0f);
+    EXPECT_LE(per_frame[0][i], 1.0f);
+  }
+  EXPECT_EQ(noise_of("cgannoise seed=1", 1)[0], noise_of("cgannoise seed=1", 1)[0]);
+  EXPECT_NE(noise_of("cgannoise seed=1", 1)[0], noise_of("cgannoise seed=2", 1)[0]);
+}
+
+class ColorizeTest : public ::testing::Test {
+ protected:
+  std::string dir = colorgan::testing::make_temp_dir("colorize");
+  std::string model = colorgan::testing::write_test_model(dir, "tiny", 3);
+};
+
+TEST_F(ColorizeTest, KeepsLumaAndMatchesTheEngineWithTheSameNoise) {
+  const int w = 24, h = 18, n = w * h;
+  GstHarness* harness =
+      gst_harness_new_parse(("cgannoise seed=4 ! cgancolorize device=cpu model=" + model).c_str());
+  gst_harness_set_src_caps(harness, planar_caps("Y", w, h));
+  std::vector<float> y(n);
+  std::mt19937 rng(1);
+  for (auto& v : y) v = std::uniform_real_distribution<float>(0, 1)(rng);
+  auto out = contents_of<float>(gst_harness_push_and_pull(harness, buffer_of(y)));
+  EXPECT_EQ(caps_planes(harness), "Y,U,V");
+  ASSERT_EQ(out.size(), 3u * n);
+  EXPECT_TRUE(std::equal(y.begin(), y.end(), out.begin())) << "Y must pass bit for bit";
+
+  std::vector<float> noise(n), u(n), v(n);
+  colorgan::NoiseFiller(4, "gaussian").fill(noise.data(), n, 1.0f);
+  colorgan::PlaneColorizer(model, "cpu", 1, 0).colorize(y.data(), noise.data(), u.data(), v.data(), w, h);
+  float worst = 0;
+  for (int i = 0; i < n; ++i) {
+    worst = std::max({worst, std::abs(out[n + i] - u[i]), std::abs(out[2 * n + i] - v[i])});
+  }
+  EXPECT_LT(worst, 1e-6);
+  gst_harness_teardown(harness);
+}
+
+TEST_F(ColorizeTest, DrawsItsOwnSeededNoiseWithoutANoisePlane) {
+  const int w = 8, h = 8, n = w * h;
+  std::vector<float> y(n, 0.5f);
+  auto run = [&](int seed) {
+    GstHarness* harness = gst_harness_new_parse(
+        ("cgancolorize device=cpu seed=" + std::to_string(seed) + " model=" + model).c_str());
+    gst_harness_set_src_caps(harness, planar_caps("Y", w, h));
+    auto out = contents_of<float>(gst_harness_push_and_pull(harness, buffer_of(y)));
+    gst_harness_teardown(harness);
+    return out;
+  };
+  EXPECT_EQ(run(1), run(1));
+  EXPECT_NE(run(1), run(2));
+}
+
+TEST_F(ColorizeTest, AcceptsColourInputAndReplacesItsChroma) {
+  const int w = 6, h = 5, n = w * h;
+  GstHarness* harness = gst_harness_new_parse(("cgancolorize device=cpu model=" + model).c_str());
+  gst_harness_set_src_caps(harness, planar_caps("Y,U,V", w, h));
+  std::vector<float> yuv(3 * n, 0.25f);
+  auto out = contents_of<float>(gst_harness_push_and_pull(harness, buffer_of(yuv)));
+  ASSERT_EQ(out.size(), 3u * n);
+  EXPECT_TRUE(std::all_of(out.begin(), out.begin() + n, [](float v) { return v == 0.25f; }));
+  EXPECT_FALSE(std::all_of(out.begin() + n, out.end(), [](float v) { return v == 0.25f; }));
+  gst_harness_teardown(harness);
+}
+
+TEST_F(ColorizeTest, StateCyclesReloadCleanly) {
+  GstElement* element = gst_element_factory_make("cgancolorize", nullptr);
+  g_object_set(element, "model", model.c_str(), "device", "cpu", nullptr);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(gst_element_set_state(element, GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS) << i;
+    ASSERT_EQ(gst_element_set_state(element, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS) << i;
+  }
+  gst_object_unref(element);
+}
+
+TEST(Elements, AllStateCycleWithoutAModelWhereNoneIsNeeded) {
+  for (const char* name : {"cganrgb2yuv", "cgannoise", "cganyuv2rgb"}) {
+    GstElement* element = gst_element_factory_make(name, nullptr);
+    ASSERT_NE(element, nullptr) << name;
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_EQ(gst_element_set_state(element, GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS) << name;
+      ASSERT_EQ(gst_element_set_state(element, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS) << name;
+    }
+    gst_object_unref(element);
+  }
+}
+
+TEST(Elements, HaveDocumentedMetadataAndProperties) {
+  for (const char* name : {"cganrgb2yuv", "cgannoise", "cgancolorize", "cganyuv2rgb", "cgancolorizebin"}) {
+    GstElementFactory* factory = gst_element_factory_find(name);
+    ASSERT_NE(factory, nullptr) << name;
+    EXPECT_NE(gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS), nullptr);
+    EXPECT_NE(gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_DESCRIPTION), nullptr);
+    EXPECT_EQ(gst_element_factory_get_num_pad_templates(factory), 2u) << name;
+    gst_object_unref(factory);
+  }
+  GstElement* bin = gst_element_factory_make("cgancolorizebin", nullptr);
+  for (const char* property : {"model", "device", "num-threads", "seed"}) {
+    EXPECT_NE(g_object_class_find_property(G_OBJECT_GET_CLASS(bin), property), nullptr) << property;
+  }
+  g_object_set(bin, "seed", G_GUINT64_CONSTANT(77), "device", "cpu", nullptr);
+  GstElement* inner = gst_bin_get_by_name(GST_BIN(bin), "colorize");
+  guint64 seed = 0;
+  gchar* device = nullptr;
+  g_object_get(inner, "seed", &seed, "device", &device, nullptr);
+  EXPECT_EQ(seed, 77u);
+  EXPECT_STREQ(device, "cpu");
+  g_free(device);
+  gst_object_unref(inner);
+  gst_object_unref(bin);
+}

@@ -1,0 +1,127 @@
+#include "colorgan/engine.h"
+#include "colorgan/frames.h"
+
+#include "test_support.h"
+
+#include <ATen/Parallel.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+using namespace colorgan;
+using ::testing::HasSubstr;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  std::string dir = colorgan::testing::make_temp_dir("engine");
+  std::string model = colorgan::testing::write_test_model(dir, "tiny", 5);
+  EngineOptions cpu() {
+    EngineOptions o;
+    o.device = "cpu";
+    o.threads = 1;
+    return o;
+  }
+};
+
+TEST_F(EngineTest, ColorizesBatchesOfAnySize) {
+  InferenceEngine engine(model, cpu());
+  EXPECT_EQ(engine.device(), torch::Device(torch::kCPU));
+  for (auto [n, h, w] : {std::tuple{1, 32, 32}, std::tuple{3, 17, 41}}) {
+    auto uv = engine.colorize(torch::rand({n, 1, h, w}));
+    EXPECT_EQ(uv.sizes(), (std::vector<int64_t>{n, 2, h, w}));
+    EXPECT_GE(uv.min().item<float>(), 0.0f);
+    EXPECT_LE(uv.max().item<float>(), 1.0f);
+  }
+}
+
+TEST_F(EngineTest, MatchesTheGeneratorInEvalModeWithTheSameNoise) {
+  InferenceEngine engine(model, cpu());
+  ModelFile file = load_model(model);
+  file.generator->eval();
+  torch::NoGradGuard no_grad;
+  auto y = torch::rand({2, 1, 20, 24});
+  auto noise = torch::randn({2, 1, 20, 24});
+  EXPECT_TRUE(torch::allclose(engine.colorize(y, noise), file.generator->forward(y, noise), 1e-6, 1e-6));
+}
+
+TEST_F(EngineTest, OwnNoiseIsSeededAndReproducible) {
+  auto options = cpu();
+  options.seed = 11;
+  InferenceEngine a(model, options), b(model, options);
+  options.seed = 12;
+  InferenceEngine c(model, options);
+  auto y = torch::rand({1, 1, 16, 16});
+  auto ua = a.colorize(y);
+  EXPECT_TRUE(torch::equal(ua, b.colorize(y)));
+  EXPECT_FALSE(torch::equal(ua, c.colorize(y)));
+  // Its own noise is the same stream as NoiseSource(seed).
+  EXPECT_TRUE(torch::allclose(ua, a.colorize(y, NoiseSource(11).planes(1, 16, 16)), 1e-6, 1e-6));
+}
+
+TEST_F(EngineTest, ThreadCountIsApplied) {
+  auto options = cpu();
+  options.threads = 2;
+  InferenceEngine engine(model, options);
+  EXPECT_EQ(at::get_num_threads(), 2);
+  options.threads = 0;
+  InferenceEngine all(model, options);
+  EXPECT_EQ(at::get_num_threads(), available_cores());
+}
+
+TEST_F(EngineTest, PlaneColorizerMatchesTheEngine) {
+  const int w = 13, h = 9;
+  auto y = torch::rand({1, 1, h, w});
+  auto noise = torch::randn({1, 1, h, w});
+  InferenceEngine engine(model, cpu());
+  auto expected = engine.colorize(y, noise);
+  PlaneColorizer planes(model, "cpu", 1, 0);
+  std::vector<float> u(w * h), v(w * h);
+  planes.colorize(y.data_ptr<float>(), noise.data_ptr<float>(), u.data(), v.data(), w, h);
+  EXPECT_TRUE(torch::allclose(torch::from_blob(u.data(), {h, w}), expected[0][0]));
+  EXPECT_TRUE(torch::allclose(torch::from_blob(v.data(), {h, w}), expected[0][1]));
+}
+
+TEST_F(EngineTest, BadModelFileIsAClearError) {
+  try {
+    InferenceEngine engine(dir + "/missing.cgan", cpu());
+    FAIL() << "no exception";
+  } catch (const ModelFileError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("missing.cgan"));
+  }
+}
+
+TEST(Devices, NamesAreParsed) {
+  EXPECT_EQ(resolve_device("cpu"), torch::Device(torch::kCPU));
+  EXPECT_THROW(resolve_device("tpu"), DeviceError);
+  EXPECT_THROW(resolve_device("cuda:x"), DeviceError);
+  EXPECT_THROW(resolve_device(""), DeviceError);
+  const auto automatic = resolve_device("auto");
+  EXPECT_EQ(automatic.is_cuda(), torch::cuda::is_available());
+}
+
+TEST(Devices, CudaWithoutCudaIsAnErrorNotAFallback) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "a GPU is available: nothing to refuse";
+  for (const char* name : {"cuda", "cuda:0", "cuda:1"}) {
+    try {
+      resolve_device(name);
+      ADD_FAILURE() << name << " accepted without CUDA";
+    } catch (const DeviceError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("CUDA is not available"));
+    }
+  }
+}
+
+TEST_F(EngineTest, CudaMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device in this build/machine";
+  auto options = cpu();
+  InferenceEngine on_cpu(model, options);
+  options.device = "cuda";
+  InferenceEngine on_gpu(model, options);
+  auto y = torch::rand({2, 1, 32, 32});
+  auto noise = torch::randn({2, 1, 32, 32});
+  auto a = on_cpu.colorize(y, noise);
+  auto b = on_gpu.colorize(y, noise);
+  EXPECT_TRUE(b.device().is_cpu()) << "results come back on the input's device";
+  EXPECT_LT((a - b).abs().max().item<float>(), 1e-4);
+}

@@ -1,0 +1,152 @@
+#include "colorgan/networks.h"
+#include "colorgan/noise.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+using namespace colorgan;
+
+TEST(Generator, DefaultConfigIsTheSeedTable) {
+  GeneratorConfig c;
+  const std::vector<ConvLayerSpec> seed{{128, 7}, {64, 5}, {64, 5}, {64, 5}, {64, 5}, {32, 5}};
+  EXPECT_EQ(c.hidden, seed);
+  EXPECT_EQ(c.output_kernel, 5);
+  EXPECT_EQ(c.noise_layers, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(c.noise_input, NoiseInput::Plane);
+  EXPECT_EQ(GeneratorConfig::preset("seed"), c);
+}
+
+TEST(Generator, DefaultParameterCountWorkedOutByHand) {
+  // Conv weights (no bias: batch norm follows), inputs = previous maps + Y (+ noise on layers 0-2):
+  //   L0  (0+1+1)=2   -> 128, k7: 2*128*49   =  12,544
+  //   L1  (128+1+1)   ->  64, k5: 130*64*25  = 208,000
+  //   L2  (64+1+1)    ->  64, k5: 66*64*25   = 105,600
+  //   L3  (64+1)      ->  64, k5: 65*64*25   = 104,000
+  //   L4  (64+1)      ->  64, k5: 65*64*25   = 104,000
+  //   L5  (64+1)      ->  32, k5: 65*32*25   =  52,000
+  //   batch norm (weight+bias): 2*(128+64*4+32) =    832
+  //   output (32+1) -> 2, k5, with bias: 33*2*25 + 2 = 1,652
+  // total 588,628
+  Generator g;
+  EXPECT_EQ(parameter_count(*g), 588628);
+}
+
+TEST(Generator, PublicCodePresetHasNoiseAtTheInputOnly) {
+  // L0 2*128*49=12,544; L1 129*64*25=206,400; L2-L3 65*64*25=104,000 each;
+  // L4 65*32*25=52,000; BN 2*(128+64*3+32)=704; output 33*2*25+2=1,652. Total 481,300.
+  Generator g(GeneratorConfig::preset("public-code"));
+  EXPECT_EQ(parameter_count(*g), 481300);
+}
+
+TEST(Generator, LayerShapes) {
+  Generator g;
+  auto params = g->named_parameters();
+  EXPECT_EQ(params["convs.0.weight"].sizes(), (std::vector<int64_t>{128, 2, 7, 7}));
+  EXPECT_EQ(params["convs.1.weight"].sizes(), (std::vector<int64_t>{64, 130, 5, 5}));
+  EXPECT_EQ(params["convs.2.weight"].sizes(), (std::vector<int64_t>{64, 66, 5, 5}));
+  EXPECT_EQ(params["convs.3.weight"].sizes(), (std::vector<int64_t>{64, 65, 5, 5}));
+  EXPECT_EQ(params["convs.5.weight"].sizes(), (std::vector<int64_t>{32, 65, 5, 5}));
+  EXPECT_EQ(params["output.weight"].sizes(), (std::vector<int64_t>{2, 33, 5, 5}));
+  EXPECT_EQ(params["norms.0.weight"].sizes(), (std::vector<int64_t>{128}));
+}
+
+TEST(Generator, FullyConvolutionalOutputInUnitRange) {
+  torch::manual_seed(1);
+  Generator g(GeneratorConfig::preset("tiny"));
+  g->eval();
+  torch::NoGradGuard no_grad;
+  for (auto [h, w] : {std::pair{17, 23}, std::pair{64, 64}, std::pair{1, 1}}) {
+    auto y = torch::rand({2, 1, h, w});
+    auto uv = g->forward(y, torch::randn({2, 1, h, w}));
+    EXPECT_EQ(uv.sizes(), (std::vector<int64_t>{2, 2, h, w}));
+    EXPECT_GE(uv.min().item<float>(), 0.0f);
+    EXPECT_LE(uv.max().item<float>(), 1.0f);
+  }
+}
+
+TEST(Generator, NoiseChangesTheOutput) {
+  torch::manual_seed(2);
+  Generator g(GeneratorConfig::preset("tiny"));
+  g->eval();
+  torch::NoGradGuard no_grad;
+  auto y = torch::rand({1, 1, 16, 16});
+  auto a = g->forward(y, torch::randn({1, 1, 16, 16}));
+  auto b = g->forward(y, torch::randn({1, 1, 16, 16}));
+  EXPECT_GT((a - b).abs().max().item<float>(), 1e-4);
+}
+
+TEST(Generator, ProjectedVectorNoiseWorksAtItsSizeOnly) {
+  GeneratorConfig c = GeneratorConfig::preset("tiny");
+  c.noise_input = NoiseInput::ProjectedVector;
+  c.noise_dim = 100;
+  c.projected_size = 16;
+  Generator g(c);
+  // The projection adds one Linear(100 -> 16*16) layer.
+  EXPECT_EQ(parameter_count(*g) - parameter_count(*Generator(GeneratorConfig::preset("tiny"))), 100 * 256 + 256);
+  auto uv = g->forward(torch::rand({3, 1, 16, 16}), torch::randn({3, 100}));
+  EXPECT_EQ(uv.sizes(), (std::vector<int64_t>{3, 2, 16, 16}));
+  EXPECT_THROW(g->forward(torch::rand({1, 1, 20, 20}), torch::randn({1, 100})), std::invalid_argument);
+  EXPECT_THROW(g->forward(torch::rand({1, 1, 16, 16}), torch::randn({1, 1, 16, 16})), std::invalid_argument);
+}
+
+TEST(Generator, RejectsBadInputsAndConfigs) {
+  Generator g(GeneratorConfig::preset("tiny"));
+  EXPECT_THROW(g->forward(torch::rand({1, 3, 8, 8}), torch::randn({1, 1, 8, 8})), std::invalid_argument);
+  EXPECT_THROW(g->forward(torch::rand({1, 1, 8, 8}), torch::randn({1, 1, 4, 4})), std::invalid_argument);
+  GeneratorConfig even = GeneratorConfig::preset("tiny");
+  even.hidden[0].kernel = 4;
+  EXPECT_THROW(Generator{even}, std::invalid_argument);
+  GeneratorConfig noisy = GeneratorConfig::preset("tiny");
+  noisy.noise_layers = {7};
+  EXPECT_THROW(Generator{noisy}, std::invalid_argument);
+  EXPECT_THROW(GeneratorConfig::preset("huge"), std::invalid_argument);
+}
+
+TEST(Discriminator, DefaultParameterCountAndLogitShape) {
+  // Convs (stride 2, no bias): 3*64*25 + 64*128*25 + 128*256*25 + 256*512*25 = 4,305,600
+  // batch norm: 2*(64+128+256+512) = 1,920
+  // 64 -> 32 -> 16 -> 8 -> 4: fc1 512*4*4*64 + 64 = 524,352; fc2 64 + 1 = 65. Total 4,831,937.
+  Discriminator d;
+  EXPECT_EQ(parameter_count(*d), 4831937);
+  auto logits = d->forward(torch::rand({5, 3, 64, 64}));
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{5}));
+  EXPECT_THROW(d->forward(torch::rand({1, 3, 32, 32})), std::invalid_argument);
+}
+
+TEST(Discriminator, SmallConfigForTests) {
+  DiscriminatorConfig c;
+  c.channels = {8, 16};
+  c.image_size = 32;  // 32 -> 16 -> 8
+  c.fc_hidden = 4;
+  Discriminator d(c);
+  EXPECT_EQ(d->forward(torch::rand({2, 3, 32, 32})).sizes(), (std::vector<int64_t>{2}));
+  EXPECT_EQ(d->named_parameters()["fc1.weight"].sizes(), (std::vector<int64_t>{4, 16 * 8 * 8}));
+}
+
+TEST(Noise, SameSeedSameNoiseAcrossShapes) {
+  NoiseSource a(42), b(42), c(43);
+  auto pa = a.planes(2, 8, 9);
+  EXPECT_EQ(pa.sizes(), (std::vector<int64_t>{2, 1, 8, 9}));
+  auto pb = b.planes(2, 8, 9);
+  EXPECT_TRUE(torch::equal(pa, pb));
+  EXPECT_FALSE(torch::equal(pa, c.planes(2, 8, 9)));
+  // The next draw continues the stream: different from the first.
+  EXPECT_FALSE(torch::equal(pa, a.planes(2, 8, 9)));
+  // fill() draws the same values as planes() for the same count.
+  NoiseSource d(42);
+  std::vector<float> filled(2 * 8 * 9);
+  d.fill(filled.data(), static_cast<int64_t>(filled.size()));
+  EXPECT_TRUE(torch::equal(torch::from_blob(filled.data(), {2, 1, 8, 9}), pa));
+}
+
+TEST(Noise, DistributionsHaveTheirMoments) {
+  auto g = NoiseSource(1, NoiseDistribution::Gaussian).planes(1, 300, 300);
+  EXPECT_NEAR(g.mean().item<float>(), 0.0f, 0.01f);
+  EXPECT_NEAR(g.std().item<float>(), 1.0f, 0.01f);
+  auto u = NoiseSource(1, NoiseDistribution::Uniform).planes(1, 300, 300);
+  EXPECT_GE(u.min().item<float>(), -1.0f);
+  EXPECT_LE(u.max().item<float>(), 1.0f);
+  EXPECT_NEAR(u.std().item<float>(), 1.0f / std::sqrt(3.0f), 0.01f);  // U(-1,1)
+  EXPECT_EQ(parse_noise_distribution("uniform"), NoiseDistribution::Uniform);
+  EXPECT_THROW(parse_noise_distribution("pink"), std::invalid_argument);
+}

@@ -1,0 +1,168 @@
+// Whole pipelines, built with gst_parse_launch() as users write them.
+#include "gst_test_support.h"
+#include "test_support.h"
+
+#include <gmock/gmock.h>
+
+#include <filesystem>
+#include <fstream>
+
+using ::testing::HasSubstr;
+
+PipelineRun run_pipeline(const std::string& description, const std::function<void(GstElement*)>& before_play,
+                         int timeout_s) {
+  PipelineRun run;
+  GError* error = nullptr;
+  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
+  if (error != nullptr) {
+    run.error = std::string("parse: ") + error->message;
+    g_error_free(error);
+    if (pipeline != nullptr) gst_object_unref(pipeline);
+    return run;
+  }
+  if (before_play) before_play(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* message = gst_bus_timed_pop_filtered(bus, timeout_s * GST_SECOND,
+                                                   static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (message == nullptr) {
+    run.error = "timeout";
+  } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS) {
+    run.eos = true;
+  } else {
+    GError* err = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(message, &err, &debug);
+    run.error = std::string(err->message) + " | " + (debug != nullptr ? debug : "");
+    run.error_domain = err->domain;
+    run.error_code = err->code;
+    g_error_free(err);
+    g_free(debug);
+  }
+  if (message != nullptr) gst_message_unref(message);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return run;
+}
+
+namespace {
+
+// Counts the buffers a fakesink named "sink" receives and remembers their caps.
+struct SinkProbe {
+  int frames = 0;
+  int width = 0;
+  int height = 0;
+
+  std::function<void(GstElement*)> attach() {
+    return [this](GstElement* pipeline) {
+      GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+      g_object_set(sink, "signal-handoffs", TRUE, nullptr);
+      g_signal_connect(sink, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad* pad, gpointer data) {
+                         auto* probe = static_cast<SinkProbe*>(data);
+                         ++probe->frames;
+                         GstCaps* caps = gst_pad_get_current_caps(pad);
+                         const GstStructure* s = gst_caps_get_structure(caps, 0);
+                         gst_structure_get_int(s, "width", &probe->width);
+                         gst_structure_get_int(s, "height", &probe->height);
+                         gst_caps_unref(caps);
+                       }),
+                       this);
+      gst_object_unref(sink);
+    };
+  }
+};
+
+}  // namespace
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  std::string dir = colorgan::testing::make_temp_dir("pipeline");
+  std::string model = colorgan::testing::write_test_model(dir, "tiny", 1);
+};
+
+TEST_F(PipelineTest, EncodedVideoFileThroughTheChainToAnEncodedFile) {
+  // A real VP8/WebM file, made by GStreamer's own encoder, decoded by decodebin.
+  const std::string input = dir + "/input.webm", output = dir + "/colour.webm";
+  auto made = run_pipeline("videotestsrc num-buffers=12 pattern=ball ! video/x-raw,width=80,height=60,framerate=12/1 "
+                           "! videoconvert ! video/x-raw,format=GRAY8 ! videoconvert ! vp8enc ! webmmux ! "
+                           "filesink location=" + input);
+  ASSERT_TRUE(made.eos) << made.error;
+
+  auto colorized = run_pipeline("filesrc location=" + input + " ! decodebin ! videoconvert ! cganrgb2yuv ! "
+                                "cgannoise seed=1 ! cgancolorize device=cpu model=" + model +
+                                " ! cganyuv2rgb ! videoconvert ! vp8enc ! webmmux ! filesink location=" + output);
+  ASSERT_TRUE(colorized.eos) << colorized.error;
+
+  SinkProbe probe;
+  auto decoded = run_pipeline("filesrc location=" + output + " ! decodebin ! fakesink name=sink", probe.attach());
+  ASSERT_TRUE(decoded.eos) << decoded.error;
+  EXPECT_EQ(probe.frames, 12);
+  EXPECT_EQ(probe.width, 80);
+  EXPECT_EQ(probe.height, 60);
+}
+
+TEST_F(PipelineTest, BinColorizesOrdinaryRawVideoAtOddSizes) {
+  SinkProbe probe;
+  auto run = run_pipeline("videotestsrc num-buffers=5 ! video/x-raw,width=37,height=21 ! videoconvert ! "
+                          "cgancolorizebin device=cpu seed=3 model=" + model +
+                          " ! videoconvert ! video/x-raw,format=I420 ! fakesink name=sink",
+                          probe.attach());
+  ASSERT_TRUE(run.eos) << run.error;
+  EXPECT_EQ(probe.frames, 5);
+  EXPECT_EQ(probe.width, 37);
+  EXPECT_EQ(probe.height, 21);
+}
+
+TEST_F(PipelineTest, MidStreamResolutionChangeIsFollowed) {
+  // Two segments of different sizes through one chain, joined by a concat element.
+  SinkProbe probe;
+  auto run = run_pipeline("concat name=c ! videoconvert ! cganrgb2yuv ! cgancolorize device=cpu model=" + model +
+                              " ! cganyuv2rgb ! fakesink name=sink "
+                              "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=16,height=16 ! c. "
+                              "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=24,height=20 ! c.",
+                          probe.attach());
+  ASSERT_TRUE(run.eos) << run.error;
+  EXPECT_EQ(probe.frames, 4);
+  EXPECT_EQ(probe.width, 24);
+  EXPECT_EQ(probe.height, 20);
+}
+
+TEST_F(PipelineTest, MissingModelIsAnErrorNamingTheFile) {
+  auto run = run_pipeline("videotestsrc num-buffers=1 ! cganrgb2yuv ! cgancolorize model=" + dir +
+                          "/nonexistent.cgan ! fakesink");
+  EXPECT_FALSE(run.eos);
+  EXPECT_THAT(run.error, HasSubstr(dir + "/nonexistent.cgan"));
+  EXPECT_EQ(run.error_domain, GST_RESOURCE_ERROR);
+}
+
+TEST_F(PipelineTest, CorruptModelIsAnErrorNamingTheFile) {
+  const std::string corrupt = dir + "/corrupt.cgan";
+  std::ofstream(corrupt) << "this is not a model file, just text that ends early";
+  auto run = run_pipeline("videotestsrc num-buffers=1 ! videoconvert ! cgancolorizebin model=" + corrupt +
+                          " ! fakesink");
+  EXPECT_FALSE(run.eos);
+  EXPECT_THAT(run.error, HasSubstr(corrupt));
+}
+
+TEST_F(PipelineTest, CudaWithoutCudaIsAnErrorNotAFallback) {
+  auto run = run_pipeline("videotestsrc num-buffers=1 ! cganrgb2yuv ! cgancolorize device=cuda model=" + model +
+                          " ! fakesink");
+  if (run.eos) GTEST_SKIP() << "this build and machine have CUDA";
+  EXPECT_THAT(run.error, HasSubstr("CUDA is not available"));
+}
+
+TEST_F(PipelineTest, UnusablePlanesFailToNegotiate) {
+  // cganyuv2rgb cannot use a noise plane: the link is refused, no crash.
+  auto run = run_pipeline("videotestsrc num-buffers=1 ! cganrgb2yuv ! cgannoise ! cganyuv2rgb ! fakesink");
+  EXPECT_FALSE(run.eos);
+  EXPECT_FALSE(run.error.empty());
+}
+
+TEST_F(PipelineTest, RepeatedStartsAndStopsOfTheWholeChain) {
+  for (int i = 0; i < 5; ++i) {
+    auto run = run_pipeline("videotestsrc num-buffers=2 ! video/x-raw,width=16,height=16 ! videoconvert ! "
+                            "cgancolorizebin device=cpu model=" + model + " ! fakesink");
+    ASSERT_TRUE(run.eos) << run.error;
+  }
+}

@@ -1,0 +1,43 @@
+#include "test_support.h"
+
+#include "colorgan/model_file.h"
+
+#include <torch/utils.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+namespace colorgan::testing {
+namespace {
+
+struct TempDirs {
+  std::vector<std::filesystem::path> paths;
+  ~TempDirs() {
+    std::error_code ignored;
+    for (const auto& p : paths) std::filesystem::remove_all(p, ignored);
+  }
+};
+TempDirs temp_dirs;
+
+}  // namespace
+
+std::string make_temp_dir(const std::string& name) {
+  std::string pattern = (std::filesystem::temp_directory_path() / ("colorgan-" + name + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  temp_dirs.paths.emplace_back(pattern);
+  return pattern;
+}
+
+std::string write_test_model(const std::string& dir, const std::string& preset, unsigned seed) {
+  torch::manual_seed(seed);
+  Generator generator(GeneratorConfig::preset(preset));
+  ModelMetadata meta;
+  meta.training_width = meta.training_height = 32;
+  meta.provenance = "test model, preset " + preset;
+  const std::string path = dir + "/" + preset + "-" + std::to_string(seed) + ".cgan";
+  save_model(path, generator, meta);
+  return path;
+}
+
+}  // namespace colorgan::testing

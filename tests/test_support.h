@@ -1,0 +1,15 @@
+// Helpers shared by the test programs; no LibTorch types, so element tests stay light.
+#pragma once
+
+#include <string>
+
+namespace colorgan::testing {
+
+// A fresh empty directory under the build's temp area, removed at exit.
+std::string make_temp_dir(const std::string& name);
+
+// Writes an untrained model file (random weights from `seed`) of a preset
+// ("tiny", "seed", "public-code") and returns its path.
+std::string write_test_model(const std::string& dir, const std::string& preset = "tiny", unsigned seed = 0);
+
+}  // namespace colorgan::testing
