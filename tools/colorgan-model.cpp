@@ -1,6 +1,7 @@
 // colorgan-model: create (randomly initialised) model files and show what a model file holds.
 #include "colorgan/model_file.h"
 
+#include <torch/cuda.h>
 #include <torch/utils.h>
 
 #include <cstdlib>
@@ -14,10 +15,12 @@ const char* kUsage =
     "usage: colorgan-model init [--preset seed|public-code|tiny] [--noise-input plane|projected-vector]\n"
     "                           [--size N] [--seed S] [--provenance TEXT] OUT.cgan\n"
     "       colorgan-model info MODEL.cgan\n"
+    "       colorgan-model devices\n"
     "\n"
     "init  writes an untrained generator (random weights from --seed) as a model file:\n"
     "      useful for tests and for trying the pipelines before a model is trained.\n"
-    "info  prints a model file's config and metadata.\n";
+    "info  prints a model file's config and metadata.\n"
+    "devices  lists the devices this build can run on (cpu, cuda:N).\n";
 
 int usage_error(const std::string& message) {
   std::cerr << "colorgan-model: " << message << "\n" << kUsage;
@@ -75,6 +78,12 @@ int info(const std::string& path) {
   return 0;
 }
 
+int devices() {
+  std::cout << "cpu\n";
+  for (size_t i = 0; i < torch::cuda::device_count(); ++i) std::cout << "cuda:" << i << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,6 +95,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (command == "init") return init(argc - 2, argv + 2);
+    if (command == "devices") return devices();
     if (command == "info") {
       if (argc != 3) return usage_error("info takes one model file");
       return info(argv[2]);

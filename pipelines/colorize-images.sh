@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Colorizes grayscale images (a folder, single files, or a numbered sequence) into PNGs.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+usage() {
+  cat <<USAGE
+usage: $(basename "$0") [options] INPUT... OUT_DIR
+
+INPUT is an image file (PNG, JPEG: anything decodebin reads), a folder of
+them, or a numbered sequence pattern such as frames/%04d.png. Each image is
+written to OUT_DIR as a PNG with the same stem (sequences keep their numbering).
+
+options:
+  --model FILE   model file (default: the project's default model)
+  --device DEV   auto | cpu | cuda | cuda:N (default auto)
+  --seed N       noise seed (default 0)
+  --threads N    LibTorch CPU threads (default 0 = all cores)
+  -h, --help     this text
+USAGE
+}
+
+model="" device=auto seed=0 threads=0 args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --model) model="${2:?--model needs a file}"; shift ;;
+    --device) device="${2:?--device needs a value}"; shift ;;
+    --seed) seed="${2:?--seed needs a value}"; shift ;;
+    --threads) threads="${2:?--threads needs a value}"; shift ;;
+    -*) usage >&2; die "unknown option $1" ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+[ ${#args[@]} -ge 2 ] || { usage >&2; die "expected INPUT... and OUT_DIR"; }
+out_dir="${args[-1]}"
+unset 'args[-1]'
+[ -z "$model" ] || [ -r "$model" ] || die "cannot read model $model"
+require_plugin
+mkdir -p "$out_dir"
+props=$(colorize_properties)
+
+colorize_one() {  # INPUT OUTPUT
+  eval gst-launch-1.0 -q filesrc location="\"$1\"" ! decodebin ! videoconvert ! cgancolorizebin $props ! \
+    videoconvert ! pngenc ! filesink location="\"$2\"" || die "failed on $1"
+  echo "$2"
+}
+
+for input in "${args[@]}"; do
+  if [[ "$input" == *%* ]]; then
+    # A numbered sequence: one pipeline, the model loaded once.
+    ext="${input##*.}"
+    case "${ext,,}" in
+      png) decoder=pngdec ;;
+      jpg|jpeg) decoder=jpegdec ;;
+      *) die "sequences of .$ext are not supported (use png or jpeg)" ;;
+    esac
+    eval gst-launch-1.0 -q multifilesrc location="\"$input\"" caps=image/${ext/jpg/jpeg},framerate=1/1 ! \
+      $decoder ! videoconvert ! cgancolorizebin $props ! videoconvert ! pngenc ! \
+      multifilesink location="\"$out_dir/$(basename "${input%.*}").png\""
+    echo "wrote the sequence into $out_dir"
+  elif [ -d "$input" ]; then
+    found=0
+    while IFS= read -r -d '' file; do
+      found=1
+      name=$(basename "$file")
+      colorize_one "$file" "$out_dir/${name%.*}.png"
+    done < <(find "$input" -maxdepth 1 -type f \( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' \) -print0 | sort -z)
+    [ "$found" = 1 ] || die "no PNG or JPEG images in $input"
+  elif [ -r "$input" ]; then
+    name=$(basename "$input")
+    colorize_one "$input" "$out_dir/${name%.*}.png"
+  else
+    die "cannot read $input"
+  fi
+done

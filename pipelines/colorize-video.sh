@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Colorizes a video file (anything decodebin can read) into a WebM/VP8 file.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+usage() {
+  cat <<USAGE
+usage: $(basename "$0") [options] INPUT OUTPUT.webm
+
+Colorizes INPUT (colour input is treated as grayscale) with colorgan's element
+chain and writes OUTPUT as WebM (VP8).
+
+options:
+  --side-by-side   write gray input | colorized output next to each other
+  --model FILE     model file (default: the project's default model)
+  --device DEV     auto | cpu | cuda | cuda:N (default auto)
+  --seed N         noise seed: another seed gives another plausible colouring (default 0)
+  --threads N      LibTorch CPU threads (default 0 = all cores)
+  -h, --help       this text
+USAGE
+}
+
+side_by_side=0 model="" device=auto seed=0 threads=0 args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --side-by-side) side_by_side=1 ;;
+    --model) model="${2:?--model needs a file}"; shift ;;
+    --device) device="${2:?--device needs a value}"; shift ;;
+    --seed) seed="${2:?--seed needs a value}"; shift ;;
+    --threads) threads="${2:?--threads needs a value}"; shift ;;
+    -*) usage >&2; die "unknown option $1" ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+[ ${#args[@]} -eq 2 ] || { usage >&2; die "expected INPUT and OUTPUT"; }
+input="${args[0]}" output="${args[1]}"
+[ -r "$input" ] || die "cannot read $input"
+[ -z "$model" ] || [ -r "$model" ] || die "cannot read model $model"
+require_plugin
+
+props=$(colorize_properties)
+encode="videoconvert ! vp8enc deadline=1 cpu-used=8 target-bitrate=4000000 ! webmmux ! filesink location=\"$output\""
+if [ "$side_by_side" = 1 ]; then
+  read -r width height < <(probe_size "$input") || die "cannot decode a video frame from $input"
+  eval gst-launch-1.0 -q \
+    filesrc location="\"$input\"" ! decodebin ! videoconvert ! tee name=t \
+    compositor name=mix sink_1::xpos="$width" ! $encode \
+    t. ! queue ! videoconvert ! video/x-raw,format=GRAY8 ! videoconvert ! mix.sink_0 \
+    t. ! queue ! cgancolorizebin $props ! videoconvert ! mix.sink_1
+else
+  eval gst-launch-1.0 -q \
+    filesrc location="\"$input\"" ! decodebin ! videoconvert ! cgancolorizebin $props ! $encode
+fi
+echo "wrote $output"

@@ -1,0 +1,35 @@
+# Shared by the pipeline scripts: finds the colorgan plugin and the default model.
+# Sourced, not run.
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Prefer the plugin of a build tree next to these scripts; an installed plugin is found by GStreamer itself.
+if [ -d "$repo_root/build/plugins" ]; then
+  export GST_PLUGIN_PATH="$repo_root/build/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+fi
+# OpenBLAS 0.3.21 does not recognise this CPU family and would pick a slow kernel.
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}"
+
+die() { echo "$(basename "$0"): $*" >&2; exit 2; }
+
+require_plugin() {
+  gst-inspect-1.0 cgancolorizebin > /dev/null 2>&1 ||
+    die "the colorgan GStreamer plugin was not found: build it (meson setup build && meson compile -C build) or install it"
+}
+
+# Properties for cgancolorizebin from the common options.
+colorize_properties() {
+  local props="device=$device seed=$seed"
+  [ -n "$model" ] && props="$props model=\"$model\""
+  [ "$threads" != 0 ] && props="$props num-threads=$threads"
+  echo "$props"
+}
+
+# Prints "WIDTH HEIGHT" of the first decoded frame of a media file.
+probe_size() {
+  local caps
+  caps=$(gst-launch-1.0 -v filesrc location="$1" ! decodebin ! videoconvert ! video/x-raw,format=RGB ! \
+         fakesink name=probe num-buffers=1 2>/dev/null | grep 'probe.GstPad:sink: caps = video/x-raw' | head -n1)
+  [ -n "$caps" ] || return 1
+  echo "$(echo "$caps" | sed -E 's/.*width=\(int\)([0-9]+).*/\1/') $(echo "$caps" | sed -E 's/.*height=\(int\)([0-9]+).*/\1/')"
+}

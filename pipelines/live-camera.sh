@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Colorizes a live camera (v4l2) into a window; without a camera, a live test source.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+usage() {
+  cat <<USAGE
+usage: $(basename "$0") [options]
+
+Shows a live camera colorized by colorgan. Without a camera (no /dev/video*),
+it says so and uses videotestsrc is-live=true instead.
+
+options:
+  --camera DEV        v4l2 device (default /dev/video0)
+  --size WxH          capture size (default 320x240)
+  --sink ELEMENT      video sink (default autovideosink; fakesink for headless runs)
+  --num-buffers N     stop after N frames (default: run until interrupted)
+  --model FILE        model file (default: the project's default model)
+  --device DEV        auto | cpu | cuda | cuda:N (default auto)
+  --seed N            noise seed (default 0)
+  --threads N         LibTorch CPU threads (default 0 = all cores)
+  -h, --help          this text
+
+A leaky queue before the colorizer keeps only the newest frame, so when the
+model is slower than the camera frames are dropped instead of building latency.
+USAGE
+}
+
+camera=/dev/video0 size=320x240 sink=autovideosink num_buffers=-1 model="" device=auto seed=0 threads=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --camera) camera="${2:?}"; shift ;;
+    --size) size="${2:?}"; shift ;;
+    --sink) sink="${2:?}"; shift ;;
+    --num-buffers) num_buffers="${2:?}"; shift ;;
+    --model) model="${2:?--model needs a file}"; shift ;;
+    --device) device="${2:?--device needs a value}"; shift ;;
+    --seed) seed="${2:?--seed needs a value}"; shift ;;
+    --threads) threads="${2:?--threads needs a value}"; shift ;;
+    *) usage >&2; die "unknown argument $1" ;;
+  esac
+  shift
+done
+[[ "$size" =~ ^[0-9]+x[0-9]+$ ]] || die "--size must look like 320x240"
+width=${size%x*} height=${size#*x}
+[ -z "$model" ] || [ -r "$model" ] || die "cannot read model $model"
+require_plugin
+
+if [ -e "$camera" ]; then
+  echo "using camera $camera"
+  source_desc="v4l2src device=$camera num-buffers=$num_buffers"
+else
+  echo "no camera at $camera: using videotestsrc is-live=true instead"
+  source_desc="videotestsrc is-live=true pattern=ball num-buffers=$num_buffers"
+fi
+props=$(colorize_properties)
+eval gst-launch-1.0 $source_desc ! videoconvert ! videoscale ! video/x-raw,width=$width,height=$height ! \
+  queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 ! \
+  cgancolorizebin $props ! videoconvert ! $sink
