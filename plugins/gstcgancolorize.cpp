@@ -17,13 +17,12 @@
 #include "gstcgancolorize.h"
 
 #include "cganplanar.h"
+#include "colorgan/default_model.h"
 #include "colorgan/errors.h"
 #include "colorgan/frames.h"
 
 #include <cstring>
 #include <memory>
-
-#include <unistd.h>
 
 GST_DEBUG_CATEGORY_STATIC(gst_cgan_colorize_debug);
 #define GST_CAT_DEFAULT gst_cgan_colorize_debug
@@ -50,13 +49,6 @@ static GstStaticPadTemplate sink_template =
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(CGAN_PLANAR_CAPS("\"Y,U,V\"")));
 
-const char* cgan_default_model_path() {
-  for (const char* path : {CGAN_INSTALLED_MODEL, CGAN_SOURCE_TREE_MODEL}) {
-    if (access(path, R_OK) == 0) return path;
-  }
-  return nullptr;
-}
-
 static GstCaps* gst_cgan_colorize_transform_caps(GstBaseTransform*, GstPadDirection direction, GstCaps* caps,
                                                  GstCaps* filter) {
   const CganCapsMap& map = direction == GST_PAD_SINK ? kToColour : cgan_caps_map_reversed(kToColour);
@@ -81,11 +73,12 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
   const guint64 seed = self->seed;
   GST_OBJECT_UNLOCK(self);
 
-  const char* path = model.empty() ? cgan_default_model_path() : model.c_str();
-  if (path == nullptr) {
+  const std::string path = model.empty() ? colorgan::default_model_path() : model;
+  if (path.empty()) {
+    const auto places = colorgan::default_model_locations();
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
-                      ("No model given and no default model found (looked for %s and %s)", CGAN_INSTALLED_MODEL,
-                       CGAN_SOURCE_TREE_MODEL),
+                      ("No model given and no default model found (looked for %s and %s)", places[0].c_str(),
+                       places[1].c_str()),
                       ("set the 'model' property"));
     return FALSE;
   }
@@ -95,10 +88,10 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()), ("device=%s", device.c_str()));
     return FALSE;
   } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", e.what()), ("model=%s", path));
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", e.what()), ("model=%s", path.c_str()));
     return FALSE;
   }
-  GST_INFO_OBJECT(self, "loaded model %s on %s", path, self->state->colorizer->device_name().c_str());
+  GST_INFO_OBJECT(self, "loaded model %s on %s", path.c_str(), self->state->colorizer->device_name().c_str());
   return TRUE;
 }
 
@@ -192,8 +185,8 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
       static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   g_object_class_install_property(object_class, PROP_MODEL,
       g_param_spec_string("model", "Model",
-                          "Model file (.cgan) to load; unset = the default model (" CGAN_INSTALLED_MODEL
-                          " or, in a build tree, " CGAN_SOURCE_TREE_MODEL ")",
+                          "Model file (.cgan) to load; unset = the project's default model "
+                          "(installed share/colorgan/models/default.cgan, else the source tree's models/default.cgan)",
                           nullptr, flags));
   g_object_class_install_property(object_class, PROP_DEVICE,
       g_param_spec_string("device", "Device",

@@ -19,6 +19,3 @@ struct _GstCganColorize {
   guint64 seed;
   CganColorizeState *state;  // C++ object: GObject instances are calloc'ed
 };
-
-// The default model file: the installed one, else the source tree's; nullptr if neither exists.
-const char *cgan_default_model_path();

@@ -14,8 +14,8 @@ packages=(
   # GStreamer: core, base (appsrc, videoconvert, videotestsrc), good (vp8, webm, png, v4l2), tools
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  # images for tests and tools
-  libopencv-dev
+  # images and videos for training and evaluation (OpenCV), LSUN LMDB exports
+  libopencv-dev liblmdb-dev
   # tests
   libgtest-dev libgmock-dev
 )

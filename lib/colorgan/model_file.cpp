@@ -3,7 +3,6 @@
 #include "colorgan/colorspace.h"
 
 #include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -39,6 +38,20 @@ std::string read_string(torch::serialize::InputArchive& archive, const std::stri
 
 }  // namespace
 
+void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path, const char* what) {
+  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  try {
+    archive.save_to(temporary);
+  } catch (const std::exception& e) {
+    std::remove(temporary.c_str());
+    throw ModelFileError(std::string("cannot write ") + what + " '" + path + "': " + first_line(e.what()));
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw ModelFileError(std::string("cannot write ") + what + " '" + path + "': rename failed");
+  }
+}
+
 void save_model(const std::string& path, Generator& generator, const ModelMetadata& metadata) {
   const GeneratorConfig& config = generator->config();
   std::vector<int64_t> channels, kernels;
@@ -65,17 +78,7 @@ void save_model(const std::string& path, Generator& generator, const ModelMetada
   generator->save(weights);
   archive.write("generator", weights);
 
-  const std::string temporary = path + ".tmp." + std::to_string(getpid());
-  try {
-    archive.save_to(temporary);
-  } catch (const std::exception& e) {
-    std::remove(temporary.c_str());
-    throw ModelFileError("cannot write model file '" + path + "': " + first_line(e.what()));
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw ModelFileError("cannot write model file '" + path + "': rename failed");
-  }
+  save_archive_atomically(archive, path, "model file");
 }
 
 ModelFile load_model(const std::string& path) {

@@ -5,6 +5,8 @@
 #include "colorgan/networks.h"
 #include "colorgan/noise.h"
 
+#include <torch/serialize/output-archive.h>
+
 #include <string>
 
 namespace colorgan {
@@ -22,6 +24,10 @@ struct ModelFile {
   Generator generator{nullptr};
   ModelMetadata metadata;
 };
+
+// Saves an archive atomically: a temporary file beside `path`, then rename().
+// Throws ModelFileError("cannot write <what> '<path>': ...").
+void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path, const char* what);
 
 // Writes atomically: a temporary file beside `path`, then rename().
 void save_model(const std::string& path, Generator& generator, const ModelMetadata& metadata);

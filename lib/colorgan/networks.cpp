@@ -109,8 +109,8 @@ DiscriminatorImpl::DiscriminatorImpl(DiscriminatorConfig config) : config_(std::
   int64_t in = 3;
   int64_t side = config_.image_size;
   for (int64_t channels : config_.channels) {
-    convs_->push_back(torch::nn::Conv2d(same_conv(in, channels, config_.kernel, 2, false)));
-    norms_->push_back(torch::nn::BatchNorm2d(channels));
+    convs_->push_back(torch::nn::Conv2d(same_conv(in, channels, config_.kernel, 2, !config_.batch_norm)));
+    if (config_.batch_norm) norms_->push_back(torch::nn::BatchNorm2d(channels));
     in = channels;
     side = (side + 1) / 2;  // stride 2 with "same" padding
   }
@@ -130,7 +130,8 @@ torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& yuv) {
   torch::Tensor x = yuv;
   for (size_t i = 0; i < convs_->size(); ++i) {
     x = convs_[i]->as<torch::nn::Conv2d>()->forward(x);
-    x = F::leaky_relu(norms_[i]->as<torch::nn::BatchNorm2d>()->forward(x), leaky);
+    if (config_.batch_norm) x = norms_[i]->as<torch::nn::BatchNorm2d>()->forward(x);
+    x = F::leaky_relu(x, leaky);
   }
   x = F::leaky_relu(fc1_->forward(x.flatten(1)), leaky);
   return fc2_->forward(x).squeeze(1);

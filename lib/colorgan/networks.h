@@ -67,6 +67,7 @@ struct DiscriminatorConfig {
   int64_t image_size = 64;  // square input side; fixes the first fully connected layer's width
   int64_t fc_hidden = 64;
   double leaky_slope = 0.2;
+  bool batch_norm = true;   // off for WGAN-GP critics (the gradient penalty is per sample)
 };
 
 class DiscriminatorImpl : public torch::nn::Module {

@@ -1,0 +1,33 @@
+// Colorizing whole images at a working size, the way the tools (and the
+// element) use the model: luma kept at full resolution, chroma upsampled.
+#pragma once
+
+#include "colorgan/engine.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+namespace colorgan {
+
+// The size the model runs at: `native` (the image's own size), an explicit
+// WxH, or (short_side > 0) the image scaled so its short side is that long.
+struct WorkingSize {
+  bool native = false;
+  int64_t width = 0;
+  int64_t height = 0;
+  int64_t short_side = 0;
+};
+
+// "native", "WxH" or a single number (the short side). Throws std::invalid_argument.
+WorkingSize parse_working_size(const std::string& text);
+
+// rgb: float [3,H,W] in [0,1] (treated as gray: only its luma is used).
+// Returns the colorized RGB [3,H,W]: the model's U,V at the working size,
+// upsampled bicubically, with the image's own full-resolution Y.
+at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size);
+
+// The same image with U = V = 0.5: the gray baseline every metric is compared with.
+at::Tensor gray_baseline(const at::Tensor& rgb);
+
+}  // namespace colorgan

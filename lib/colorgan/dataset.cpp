@@ -1,0 +1,291 @@
+#include "colorgan/dataset.h"
+
+#include "colorgan/image_io.h"
+
+#include <ATen/ATen.h>
+#include <lmdb.h>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace colorgan {
+namespace {
+
+const std::set<std::string> kImageExtensions = {".jpg", ".jpeg", ".png", ".webp", ".ppm", ".pgm", ".bmp"};
+const std::set<std::string> kVideoExtensions = {".webm", ".mkv", ".mp4", ".avi", ".ogv", ".ogg", ".mpg", ".mpeg", ".mov"};
+
+std::string lower_extension(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+bool is_lmdb(const fs::path& p) { return fs::is_directory(p) && fs::exists(p / "data.mdb"); }
+
+// Shrinks an image so its short side is at most `keep_side` (memory: photos can be 20 megapixels).
+at::Tensor shrink(const at::Tensor& hwc, int64_t keep_side) {
+  const int64_t h = hwc.size(0), w = hwc.size(1), short_side = std::min(h, w);
+  if (short_side <= keep_side) return hwc;
+  const double f = static_cast<double>(keep_side) / static_cast<double>(short_side);
+  return resize_image(hwc, std::max<int64_t>(1, std::lround(w * f)), std::max<int64_t>(1, std::lround(h * f)));
+}
+
+struct Decoded {
+  std::vector<at::Tensor> images;
+  std::vector<std::string> names;
+  bool failed = false;
+  std::string error;
+};
+
+Decoded decode_video(const std::string& path, const DatasetOptions& options, int64_t keep_side) {
+  Decoded out;
+  cv::VideoCapture capture(path);
+  if (!capture.isOpened()) {
+    out.failed = true;
+    out.error = "cannot open video '" + path + "'";
+    return out;
+  }
+  cv::Mat frame, rgb;
+  for (int64_t index = 0; capture.read(frame); ++index) {
+    if (index % options.video_every != 0 || frame.empty()) continue;
+    cv::cvtColor(frame, rgb, frame.channels() == 1 ? cv::COLOR_GRAY2RGB : cv::COLOR_BGR2RGB);
+    out.images.push_back(shrink(at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte).clone(), keep_side));
+    out.names.push_back(path + "#" + std::to_string(index));
+  }
+  if (out.images.empty()) {
+    out.failed = true;
+    out.error = "no frames decoded from video '" + path + "'";
+  }
+  return out;
+}
+
+Decoded decode_lmdb(const std::string& path, int64_t keep_side, const ImageSet::Warn& warn, int64_t* skipped) {
+  Decoded out;
+  MDB_env* env = nullptr;
+  auto fail = [&](const std::string& what, int rc) {
+    out.failed = true;
+    out.error = "cannot read LMDB '" + path + "': " + what + ": " + mdb_strerror(rc);
+    if (env != nullptr) mdb_env_close(env);
+    return out;
+  };
+  int rc = mdb_env_create(&env);
+  if (rc != 0) return fail("create", rc);
+  mdb_env_set_mapsize(env, size_t{1} << 40);
+  if ((rc = mdb_env_open(env, path.c_str(), MDB_RDONLY | MDB_NOLOCK, 0664)) != 0) {
+    return fail("open", rc);
+  }
+  MDB_txn* txn = nullptr;
+  MDB_dbi dbi;
+  MDB_cursor* cursor = nullptr;
+  if ((rc = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn)) != 0) return fail("begin", rc);
+  if ((rc = mdb_dbi_open(txn, nullptr, 0, &dbi)) != 0 || (rc = mdb_cursor_open(txn, dbi, &cursor)) != 0) {
+    mdb_txn_abort(txn);
+    return fail("open database", rc);
+  }
+  MDB_val key, value;
+  while (mdb_cursor_get(cursor, &key, &value, MDB_NEXT) == 0) {
+    const std::string name = path + "#" + std::string(static_cast<const char*>(key.mv_data), key.mv_size);
+    const auto* bytes = static_cast<const uint8_t*>(value.mv_data);
+    try {
+      out.images.push_back(shrink(decode_image(std::vector<uint8_t>(bytes, bytes + value.mv_size), name), keep_side));
+      out.names.push_back(name);
+    } catch (const ImageError& e) {
+      warn(std::string("skipping ") + e.what());
+      ++*skipped;
+    }
+  }
+  mdb_cursor_close(cursor);
+  mdb_txn_abort(txn);
+  mdb_env_close(env);
+  return out;
+}
+
+at::Tensor to_float_chw(const at::Tensor& hwc) { return hwc.permute({2, 0, 1}).to(at::kFloat).div_(255.0); }
+
+}  // namespace
+
+std::vector<std::string> find_inputs(const std::vector<std::string>& paths) {
+  std::vector<std::string> inputs;
+  for (const auto& path : paths) {
+    const fs::path p(path);
+    if (!fs::exists(p)) throw std::invalid_argument("data path '" + path + "' does not exist");
+    if (is_lmdb(p) || !fs::is_directory(p)) {
+      inputs.push_back(path);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::follow_directory_symlink);
+         it != fs::recursive_directory_iterator(); ++it) {
+      if (it->is_directory() && is_lmdb(it->path())) {
+        found.push_back(it->path().string());
+        it.disable_recursion_pending();
+      } else if (it->is_regular_file()) {
+        const std::string ext = lower_extension(it->path());
+        if (kImageExtensions.count(ext) || kVideoExtensions.count(ext)) found.push_back(it->path().string());
+      }
+    }
+    std::sort(found.begin(), found.end());  // a stable order whatever the file system returns
+    inputs.insert(inputs.end(), found.begin(), found.end());
+  }
+  return inputs;
+}
+
+ImageSet ImageSet::load(const std::vector<std::string>& inputs, const DatasetOptions& options, LoadSummary* summary,
+                        const Warn& warn) {
+  const int64_t keep_side = options.keep_side > 0 ? options.keep_side : 4 * options.size;
+  std::vector<Decoded> decoded(inputs.size());
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> lmdb_skipped{0};
+  std::mutex warn_mutex;
+  auto locked_warn = [&](const std::string& message) {
+    std::lock_guard<std::mutex> lock(warn_mutex);
+    warn(message);
+  };
+  auto work = [&] {
+    for (size_t i = next++; i < inputs.size(); i = next++) {
+      const fs::path p(inputs[i]);
+      Decoded& d = decoded[i];
+      try {
+        if (is_lmdb(p)) {
+          int64_t skipped = 0;
+          d = decode_lmdb(inputs[i], keep_side, locked_warn, &skipped);
+          lmdb_skipped += skipped;
+        } else if (kVideoExtensions.count(lower_extension(p))) {
+          d = decode_video(inputs[i], options, keep_side);
+        } else {
+          d.images.push_back(shrink(read_image(inputs[i]), keep_side));
+          d.names.push_back(inputs[i]);
+        }
+      } catch (const std::exception& e) {
+        d.failed = true;
+        d.error = e.what();
+      }
+      if (d.failed) locked_warn("skipping " + d.error);
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::max(1, options.threads); ++t) workers.emplace_back(work);
+  for (auto& w : workers) w.join();
+
+  ImageSet set;
+  set.options_ = options;
+  LoadSummary s;
+  s.sources = static_cast<int64_t>(inputs.size());
+  s.skipped = lmdb_skipped;
+  for (auto& d : decoded) {
+    if (d.failed) ++s.skipped;
+    for (size_t i = 0; i < d.images.size(); ++i) {
+      set.images_.push_back(std::move(d.images[i]));
+      set.names_.push_back(std::move(d.names[i]));
+    }
+  }
+  s.images = set.size();
+  if (summary != nullptr) *summary = s;
+  return set;
+}
+
+std::pair<ImageSet, ImageSet> ImageSet::split(int64_t count) const {
+  ImageSet kept, held_out;
+  kept.options_ = held_out.options_ = options_;
+  count = std::clamp<int64_t>(count, 0, size());
+  std::set<int64_t> chosen;
+  for (int64_t i = 0; i < count; ++i) chosen.insert(i * size() / count + size() / (2 * count));
+  for (int64_t i = 0; i < size(); ++i) {
+    ImageSet& target = chosen.count(i) ? held_out : kept;
+    target.images_.push_back(images_[i]);
+    target.names_.push_back(names_[i]);
+  }
+  return {kept, held_out};
+}
+
+at::Tensor ImageSet::random_batch(int64_t n, uint64_t seed) const {
+  if (images_.empty()) throw std::runtime_error("no images to make a batch from");
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const int64_t s = options_.size;
+  at::Tensor batch = at::empty({n, 3, s, s});
+  for (int64_t b = 0; b < n; ++b) {
+    const at::Tensor& image = images_[rng() % images_.size()];
+    const int64_t h = image.size(0), w = image.size(1), short_side = std::min(h, w);
+    int64_t side = short_side;
+    if (options_.max_crop > 0) {
+      const double f = options_.min_crop + (options_.max_crop - options_.min_crop) * unit(rng);
+      side = std::clamp<int64_t>(std::lround(short_side * f), 1, short_side);
+    }
+    const int64_t top = static_cast<int64_t>(rng() % (h - side + 1));
+    const int64_t left = static_cast<int64_t>(rng() % (w - side + 1));
+    at::Tensor crop = resize_image(image.narrow(0, top, side).narrow(1, left, side), s, s);
+    if (unit(rng) < 0.5) crop = crop.flip({1});
+    batch[b].copy_(to_float_chw(crop));
+  }
+  return batch;
+}
+
+at::Tensor ImageSet::centre_batch(int64_t first, int64_t n) const {
+  if (images_.empty()) throw std::runtime_error("no images to make a batch from");
+  const int64_t s = options_.size;
+  at::Tensor batch = at::empty({n, 3, s, s});
+  for (int64_t b = 0; b < n; ++b) {
+    const at::Tensor& image = images_[(first + b) % size()];
+    const int64_t h = image.size(0), w = image.size(1), side = std::min(h, w);
+    batch[b].copy_(to_float_chw(resize_image(image.narrow(0, (h - side) / 2, side).narrow(1, (w - side) / 2, side), s, s)));
+  }
+  return batch;
+}
+
+BatchPrefetcher::BatchPrefetcher(std::function<at::Tensor(int64_t)> make, int64_t first, int64_t depth)
+    : make_(std::move(make)), next_index_(first), depth_(depth) {
+  worker_ = std::thread([this] {
+    for (int64_t index = next_index_;; ++index) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return stop_ || static_cast<int64_t>(ready_.size()) < depth_; });
+        if (stop_) return;
+      }
+      at::Tensor batch;
+      std::exception_ptr error;
+      try {
+        batch = make_(index);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      error_ = error;
+      ready_.push_back(std::move(batch));
+      changed_.notify_all();
+      if (error) return;
+    }
+  });
+}
+
+BatchPrefetcher::~BatchPrefetcher() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  worker_.join();
+}
+
+at::Tensor BatchPrefetcher::next() {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [this] { return !ready_.empty(); });
+  if (error_) std::rethrow_exception(error_);
+  waited_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  at::Tensor batch = std::move(ready_.front());
+  ready_.pop_front();
+  changed_.notify_all();
+  return batch;
+}
+
+}  // namespace colorgan

@@ -1,0 +1,94 @@
+// Training and validation images: found on disk, decoded once into memory by
+// worker threads, served as batches of square crops.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace colorgan {
+
+struct DatasetOptions {
+  int64_t size = 64;          // side of the square crops
+  int64_t keep_side = 0;      // images are kept with their short side shrunk to at most this (0 = 4 * size)
+  double min_crop = 0.0;      // random-scale crops: crop side as a fraction of the short side,
+  double max_crop = 0.0;      // drawn from [min_crop, max_crop]; 0 = the whole short side
+  int64_t video_every = 30;   // take every Nth frame of a video
+  int threads = 2;            // decoding workers
+};
+
+// What loading found; skipped inputs are also reported once each through the warning callback.
+struct LoadSummary {
+  int64_t sources = 0;  // files, videos and LMDB databases visited
+  int64_t images = 0;   // images kept
+  int64_t skipped = 0;  // unreadable or truncated inputs
+};
+
+// Expands paths into inputs: folders are searched recursively for images
+// (jpg, jpeg, png, webp, ppm, pgm, bmp) and videos (webm, mkv, mp4, avi, ogv,
+// mpg, mov); a folder holding data.mdb is an LMDB database (LSUN export:
+// values are encoded images). Throws std::invalid_argument for a missing path.
+std::vector<std::string> find_inputs(const std::vector<std::string>& paths);
+
+class ImageSet {
+ public:
+  using Warn = std::function<void(const std::string&)>;
+
+  ImageSet() = default;
+  // Decodes every input (images, video frames, LMDB values) with options.threads workers.
+  static ImageSet load(const std::vector<std::string>& inputs, const DatasetOptions& options, LoadSummary* summary,
+                       const Warn& warn);
+  // Holds out `count` whole images, evenly spaced, as a second set.
+  std::pair<ImageSet, ImageSet> split(int64_t count) const;
+
+  int64_t size() const { return static_cast<int64_t>(images_.size()); }
+  const std::string& name(int64_t i) const { return names_[i]; }
+  const at::Tensor& image(int64_t i) const { return images_[i]; }  // uint8 RGB [H, W, 3]
+
+  // n random crops (random image, scale, position, horizontal flip), float RGB
+  // [n, 3, S, S]. A pure function of `seed`: the same seed gives the same batch.
+  at::Tensor random_batch(int64_t n, uint64_t seed) const;
+  // Centre crops of the whole short side of images first, first+1, ... (wrapping), float RGB [n, 3, S, S].
+  at::Tensor centre_batch(int64_t first, int64_t n) const;
+
+ private:
+  std::vector<at::Tensor> images_;
+  std::vector<std::string> names_;
+  DatasetOptions options_;
+};
+
+// Makes batches ahead of use on a worker thread, so decoding and cropping
+// overlap the model's work. make(i) must be a pure function of i.
+class BatchPrefetcher {
+ public:
+  BatchPrefetcher(std::function<at::Tensor(int64_t)> make, int64_t first, int64_t depth = 3);
+  ~BatchPrefetcher();
+  BatchPrefetcher(const BatchPrefetcher&) = delete;
+  BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
+
+  at::Tensor next();                                      // batch first, first+1, ...
+  double waited_seconds() const { return waited_seconds_; }  // time next() spent blocked
+
+ private:
+  std::function<at::Tensor(int64_t)> make_;
+  int64_t next_index_;
+  int64_t depth_;
+  std::deque<at::Tensor> ready_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool stop_ = false;
+  std::exception_ptr error_;  // make() threw: rethrown by next()
+  double waited_seconds_ = 0;
+  std::thread worker_;
+};
+
+}  // namespace colorgan

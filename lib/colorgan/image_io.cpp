@@ -1,0 +1,68 @@
+#include "colorgan/image_io.h"
+
+#include "colorgan/colorspace.h"
+
+#include <ATen/ATen.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace colorgan {
+namespace {
+
+at::Tensor from_mat(const cv::Mat& decoded, const std::string& what) {
+  if (decoded.empty()) throw ImageError("cannot decode image '" + what + "' (missing, truncated or not an image)");
+  cv::Mat rgb;
+  if (decoded.channels() == 1) {
+    cv::cvtColor(decoded, rgb, cv::COLOR_GRAY2RGB);
+  } else if (decoded.channels() == 4) {
+    cv::cvtColor(decoded, rgb, cv::COLOR_BGRA2RGB);
+  } else {
+    cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
+  }
+  if (rgb.depth() != CV_8U) rgb.convertTo(rgb, CV_8U, rgb.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
+  return at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte).clone();
+}
+
+cv::Mat view_mat(const at::Tensor& hwc) {
+  return cv::Mat(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>());
+}
+
+}  // namespace
+
+at::Tensor read_image(const std::string& path) { return from_mat(cv::imread(path, cv::IMREAD_COLOR), path); }
+
+at::Tensor decode_image(const std::vector<uint8_t>& bytes, const std::string& what) {
+  if (bytes.empty()) throw ImageError("cannot decode image '" + what + "' (empty)");
+  return from_mat(cv::imdecode(bytes, cv::IMREAD_COLOR), what);
+}
+
+void write_image(const std::string& path, const at::Tensor& image) {
+  at::Tensor hwc = image.scalar_type() == at::kByte ? image.contiguous() : tensor_to_rgb8(image.detach().cpu());
+  cv::Mat bgr;
+  cv::cvtColor(view_mat(hwc), bgr, cv::COLOR_RGB2BGR);
+  if (!cv::imwrite(path, bgr)) throw ImageError("cannot write image '" + path + "'");
+}
+
+at::Tensor resize_image(const at::Tensor& hwc, int64_t width, int64_t height) {
+  const at::Tensor source = hwc.contiguous();
+  at::Tensor out = at::empty({height, width, 3}, at::kByte);
+  cv::Mat dst = view_mat(out);
+  const bool shrinking = width * height < source.size(0) * source.size(1);
+  cv::resize(view_mat(source), dst, dst.size(), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_CUBIC);
+  return out;
+}
+
+at::Tensor image_grid(const std::vector<at::Tensor>& images, int64_t columns) {
+  if (images.empty()) throw std::invalid_argument("image_grid: no images");
+  constexpr int64_t kGutter = 2;
+  const int64_t h = images[0].size(1), w = images[0].size(2);
+  const int64_t rows = (static_cast<int64_t>(images.size()) + columns - 1) / columns;
+  at::Tensor grid = at::ones({3, rows * (h + kGutter) + kGutter, columns * (w + kGutter) + kGutter});
+  for (size_t i = 0; i < images.size(); ++i) {
+    const int64_t r = static_cast<int64_t>(i) / columns, c = static_cast<int64_t>(i) % columns;
+    grid.narrow(1, kGutter + r * (h + kGutter), h).narrow(2, kGutter + c * (w + kGutter), w).copy_(images[i]);
+  }
+  return grid;
+}
+
+}  // namespace colorgan

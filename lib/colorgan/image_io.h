@@ -1,0 +1,33 @@
+// Reading and writing images as tensors (OpenCV underneath).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace colorgan {
+
+class ImageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Any image OpenCV decodes (PNG, JPEG, WebP, PPM/PGM, BMP...) as RGB uint8
+// [H, W, 3]; gray images are expanded. Throws ImageError naming the file.
+at::Tensor read_image(const std::string& path);
+// The same from encoded bytes in memory (`what` names the source in errors).
+at::Tensor decode_image(const std::vector<uint8_t>& bytes, const std::string& what);
+
+// Writes float RGB [3, H, W] in [0,1] (or uint8 [H, W, 3]) as PNG/JPEG by extension.
+void write_image(const std::string& path, const at::Tensor& image);
+
+// Resizes uint8 [H, W, 3] (area filter when shrinking, bicubic when growing).
+at::Tensor resize_image(const at::Tensor& hwc, int64_t width, int64_t height);
+
+// Lays out float RGB images [3, H, W] (all the same size) in a grid with
+// `columns` columns and a 2-pixel white gutter; returns float [3, H', W'].
+at::Tensor image_grid(const std::vector<at::Tensor>& images, int64_t columns);
+
+}  // namespace colorgan

@@ -1,0 +1,295 @@
+#include "colorgan/trainer.h"
+
+#include "colorgan/colorspace.h"
+#include "colorgan/engine.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/autograd.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/rmsprop.h>
+#include <torch/serialize.h>
+#include <torch/utils.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+
+namespace colorgan {
+namespace {
+
+// Noise and penalty samples of step s come from their own generator, seeded from (seed, s).
+uint64_t step_seed(uint64_t seed, int64_t step, uint64_t salt) {
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(step) * 0xBF58476D1CE4E5B9ull + salt;
+  x ^= x >> 31;
+  return x * 0x94D049BB133111EBull;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params,
+                                                        double lr) {
+  if (o.optimizer == OptimizerKind::Adam) {
+    return std::make_unique<torch::optim::Adam>(params,
+                                                torch::optim::AdamOptions(lr).betas({o.beta1, o.beta2}));
+  }
+  return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(lr).alpha(o.rms_alpha));
+}
+
+}  // namespace
+
+const char* to_string(GanLoss loss) { return loss == GanLoss::CrossEntropy ? "gan" : "wgan-gp"; }
+const char* to_string(OptimizerKind optimizer) { return optimizer == OptimizerKind::Adam ? "adam" : "rmsprop"; }
+
+GanLoss parse_gan_loss(const std::string& name) {
+  if (name == "gan") return GanLoss::CrossEntropy;
+  if (name == "wgan-gp") return GanLoss::WganGp;
+  throw std::invalid_argument("unknown loss '" + name + "' (expected gan or wgan-gp)");
+}
+
+OptimizerKind parse_optimizer(const std::string& name) {
+  if (name == "adam") return OptimizerKind::Adam;
+  if (name == "rmsprop") return OptimizerKind::RMSprop;
+  throw std::invalid_argument("unknown optimizer '" + name + "' (expected adam or rmsprop)");
+}
+
+TrainOptions TrainOptions::preset(const std::string& name) {
+  TrainOptions o;
+  if (name == "default") return o;
+  if (name == "seed") {
+    o.loss = GanLoss::CrossEntropy;
+    o.optimizer = OptimizerKind::RMSprop;
+    o.lr_g = o.lr_d = 0.01;
+    o.rms_alpha = 0.9;
+    o.batch = 128;
+    o.size = 64;
+    o.steps = 5000;
+    o.l1_weight = 0.0;
+    o.real_label = 1.0;
+    return o;
+  }
+  throw std::invalid_argument("unknown training preset '" + name + "' (expected default or seed)");
+}
+
+std::string TrainOptions::to_json() const {
+  std::ostringstream out;
+  out.precision(17);
+  out << "{\n"
+      << "  \"generator_preset\": \"" << generator_preset << "\",\n"
+      << "  \"loss\": \"" << to_string(loss) << "\",\n"
+      << "  \"optimizer\": \"" << to_string(optimizer) << "\",\n"
+      << "  \"lr_g\": " << lr_g << ",\n  \"lr_d\": " << lr_d << ",\n"
+      << "  \"beta1\": " << beta1 << ",\n  \"beta2\": " << beta2 << ",\n  \"rms_alpha\": " << rms_alpha << ",\n"
+      << "  \"batch\": " << batch << ",\n  \"steps\": " << steps << ",\n  \"size\": " << size << ",\n"
+      << "  \"l1_weight\": " << l1_weight << ",\n  \"real_label\": " << real_label << ",\n"
+      << "  \"critic_steps\": " << critic_steps << ",\n  \"gp_weight\": " << gp_weight << ",\n"
+      << "  \"fc_hidden\": " << fc_hidden << ",\n"
+      << "  \"noise\": \"" << colorgan::to_string(noise) << "\",\n"
+      << "  \"seed\": " << seed << ",\n"
+      << "  \"device\": \"" << device << "\"\n}\n";
+  return out.str();
+}
+
+TrainOptions TrainOptions::from_json(const std::string& json) {
+  // The flat object to_json() writes: "key": "string" | number.
+  std::map<std::string, std::string> values;
+  const std::regex entry(R"re("([a-z0-9_]+)"\s*:\s*("([^"]*)"|[-+0-9.eE]+))re");
+  for (auto it = std::sregex_iterator(json.begin(), json.end(), entry); it != std::sregex_iterator(); ++it) {
+    values[(*it)[1]] = (*it)[3].matched ? (*it)[3].str() : (*it)[2].str();
+  }
+  auto get = [&](const char* key) -> const std::string& {
+    auto found = values.find(key);
+    if (found == values.end()) throw std::invalid_argument(std::string("training config lacks '") + key + "'");
+    return found->second;
+  };
+  TrainOptions o;
+  o.generator_preset = get("generator_preset");
+  o.loss = parse_gan_loss(get("loss"));
+  o.optimizer = parse_optimizer(get("optimizer"));
+  o.lr_g = std::stod(get("lr_g"));
+  o.lr_d = std::stod(get("lr_d"));
+  o.beta1 = std::stod(get("beta1"));
+  o.beta2 = std::stod(get("beta2"));
+  o.rms_alpha = std::stod(get("rms_alpha"));
+  o.batch = std::stoll(get("batch"));
+  o.steps = std::stoll(get("steps"));
+  o.size = std::stoll(get("size"));
+  o.l1_weight = std::stod(get("l1_weight"));
+  o.real_label = std::stod(get("real_label"));
+  o.critic_steps = std::stoll(get("critic_steps"));
+  o.gp_weight = std::stod(get("gp_weight"));
+  o.fc_hidden = std::stoll(get("fc_hidden"));
+  o.noise = parse_noise_distribution(get("noise"));
+  o.seed = std::stoull(get("seed"));
+  o.device = get("device");
+  return o;
+}
+
+struct Trainer::Impl {
+  TrainOptions options;
+  torch::Device device;
+  Generator generator{nullptr};
+  Discriminator discriminator{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> g_optimizer, d_optimizer;
+  int64_t step = 0;
+
+  explicit Impl(const TrainOptions& o) : options(o), device(resolve_device(o.device)) {
+    if (o.batch < 1 || o.size < 1 || o.critic_steps < 1) {
+      throw std::invalid_argument("batch, size and critic steps must be positive");
+    }
+    torch::manual_seed(o.seed);
+    generator = Generator(GeneratorConfig::preset(o.generator_preset));
+    DiscriminatorConfig dc;
+    dc.image_size = o.size;
+    dc.fc_hidden = o.fc_hidden;
+    dc.batch_norm = o.loss != GanLoss::WganGp;
+    discriminator = Discriminator(dc);
+    generator->to(device);
+    discriminator->to(device);
+    g_optimizer = make_optimizer(o, generator->parameters(), o.lr_g);
+    d_optimizer = make_optimizer(o, discriminator->parameters(), o.lr_d);
+  }
+
+  torch::Tensor noise_for(int64_t n, int64_t s, uint64_t salt) {
+    return NoiseSource(step_seed(options.seed, step, salt), options.noise).planes(n, s, s).to(device);
+  }
+
+  torch::Tensor gradient_penalty(const torch::Tensor& real, const torch::Tensor& fake, uint64_t salt) {
+    auto generator_state = at::make_generator<at::CPUGeneratorImpl>(step_seed(options.seed, step, salt));
+    auto eps = torch::rand({real.size(0), 1, 1, 1}, generator_state).to(device);
+    auto mixed = (eps * real + (1 - eps) * fake).requires_grad_(true);
+    auto scores = discriminator->forward(mixed);
+    auto grads = torch::autograd::grad({scores.sum()}, {mixed}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+    return (grads.flatten(1).norm(2, 1) - 1).pow(2).mean();
+  }
+};
+
+Trainer::Trainer(const TrainOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Trainer::~Trainer() = default;
+
+StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
+  Impl& m = *impl_;
+  const auto& o = m.options;
+  if (static_cast<int64_t>(rgb_batches.size()) != o.critic_steps) {
+    throw std::invalid_argument("train_step needs one batch per critic step");
+  }
+  namespace F = torch::nn::functional;
+  m.generator->train();
+  m.discriminator->train();
+  StepLosses losses;
+  torch::Tensor real, y, uv_real, fake_uv;
+  for (int64_t k = 0; k < o.critic_steps; ++k) {
+    const auto& batch = rgb_batches[k];
+    if (batch.dim() != 4 || batch.size(1) != 3 || batch.size(2) != o.size || batch.size(3) != o.size) {
+      throw std::invalid_argument("train_step: batches must be [N,3," + std::to_string(o.size) + "," +
+                                  std::to_string(o.size) + "]");
+    }
+    real = rgb_to_yuv(batch.to(m.device));
+    y = real.narrow(1, 0, 1);
+    uv_real = real.narrow(1, 1, 2);
+    fake_uv = m.generator->forward(y, m.noise_for(batch.size(0), o.size, 2 * k));
+    const auto fake = torch::cat({y, fake_uv.detach()}, 1);
+
+    m.d_optimizer->zero_grad();
+    const auto real_scores = m.discriminator->forward(real);
+    const auto fake_scores = m.discriminator->forward(fake);
+    torch::Tensor d_loss;
+    if (o.loss == GanLoss::CrossEntropy) {
+      d_loss = F::binary_cross_entropy_with_logits(real_scores, torch::full_like(real_scores, o.real_label)) +
+               F::binary_cross_entropy_with_logits(fake_scores, torch::zeros_like(fake_scores));
+    } else {
+      d_loss = fake_scores.mean() - real_scores.mean() + o.gp_weight * m.gradient_penalty(real, fake, 2 * k + 1);
+    }
+    d_loss.backward();
+    m.d_optimizer->step();
+    losses.d_loss = d_loss.item<double>();
+  }
+
+  m.g_optimizer->zero_grad();
+  const auto scores = m.discriminator->forward(torch::cat({y, fake_uv}, 1));
+  const auto adversarial = o.loss == GanLoss::CrossEntropy
+                               ? F::binary_cross_entropy_with_logits(scores, torch::ones_like(scores))
+                               : -scores.mean();
+  const auto l1 = (fake_uv - uv_real).abs().mean();
+  const auto g_loss = adversarial + o.l1_weight * l1;
+  g_loss.backward();
+  m.g_optimizer->step();
+  losses.g_loss = g_loss.item<double>();
+  losses.g_adv = adversarial.item<double>();
+  losses.g_l1 = l1.item<double>();
+  ++m.step;
+  return losses;
+}
+
+int64_t Trainer::step() const { return impl_->step; }
+const TrainOptions& Trainer::options() const { return impl_->options; }
+Generator& Trainer::generator() { return impl_->generator; }
+Discriminator& Trainer::discriminator() { return impl_->discriminator; }
+
+at::Tensor Trainer::colorize(const at::Tensor& rgb) {
+  Impl& m = *impl_;
+  torch::NoGradGuard no_grad;
+  m.generator->eval();
+  const auto yuv = rgb_to_yuv(rgb.to(m.device));
+  const auto y = yuv.narrow(1, 0, 1);
+  const auto noise = NoiseSource(m.options.seed, m.options.noise).planes(y.size(0), y.size(2), y.size(3));
+  const auto uv = m.generator->forward(y, noise.to(m.device));
+  m.generator->train();
+  return yuv_to_rgb(torch::cat({y, uv}, 1)).cpu();
+}
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  const Impl& m = *impl_;
+  torch::serialize::OutputArchive archive, g, d, g_opt, d_opt;
+  m.generator->save(g);
+  m.discriminator->save(d);
+  m.g_optimizer->save(g_opt);
+  m.d_optimizer->save(d_opt);
+  archive.write("step", c10::IValue(m.step));
+  archive.write("options", c10::IValue(m.options.to_json()));
+  archive.write("generator", g);
+  archive.write("discriminator", d);
+  archive.write("generator_optimizer", g_opt);
+  archive.write("discriminator_optimizer", d_opt);
+  save_archive_atomically(archive, path, "checkpoint");
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  Impl& m = *impl_;
+  try {
+    torch::serialize::InputArchive archive, g, d, g_opt, d_opt;
+    archive.load_from(path, m.device);
+    c10::IValue step;
+    archive.read("step", step);
+    archive.read("generator", g);
+    archive.read("discriminator", d);
+    archive.read("generator_optimizer", g_opt);
+    archive.read("discriminator_optimizer", d_opt);
+    m.generator->load(g);
+    m.discriminator->load(d);
+    m.g_optimizer->load(g_opt);
+    m.d_optimizer->load(d_opt);
+    m.step = step.toInt();
+  } catch (const c10::Error& e) {
+    const std::string what = e.what();
+    throw std::runtime_error("cannot load checkpoint '" + path + "': " + what.substr(0, what.find('\n')));
+  }
+}
+
+void Trainer::export_model(const std::string& path, const std::string& provenance) const {
+  const Impl& m = *impl_;
+  // Model files hold CPU weights: copy the generator so training can go on on its device.
+  Generator copy(m.generator->config());
+  {
+    torch::NoGradGuard no_grad;
+    auto source = m.generator->named_parameters();
+    for (auto& p : copy->named_parameters()) p.value().copy_(source[p.key()]);
+    auto source_buffers = m.generator->named_buffers();
+    for (auto& b : copy->named_buffers()) b.value().copy_(source_buffers[b.key()]);
+  }
+  ModelMetadata meta;
+  meta.training_width = meta.training_height = m.options.size;
+  meta.noise_distribution = m.options.noise;
+  meta.provenance = provenance;
+  save_model(path, copy, meta);
+}
+
+}  // namespace colorgan

@@ -1,0 +1,92 @@
+// The GAN training loop, driven step by step by colorgan-train (and tests).
+#pragma once
+
+#include "colorgan/model_file.h"
+#include "colorgan/networks.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace colorgan {
+
+enum class GanLoss { CrossEntropy, WganGp };
+enum class OptimizerKind { Adam, RMSprop };
+
+struct TrainOptions {
+  std::string generator_preset = "seed";
+  GanLoss loss = GanLoss::CrossEntropy;
+  OptimizerKind optimizer = OptimizerKind::Adam;
+  double lr_g = 2e-4;
+  double lr_d = 2e-4;
+  double beta1 = 0.5;       // Adam
+  double beta2 = 0.999;     // Adam
+  double rms_alpha = 0.9;   // RMSprop's squared-gradient decay
+  int64_t batch = 16;
+  int64_t steps = 2000;
+  int64_t size = 64;        // square training crops
+  double l1_weight = 100.0; // L1 on U,V added to the generator's loss
+  double real_label = 0.9;  // cross-entropy target for real images (1 = no smoothing)
+  int64_t critic_steps = 1; // discriminator updates per generator update
+  double gp_weight = 10.0;  // WGAN-GP
+  int64_t fc_hidden = 64;   // discriminator's hidden fully connected width
+  NoiseDistribution noise = NoiseDistribution::Gaussian;
+  uint64_t seed = 0;
+  std::string device = "auto";
+
+  // "default" (the defaults above) or "seed" (the seed paper: cross-entropy,
+  // RMSprop, learning rate 0.01, decay 0.9, batch 128, 64x64, 5000 steps, no L1).
+  static TrainOptions preset(const std::string& name);
+
+  std::string to_json() const;
+  static TrainOptions from_json(const std::string& json);  // throws std::invalid_argument
+};
+
+const char* to_string(GanLoss loss);
+const char* to_string(OptimizerKind optimizer);
+GanLoss parse_gan_loss(const std::string& name);             // "gan" | "wgan-gp"
+OptimizerKind parse_optimizer(const std::string& name);      // "adam" | "rmsprop"
+
+struct StepLosses {
+  double d_loss = 0;   // discriminator/critic loss of the last critic update
+  double g_loss = 0;   // generator's total loss
+  double g_adv = 0;    // its adversarial part
+  double g_l1 = 0;     // its (unweighted) L1 part
+};
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainOptions& options);  // random init from options.seed
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // One step: options.critic_steps discriminator updates (one RGB batch
+  // [N,3,S,S] in [0,1] each) then one generator update on the last batch.
+  // Noise is drawn from (seed, step), so a resumed run repeats exactly.
+  StepLosses train_step(const std::vector<at::Tensor>& rgb_batches);
+
+  int64_t step() const;
+  const TrainOptions& options() const;
+
+  // Colorizes RGB images (treated as gray) with the generator in eval mode and
+  // a fixed noise seed; returns RGB [N,3,S,S] on the CPU. Training mode is restored.
+  at::Tensor colorize(const at::Tensor& rgb);
+
+  // Generator, discriminator, both optimizers and the step; written atomically.
+  void save_checkpoint(const std::string& path) const;
+  void load_checkpoint(const std::string& path);
+
+  void export_model(const std::string& path, const std::string& provenance) const;
+
+  Generator& generator();
+  Discriminator& discriminator();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace colorgan
