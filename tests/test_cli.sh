@@ -80,5 +80,68 @@ check "live-camera.sh without a camera falls back" 0 bash "$src/pipelines/live-c
   --sink fakesink --num-buffers 5 --model "$tmp/m.cgan" --size 32x24
 expect_output "it says it uses the test source" "no camera"
 
+# ---- training, evaluation and colorize tools -----------------------------------
+train="$build/tools/colorgan-train" evaluate="$build/tools/colorgan-eval" colorize="$build/tools/colorgan-colorize"
+for tool in "$train" "$evaluate" "$colorize"; do
+  check "$(basename "$tool") --help" 0 "$tool" --help
+  expect_output "$(basename "$tool") usage" "usage:"
+  check "$(basename "$tool") unknown flag" 2 "$tool" --no-such-flag
+  expect_output "$(basename "$tool") names the bad flag" "unknown option --no-such-flag"
+done
+check "colorgan-train with a missing data dir" 2 "$train" --data "$tmp/no-such-dir" --out "$tmp/run-x"
+expect_output "the error names the data dir" "no-such-dir"
+check "colorgan-train without --data" 2 "$train" --out "$tmp/run-x"
+
+# Colour photos-like data: test patterns as PNG and JPEG, plus a truncated file to skip.
+mkdir -p "$tmp/data"
+for p in 0 4 5 6 10 13 18 22 23 24; do
+  gst-launch-1.0 -q videotestsrc pattern=$p num-buffers=1 ! video/x-raw,width=72,height=56 ! videoconvert ! \
+    pngenc ! filesink location="$tmp/data/p$p.png"
+done
+gst-launch-1.0 -q videotestsrc pattern=smpte num-buffers=1 ! video/x-raw,width=60,height=90 ! videoconvert ! \
+  jpegenc ! filesink location="$tmp/data/tall.jpg"
+head -c 300 "$tmp/data/p0.png" > "$tmp/data/truncated.png"
+
+run="$tmp/run"
+check "colorgan-train 50 steps" 0 "$train" --data "$tmp/data" --steps 50 --size 32 --batch 8 --generator tiny \
+  --out "$run" --checkpoint-every 25 --sample-every 25 --log-every 5 --threads 2
+expect_output "it warns about the truncated file" "truncated.png"
+expect_output "it reports progress" "step 50/50"
+for f in loss.png samples_000025.png samples_000050.png log.csv model.cgan checkpoint.pt config.json; do
+  check "run directory has $f" 0 test -s "$run/$f"
+done
+check "colorgan-train --resume to 100 steps" 0 "$train" --resume "$run" --steps 100
+expect_output "it resumes at step 50" "resumed .* at step 50"
+check "the log continues to step 100" 0 grep -q "^100," "$run/log.csv"
+check "the log holds step 50 once" 0 test "$(grep -c '^50,' "$run/log.csv")" -eq 1
+check "a trained model runs in cgancolorize" 0 gst-launch-1.0 $chain ! cgancolorize model="$run/model.cgan" ! cganyuv2rgb ! videoconvert ! fakesink
+
+# SIGINT: a checkpoint is written and the run can go on.
+"$train" --data "$tmp/data" --steps 100000 --size 32 --batch 8 --generator tiny --out "$tmp/run-int" \
+  --checkpoint-every 100000 > "$tmp/out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q "^data:" "$tmp/out" && break; sleep 0.1; done
+sleep 2
+kill -INT "$pid"
+wait "$pid"
+status=$?
+if [ "$status" -eq 130 ] && [ -s "$tmp/run-int/checkpoint.pt" ] && grep -q "interrupted: step" "$tmp/out"; then
+  echo "ok:   SIGINT writes a checkpoint and exits"
+else
+  echo "FAIL: SIGINT: exit $status"; tail -5 "$tmp/out"; failures=$((failures + 1))
+fi
+
+check "colorgan-eval" 0 "$evaluate" --model "$run/model.cgan" --data "$tmp/data" --out "$tmp/eval"
+expect_output "eval prints the gray baseline" "gray baseline"
+for f in report.json report.csv grid.png; do check "eval wrote $f" 0 test -s "$tmp/eval/$f"; done
+check "eval report has both columns" 0 grep -q '"gray_baseline"' "$tmp/eval/report.json"
+
+check "colorgan-colorize" 0 "$colorize" --model "$run/model.cgan" --out "$tmp/colour" "$tmp/data/p0.png" "$tmp/data/tall.jpg"
+check "colorize wrote p0.png" 0 test -s "$tmp/colour/p0.png"
+check "colorize wrote tall.png" 0 test -s "$tmp/colour/tall.png"
+check "outputs keep the input size" 0 gst-launch-1.0 -v filesrc location="$tmp/colour/tall.png" ! pngdec ! fakesink
+expect_output "tall.png is 60x90" "width=(int)60, height=(int)90"
+check "colorize of a missing file fails" 1 "$colorize" --model "$run/model.cgan" --out "$tmp/colour" "$tmp/none.png"
+
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -42,19 +42,19 @@ void set_thread_count(int threads) { at::set_num_threads(threads > 0 ? threads :
 
 struct InferenceEngine::Impl {
   ModelFile model;
+  FoldedGenerator folded;  // what runs: batch norm folded into the convs, channels_last
   c10::Device device{c10::kCPU};
   NoiseSource noise;
   Impl(ModelFile m, c10::Device d, uint64_t seed)
-      : model(std::move(m)), device(d), noise(seed, model.metadata.noise_distribution) {}
+      : model(std::move(m)), folded((model.generator->eval(), *model.generator)), device(d),
+        noise(seed, model.metadata.noise_distribution) {}
 };
 
 InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions options) {
   const c10::Device device = resolve_device(options.device);  // fail fast, before loading
   impl_ = std::make_unique<Impl>(load_model(model_path), device, options.seed);
   set_thread_count(options.threads);
-  auto& generator = impl_->model.generator;
-  generator->to(device);
-  generator->eval();
+  impl_->folded.to(device);
   if (options.warm_up) {
     const auto& meta = impl_->model.metadata;
     colorize(at::zeros({1, 1, meta.training_height, meta.training_width}));
@@ -73,7 +73,7 @@ at::Tensor InferenceEngine::colorize(const at::Tensor& y, const at::Tensor& nois
                                                 : impl_->noise.vectors(y.size(0), config.noise_dim);
   }
   const auto options = at::TensorOptions().device(impl_->device).dtype(at::kFloat);
-  at::Tensor uv = impl_->model.generator->forward(y.to(options), n.to(options));
+  at::Tensor uv = impl_->folded.forward(y.to(options), n.to(options));
   return uv.to(y.device());
 }
 

@@ -137,6 +137,74 @@ torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& yuv) {
   return fc2_->forward(x).squeeze(1);
 }
 
+FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.config()) {
+  torch::NoGradGuard no_grad;
+  auto params = generator.named_parameters();
+  auto buffers = generator.named_buffers();
+  for (size_t i = 0; i < config_.hidden.size(); ++i) {
+    const std::string conv = "convs." + std::to_string(i), norm = "norms." + std::to_string(i);
+    // BN(conv(x)) = gamma * (W*x - mean) / sqrt(var + eps) + beta = (s W)*x + (beta - s mean), s = gamma / sqrt(var + eps)
+    const double eps = generator.named_modules()[norm]->as<torch::nn::BatchNorm2d>()->options.eps();
+    const auto scale = params[norm + ".weight"] / torch::sqrt(buffers[norm + ".running_var"] + eps);
+    Layer layer;
+    layer.weight = (params[conv + ".weight"] * scale.view({-1, 1, 1, 1})).contiguous(torch::MemoryFormat::ChannelsLast);
+    layer.bias = params[norm + ".bias"] - scale * buffers[norm + ".running_mean"];
+    layer.padding = config_.hidden[i].kernel / 2;
+    layer.noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;
+    layers_.push_back(layer);
+  }
+  layers_.push_back({params["output.weight"].contiguous(torch::MemoryFormat::ChannelsLast).clone(),
+                     params["output.bias"].clone(), config_.output_kernel / 2, false});
+  if (config_.noise_input == NoiseInput::ProjectedVector) {
+    projection_weight_ = params["projection.weight"].clone();
+    projection_bias_ = params["projection.bias"].clone();
+  }
+}
+
+void FoldedGenerator::to(const torch::Device& device) {
+  for (auto& layer : layers_) {
+    layer.weight = layer.weight.to(device);
+    layer.bias = layer.bias.to(device);
+  }
+  if (projection_weight_.defined()) {
+    projection_weight_ = projection_weight_.to(device);
+    projection_bias_ = projection_bias_.to(device);
+  }
+}
+
+torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::Tensor& noise) const {
+  if (y_in.dim() != 4 || y_in.size(1) != 1) throw std::invalid_argument("generator: Y must be [N,1,H,W]");
+  const auto y = y_in.contiguous(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor noise_plane;
+  if (config_.noise_input == NoiseInput::ProjectedVector) {
+    if (noise.dim() != 2 || noise.size(1) != config_.noise_dim || y.size(2) != config_.projected_size ||
+        y.size(3) != config_.projected_size) {
+      throw std::invalid_argument("generator: this model takes a [N," + std::to_string(config_.noise_dim) +
+                                  "] noise vector and " + std::to_string(config_.projected_size) + "x" +
+                                  std::to_string(config_.projected_size) + " frames");
+    }
+    noise_plane = torch::addmm(projection_bias_, noise, projection_weight_.t())
+                      .view({-1, 1, config_.projected_size, config_.projected_size});
+  } else if (noise.dim() != 4 || noise.size(1) != 1 || noise.size(2) != y.size(2) || noise.size(3) != y.size(3)) {
+    throw std::invalid_argument("generator: noise must be a [N,1,H,W] plane of the frame's size");
+  } else {
+    noise_plane = noise;
+  }
+  noise_plane = noise_plane.contiguous(torch::MemoryFormat::ChannelsLast);
+
+  torch::Tensor x;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
+    std::vector<torch::Tensor> inputs;
+    if (x.defined()) inputs.push_back(x);
+    inputs.push_back(y);
+    if (layer.noisy) inputs.push_back(noise_plane);
+    x = torch::conv2d(torch::cat(inputs, 1), layer.weight, layer.bias, 1, layer.padding);
+    x = i + 1 < layers_.size() ? torch::relu_(x) : torch::sigmoid_(x);
+  }
+  return x.contiguous();
+}
+
 int64_t parameter_count(const torch::nn::Module& module) {
   int64_t count = 0;
   for (const auto& p : module.parameters()) count += p.numel();

@@ -1,0 +1,293 @@
+#include "colorgan/colorize_image.h"
+#include "colorgan/dataset.h"
+#include "colorgan/engine.h"
+#include "colorgan/image_io.h"
+#include "colorgan/metrics.h"
+#include "colorgan/trainer.h"
+
+#include "test_support.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace colorgan;
+namespace fs = std::filesystem;
+
+// ---- metrics, against values worked out by hand or published ----------------
+
+TEST(Metrics, PsnrOfIdenticalAndKnownImages) {
+  auto a = torch::rand({3, 8, 8});
+  EXPECT_TRUE(std::isinf(psnr(a, a)));
+  // Every value off by 0.1: MSE = 0.01, PSNR = 10 log10(1 / 0.01) = 20 dB.
+  auto b = torch::full({3, 4, 4}, 0.5), c = torch::full({3, 4, 4}, 0.6);
+  EXPECT_NEAR(psnr(b, c), 20.0, 1e-5);
+}
+
+TEST(Metrics, SsimIsOneForIdenticalImagesAndLowerOtherwise) {
+  auto a = torch::rand({3, 32, 32});
+  EXPECT_NEAR(ssim_luma(a, a), 1.0, 1e-9);
+  EXPECT_LT(ssim_luma(a, torch::rand({3, 32, 32})), 0.2);
+  // Colour changes that keep the luma do not change luma SSIM.
+  auto gray = torch::full({3, 16, 16}, 0.5);
+  auto tinted = gray.clone();
+  tinted[0] += 0.1 / 0.299 * 0.114;  // more red, less blue, same Y
+  tinted[2] -= 0.1;
+  EXPECT_NEAR(ssim_luma(gray, tinted), 1.0, 1e-6);
+}
+
+TEST(Metrics, ColorfulnessByHand) {
+  EXPECT_DOUBLE_EQ(colorfulness(torch::full({3, 5, 5}, 0.3)), 0.0);  // constant gray
+  // Constant pure red (255,0,0): rg = 255, yb = 127.5, no spread:
+  // CF = 0.3 sqrt(255^2 + 127.5^2) = 85.5297...
+  auto red = torch::zeros({3, 4, 4});
+  red[0] = 1.0;
+  EXPECT_NEAR(colorfulness(red), 0.3 * std::sqrt(255.0 * 255.0 + 127.5 * 127.5), 1e-6);
+  // Half black, half white: rg = yb = 0 everywhere.
+  auto bw = torch::zeros({3, 2, 2});
+  bw.select(2, 1).fill_(1.0);
+  EXPECT_NEAR(colorfulness(bw), 0.0, 1e-9);
+}
+
+TEST(Metrics, Ciede2000MatchesSharmaTestData) {
+  // Sharma, Wu & Dalal (2005), Table 1: pairs 1, 2, 3, 7 and 25.
+  const double pairs[][7] = {
+      {50.0000, 2.6772, -79.7751, 50.0000, 0.0000, -82.7485, 2.0425},
+      {50.0000, 3.1571, -77.2803, 50.0000, 0.0000, -82.7485, 2.8615},
+      {50.0000, 2.8361, -74.0200, 50.0000, 0.0000, -82.7485, 3.4412},
+      {50.0000, 0.0000, 0.0000, 50.0000, -1.0000, 2.0000, 2.3669},
+      {60.2574, -34.0099, 36.2677, 60.4626, -34.1751, 39.4387, 1.2644},
+  };
+  for (const auto& p : pairs) {
+    auto lab1 = torch::tensor({p[0], p[1], p[2]}, torch::kDouble);
+    auto lab2 = torch::tensor({p[3], p[4], p[5]}, torch::kDouble);
+    EXPECT_NEAR(ciede2000(lab1, lab2).item<double>(), p[6], 1e-4);
+    EXPECT_NEAR(ciede2000(lab2, lab1).item<double>(), p[6], 1e-4) << "symmetric";
+  }
+}
+
+TEST(Metrics, SrgbToLabKnownColours) {
+  auto white = srgb_to_lab(torch::ones({3, 1, 1}));
+  EXPECT_NEAR(white[0].item<double>(), 100.0, 1e-3);
+  EXPECT_NEAR(white[1].item<double>(), 0.0, 1e-3);
+  auto red = torch::zeros({3, 1, 1});
+  red[0] = 1.0;
+  auto lab = srgb_to_lab(red);  // sRGB red: L 53.24, a 80.09, b 67.20
+  EXPECT_NEAR(lab[0].item<double>(), 53.24, 0.02);
+  EXPECT_NEAR(lab[1].item<double>(), 80.09, 0.05);
+  EXPECT_NEAR(lab[2].item<double>(), 67.20, 0.05);
+  EXPECT_DOUBLE_EQ(mean_ciede2000(red, red), 0.0);
+}
+
+// ---- images and datasets -------------------------------------------------------
+
+class DataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::manual_seed(0);
+    for (int i = 0; i < 6; ++i) {
+      auto image = torch::rand({3, 40 + 4 * i, 56});
+      write_image(dir + "/photos/img" + std::to_string(i) + (i % 2 ? ".png" : ".jpg"), image);
+    }
+    std::ofstream(dir + "/photos/broken.png") << "not an image";
+    std::ofstream(dir + "/photos/notes.txt") << "ignored: not an image extension";
+  }
+  std::string dir = [] {
+    auto d = colorgan::testing::make_temp_dir("data");
+    fs::create_directories(d + "/photos/sub");
+    return d;
+  }();
+};
+
+TEST_F(DataTest, FindsImagesRecursivelyAndSkipsUnreadableOnes) {
+  write_image(dir + "/photos/sub/deep.png", torch::rand({3, 30, 30}));
+  const auto inputs = find_inputs({dir + "/photos"});
+  EXPECT_EQ(inputs.size(), 8u);  // 6 + deep.png + broken.png; notes.txt is not an image
+  std::vector<std::string> warnings;
+  LoadSummary summary;
+  DatasetOptions options;
+  options.size = 16;
+  ImageSet set = ImageSet::load(inputs, options, &summary, [&](const std::string& w) { warnings.push_back(w); });
+  EXPECT_EQ(set.size(), 7);
+  EXPECT_EQ(summary.skipped, 1);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], ::testing::HasSubstr("broken.png"));
+  EXPECT_THROW(find_inputs({dir + "/missing"}), std::invalid_argument);
+}
+
+TEST_F(DataTest, BatchesAreDeterministicCropsOfTheRightSize) {
+  DatasetOptions options;
+  options.size = 16;
+  options.min_crop = 0.5;
+  options.max_crop = 1.0;
+  ImageSet set = ImageSet::load(find_inputs({dir + "/photos"}), options, nullptr, [](const std::string&) {});
+  auto a = set.random_batch(5, 42);
+  EXPECT_EQ(a.sizes(), (std::vector<int64_t>{5, 3, 16, 16}));
+  EXPECT_TRUE(torch::equal(a, set.random_batch(5, 42)));
+  EXPECT_FALSE(torch::equal(a, set.random_batch(5, 43)));
+  EXPECT_GE(a.min().item<float>(), 0.0f);
+  EXPECT_LE(a.max().item<float>(), 1.0f);
+  EXPECT_EQ(set.centre_batch(0, 3).sizes(), (std::vector<int64_t>{3, 3, 16, 16}));
+}
+
+TEST_F(DataTest, SplitHoldsOutWholeImages) {
+  ImageSet set = ImageSet::load(find_inputs({dir + "/photos"}), {}, nullptr, [](const std::string&) {});
+  auto [train, validation] = set.split(2);
+  EXPECT_EQ(train.size(), 4);
+  EXPECT_EQ(validation.size(), 2);
+  for (int64_t i = 0; i < validation.size(); ++i) {
+    for (int64_t j = 0; j < train.size(); ++j) EXPECT_NE(validation.name(i), train.name(j));
+  }
+}
+
+TEST_F(DataTest, PrefetcherDeliversInOrder) {
+  BatchPrefetcher prefetch([](int64_t i) { return torch::full({1}, static_cast<float>(i)); }, 7);
+  for (int i = 7; i < 12; ++i) EXPECT_EQ(prefetch.next().item<float>(), static_cast<float>(i));
+}
+
+TEST(ImageIo, ErrorsNameTheFile) {
+  try {
+    read_image("/nonexistent/image.png");
+    FAIL();
+  } catch (const ImageError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("/nonexistent/image.png"));
+  }
+  EXPECT_THROW(decode_image({1, 2, 3}, "bytes"), ImageError);
+}
+
+// ---- the trainer ----------------------------------------------------------------
+
+namespace {
+
+TrainOptions tiny_options() {
+  TrainOptions o;
+  o.generator_preset = "tiny";
+  o.size = 16;
+  o.batch = 4;
+  o.fc_hidden = 8;
+  o.device = "cpu";
+  o.seed = 5;
+  return o;
+}
+
+std::vector<at::Tensor> batches_for(int64_t step, int64_t count) {
+  std::vector<at::Tensor> out;
+  for (int64_t k = 0; k < count; ++k) {
+    auto g = at::make_generator<at::CPUGeneratorImpl>(1000 + step * 10 + k);
+    out.push_back(torch::rand({4, 3, 16, 16}, g));
+  }
+  return out;
+}
+
+void train(Trainer& t, int64_t until) {
+  while (t.step() < until) t.train_step(batches_for(t.step(), t.options().critic_steps));
+}
+
+}  // namespace
+
+TEST(Trainer, LossesAreFiniteForBothLosses) {
+  for (auto loss : {GanLoss::CrossEntropy, GanLoss::WganGp}) {
+    auto o = tiny_options();
+    o.loss = loss;
+    o.critic_steps = loss == GanLoss::WganGp ? 2 : 1;
+    Trainer t(o);
+    for (int i = 0; i < 3; ++i) {
+      auto l = t.train_step(batches_for(i, o.critic_steps));
+      EXPECT_TRUE(std::isfinite(l.d_loss) && std::isfinite(l.g_loss)) << to_string(loss);
+    }
+    EXPECT_EQ(t.step(), 3);
+  }
+}
+
+TEST(Trainer, SameSeedSameLosses) {
+  Trainer a(tiny_options()), b(tiny_options());
+  for (int i = 0; i < 3; ++i) {
+    auto la = a.train_step(batches_for(i, 1)), lb = b.train_step(batches_for(i, 1));
+    EXPECT_EQ(la.d_loss, lb.d_loss);
+    EXPECT_EQ(la.g_loss, lb.g_loss);
+  }
+}
+
+TEST(Trainer, ResumeContinuesExactly) {
+  const std::string dir = colorgan::testing::make_temp_dir("resume");
+  Trainer straight(tiny_options());
+  train(straight, 20);
+
+  {
+    Trainer first(tiny_options());
+    train(first, 10);
+    first.save_checkpoint(dir + "/checkpoint.pt");
+  }
+  Trainer resumed(tiny_options());
+  resumed.load_checkpoint(dir + "/checkpoint.pt");
+  EXPECT_EQ(resumed.step(), 10);
+  train(resumed, 20);
+
+  auto a = straight.generator()->named_parameters(), b = resumed.generator()->named_parameters();
+  for (const auto& p : a) EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
+  auto da = straight.discriminator()->named_parameters(), db = resumed.discriminator()->named_parameters();
+  for (const auto& p : da) EXPECT_TRUE(torch::equal(p.value(), db[p.key()])) << p.key();
+}
+
+TEST(Trainer, ExportedModelLoadsInTheEngine) {
+  const std::string dir = colorgan::testing::make_temp_dir("export");
+  Trainer t(tiny_options());
+  train(t, 2);
+  t.export_model(dir + "/model.cgan", "unit test");
+  EngineOptions options;
+  options.device = "cpu";
+  InferenceEngine engine(dir + "/model.cgan", options);
+  EXPECT_EQ(engine.metadata().training_width, 16);
+  EXPECT_EQ(engine.metadata().provenance, "unit test");
+  // The engine's prediction is the trained generator's, in eval mode.
+  auto y = torch::rand({1, 1, 16, 16});
+  auto noise = torch::randn({1, 1, 16, 16});
+  t.generator()->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_LT((engine.colorize(y, noise) - t.generator()->forward(y, noise)).abs().max().item<float>(), 1e-4);
+}
+
+TEST(Trainer, OptionsRoundTripThroughJsonAndPresets) {
+  auto o = TrainOptions::preset("seed");
+  EXPECT_EQ(o.optimizer, OptimizerKind::RMSprop);
+  EXPECT_DOUBLE_EQ(o.lr_g, 0.01);
+  EXPECT_DOUBLE_EQ(o.rms_alpha, 0.9);
+  EXPECT_EQ(o.batch, 128);
+  EXPECT_EQ(o.steps, 5000);
+  EXPECT_EQ(o.size, 64);
+  EXPECT_DOUBLE_EQ(o.l1_weight, 0.0);
+  o.seed = 123456789012345ull;
+  o.lr_d = 1.0 / 3.0;
+  o.loss = GanLoss::WganGp;
+  auto back = TrainOptions::from_json(o.to_json());
+  EXPECT_EQ(back.to_json(), o.to_json());
+  EXPECT_EQ(back.seed, o.seed);
+  EXPECT_DOUBLE_EQ(back.lr_d, o.lr_d);
+  EXPECT_THROW(TrainOptions::from_json("{}"), std::invalid_argument);
+  EXPECT_THROW(TrainOptions::preset("fast"), std::invalid_argument);
+}
+
+// ---- whole-image colorization -----------------------------------------------------
+
+TEST(ColorizeImage, KeepsTheSizeAndTheLuma) {
+  const std::string dir = colorgan::testing::make_temp_dir("colorize-image");
+  EngineOptions options;
+  options.device = "cpu";
+  InferenceEngine engine(colorgan::testing::write_test_model(dir), options);
+  auto rgb = torch::rand({3, 45, 70});
+  for (const char* size : {"32", "20x16", "native"}) {
+    auto out = colorize_image(engine, rgb, parse_working_size(size));
+    EXPECT_EQ(out.sizes(), rgb.sizes()) << size;
+    auto y_in = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+    auto y_out = 0.299 * out[0] + 0.587 * out[1] + 0.114 * out[2];
+    // Luma is kept except where RGB clipping of saturated predictions bites.
+    EXPECT_LT((y_in - y_out).abs().median().item<float>(), 1e-3) << size;
+  }
+  EXPECT_THROW(parse_working_size("big"), std::invalid_argument);
+  EXPECT_THROW(parse_working_size("0x4"), std::invalid_argument);
+  auto gray = gray_baseline(rgb);
+  EXPECT_NEAR(colorfulness(gray), 0.0, 0.5);
+}

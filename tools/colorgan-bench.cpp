@@ -1,0 +1,323 @@
+// colorgan-bench: measures, in one run, the inference engine against a plain
+// baseline, the GStreamer element chain against the engine, this machine's
+// attainable GFLOP/s, training throughput and memory growth.
+// Variants compared with each other are interleaved (A B A B ...) and their
+// medians reported, so drift in the machine's speed hits both alike.
+#include "cli.h"
+
+#include "colorgan/engine.h"
+#include "colorgan/model_file.h"
+#include "colorgan/networks.h"
+#include "colorgan/trainer.h"
+
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/torch.h>
+
+#ifdef COLORGAN_HAVE_GST
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+using namespace colorgan;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Runs each variant `iterations` times per round, alternating variants, for
+// `rounds` rounds; returns the median seconds per iteration of each.
+std::vector<double> interleaved(const std::vector<std::function<void()>>& variants, int rounds, int iterations) {
+  for (const auto& v : variants) v();  // warm-up
+  std::vector<std::vector<double>> times(variants.size());
+  for (int r = 0; r < rounds; ++r) {
+    for (size_t k = 0; k < variants.size(); ++k) {
+      for (int i = 0; i < iterations; ++i) {
+        const auto t = Clock::now();
+        variants[k]();
+        times[k].push_back(seconds_since(t));
+      }
+    }
+  }
+  std::vector<double> medians;
+  for (auto& t : times) medians.push_back(median(t));
+  return medians;
+}
+
+// 2 * multiply-adds of every conv of the generator on an H x W frame.
+double generator_flops(const GeneratorConfig& c, int64_t h, int64_t w) {
+  double flops = 0;
+  int64_t previous = 0;
+  for (size_t i = 0; i < c.hidden.size(); ++i) {
+    const bool noisy = std::count(c.noise_layers.begin(), c.noise_layers.end(), i) > 0;
+    const int64_t in = previous + 1 + (noisy ? 1 : 0);
+    flops += 2.0 * in * c.hidden[i].channels * c.hidden[i].kernel * c.hidden[i].kernel * h * w;
+    previous = c.hidden[i].channels;
+  }
+  return flops + 2.0 * (previous + 1) * 2 * c.output_kernel * c.output_kernel * h * w;
+}
+
+long rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+long peak_rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+struct Report {
+  std::vector<std::pair<std::string, double>> figures;
+  void add(const std::string& name, double value, const std::string& shown) {
+    figures.emplace_back(name, value);
+    std::cout << "  " << std::left << std::setw(52) << name << shown << "\n";
+  }
+  void add(const std::string& name, double value, int precision, const std::string& unit) {
+    std::ostringstream shown;
+    shown << std::fixed << std::setprecision(precision) << value << " " << unit;
+    add(name, value, shown.str());
+  }
+  void write_json(const std::string& path, const std::string& machine) const {
+    std::ofstream out(path);
+    out << "{\n  \"machine\": \"" << machine << "\",\n  \"figures\": {\n";
+    for (size_t i = 0; i < figures.size(); ++i) {
+      out << "    \"" << figures[i].first << "\": " << std::setprecision(6) << figures[i].second
+          << (i + 1 < figures.size() ? ",\n" : "\n");
+    }
+    out << "  }\n}\n";
+  }
+};
+
+#ifdef COLORGAN_HAVE_GST
+// appsrc -> DESCRIPTION -> appsink, fed RGB frames of one size.
+class PipelineRunner {
+ public:
+  PipelineRunner(const std::string& description, int width, int height) {
+    GError* error = nullptr;
+    const std::string launch = "appsrc name=src format=time ! " + description + " ! appsink name=sink sync=false";
+    pipeline_ = gst_parse_launch(launch.c_str(), &error);
+    if (error != nullptr) throw std::runtime_error(std::string("pipeline: ") + error->message);
+    src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
+    sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
+    GstCaps* caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "RGB", "width", G_TYPE_INT, width,
+                                        "height", G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, 30, 1, nullptr);
+    g_object_set(src_, "caps", caps, "max-buffers", G_GUINT64_CONSTANT(4), "block", TRUE, nullptr);
+    gst_caps_unref(caps);
+    frame_ = gst_buffer_new_allocate(nullptr, static_cast<gsize>(((width * 3 + 3) / 4) * 4) * height, nullptr);
+    GstMapInfo map;
+    gst_buffer_map(frame_, &map, GST_MAP_WRITE);
+    for (gsize i = 0; i < map.size; ++i) map.data[i] = static_cast<guint8>((i * 37) & 0xff);
+    gst_buffer_unmap(frame_, &map);
+    if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+      throw std::runtime_error("pipeline failed to start: " + description);
+    }
+  }
+  ~PipelineRunner() {
+    gst_app_src_end_of_stream(GST_APP_SRC(src_));
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_buffer_unref(frame_);
+    gst_object_unref(src_);
+    gst_object_unref(sink_);
+    gst_object_unref(pipeline_);
+  }
+  // Pushes n frames and pulls n results; a feeder thread keeps the chain busy.
+  void run(int n) {
+    std::thread feeder([&] {
+      for (int i = 0; i < n; ++i) {
+        GstBuffer* b = gst_buffer_copy(frame_);
+        GST_BUFFER_PTS(b) = static_cast<GstClockTime>(pushed_++) * GST_SECOND / 30;
+        gst_app_src_push_buffer(GST_APP_SRC(src_), b);
+      }
+    });
+    for (int i = 0; i < n; ++i) {
+      GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(sink_));
+      if (sample == nullptr) {
+        feeder.join();
+        throw std::runtime_error("pipeline stopped early");
+      }
+      gst_sample_unref(sample);
+    }
+    feeder.join();
+  }
+
+ private:
+  GstElement *pipeline_, *src_, *sink_;
+  GstBuffer* frame_;
+  int64_t pushed_ = 0;
+};
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  int64_t threads = 0;
+  std::string json = "bench.json";
+  ArgParser args("colorgan-bench", "[--quick] [--threads N] [--json FILE]",
+                 "Measures inference (engine vs plain baseline), the element chain vs the engine, attainable\n"
+                 "GFLOP/s, training images/s and memory growth; prints a table and writes a JSON file.");
+  args.flag("--quick", &quick, "a short run (under 2 minutes on 2 cores)");
+  args.option("--threads", &threads, "LibTorch threads (default: the cores available to the process)");
+  args.option("--json", &json, "where to write the figures (default bench.json)");
+  if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
+
+  const auto start = Clock::now();
+  set_thread_count(static_cast<int>(threads));
+  const int nthreads = at::get_num_threads();
+  const std::string dir = (std::filesystem::temp_directory_path() / ("colorgan-bench-" + std::to_string(getpid()))).string();
+  std::filesystem::create_directories(dir);
+  const std::string model = dir + "/seed.cgan", tiny = dir + "/tiny.cgan";
+  torch::manual_seed(0);
+  {
+    Generator seed_generator;
+    save_model(model, seed_generator, {});
+    Generator tiny_generator(GeneratorConfig::preset("tiny"));
+    save_model(tiny, tiny_generator, {});
+  }
+  std::ostringstream machine;
+  machine << available_cores() << " cores, LibTorch " << nthreads << " threads";
+  std::cout << "colorgan-bench" << (quick ? " --quick" : "") << ": " << machine.str() << "\n\n";
+  Report report;
+  const int rounds = quick ? 3 : 7;
+
+  // ---- peak: what this machine attains on large ops ------------------------------
+  double peak_gflops = 0;
+  {
+    c10::InferenceMode guard;
+    auto x = torch::rand({1, 128, 128, 128}).contiguous(torch::MemoryFormat::ChannelsLast);
+    auto w = torch::rand({128, 128, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast);
+    auto a = torch::rand({2048, 2048}), b = torch::rand({2048, 2048});
+    const auto t = interleaved({[&] { torch::conv2d(x, w, {}, 1, 2); }, [&] { torch::mm(a, b); }}, rounds, 1);
+    const double conv_gflops = 2.0 * 128 * 128 * 25 * 128 * 128 / t[0] / 1e9;
+    const double mm_gflops = 2.0 * 2048 * 2048 * 2048 / t[1] / 1e9;
+    peak_gflops = std::max(conv_gflops, mm_gflops);
+    std::cout << "peak\n";
+    report.add("peak.conv2d_128x128x128_k5_gflops", conv_gflops, 1, "GFLOP/s");
+    report.add("peak.matmul_2048_gflops", mm_gflops, 1, "GFLOP/s");
+  }
+
+  // ---- raw engine vs plain baseline -----------------------------------------------
+  std::cout << "\ninference (seed generator): engine (folded BN, channels_last, InferenceMode) vs baseline (eager NCHW, NoGradGuard)\n";
+  EngineOptions engine_options;
+  engine_options.device = "cpu";
+  engine_options.threads = static_cast<int>(threads);
+  InferenceEngine engine(model, engine_options);
+  ModelFile plain = load_model(model);
+  plain.generator->eval();
+  for (auto [side, batch] : {std::pair{64, 1}, std::pair{64, 8}, std::pair{256, 1}, std::pair{256, 8}}) {
+    auto y = torch::rand({batch, 1, side, side});
+    auto noise = torch::randn({batch, 1, side, side});
+    const int iterations = quick ? (side * side * batch > 100000 ? 1 : 5) : (side * side * batch > 100000 ? 3 : 20);
+    const auto t = interleaved({[&] { engine.colorize(y, noise); },
+                                [&] {
+                                  torch::NoGradGuard no_grad;
+                                  plain.generator->forward(y, noise);
+                                }},
+                               quick && side == 256 && batch == 8 ? 2 : rounds, iterations);
+    const std::string key = std::to_string(side) + "x" + std::to_string(side) + "_b" + std::to_string(batch);
+    const double gflops = generator_flops(engine.config(), side, side) * batch / t[0] / 1e9;
+    report.add("raw." + key + "_ms", t[0] * 1e3, 2, "ms per batch");
+    report.add("baseline." + key + "_ms", t[1] * 1e3, 2, "ms per batch");
+    report.add("raw_vs_baseline." + key, t[1] / t[0], 2, "x");
+    report.add("raw." + key + "_gflops", gflops, 1, "GFLOP/s (" + std::to_string(static_cast<int>(100 * gflops / peak_gflops)) + "% of peak)");
+    report.figures.emplace_back("raw." + key + "_share_of_peak", gflops / peak_gflops);
+  }
+
+#ifdef COLORGAN_HAVE_GST
+  // ---- the element chain vs the engine, batch 1 -----------------------------------
+  gst_init(&argc, &argv);
+  if (gst_element_factory_find("cgancolorize") == nullptr) {
+    std::cout << "\npipeline: the colorgan plugin is not found (set GST_PLUGIN_PATH=build/plugins): skipped\n";
+  } else {
+    std::cout << "\npipeline (appsrc RGB -> chain -> appsink) vs raw engine on the same frames, batch 1\n";
+    const std::string props = " device=cpu num-threads=" + std::to_string(nthreads) + " model=" + model;
+    for (int side : {64, 256}) {
+      PipelineRunner chain("cganrgb2yuv ! cgannoise ! cgancolorize" + props + " ! cganyuv2rgb", side, side);
+      PipelineRunner bin("cgancolorizebin" + props, side, side);
+      auto y = torch::rand({1, 1, side, side});
+      auto noise = torch::randn({1, 1, side, side});
+      const int frames = side == 64 ? (quick ? 20 : 60) : (quick ? 3 : 10);
+      const auto t = interleaved({[&] { for (int i = 0; i < frames; ++i) engine.colorize(y, noise); },
+                                  [&] { chain.run(frames); }, [&] { bin.run(frames); }},
+                                 rounds, 1);
+      const std::string key = std::to_string(side) + "x" + std::to_string(side);
+      report.add("pipeline." + key + "_fps", frames / t[1], 1, "frames/s");
+      report.add("pipeline_bin." + key + "_fps", frames / t[2], 1, "frames/s");
+      report.add("raw." + key + "_b1_fps", frames / t[0], 1, "frames/s");
+      report.add("pipeline_vs_raw." + key, t[0] / t[1], 3, "x");
+      report.add("pipeline_bin_vs_raw." + key, t[0] / t[2], 3, "x");
+    }
+
+    // ---- memory: RSS growth over many frames (tiny model, so 10,000 frames are quick) ----
+    std::cout << "\nmemory (chain with a tiny model, 64x64)\n";
+    PipelineRunner leak("cganrgb2yuv ! cgannoise mode=per-frame ! cgancolorize device=cpu model=" + tiny +
+                            " ! cganyuv2rgb",
+                        64, 64);
+    const int first = quick ? 300 : 1000, total = quick ? 3000 : 10000;
+    leak.run(first);
+    const long after_first = rss_kib();
+    leak.run(total - first);
+    const long after_total = rss_kib();
+    report.add("memory.rss_after_" + std::to_string(first) + "_frames_mib", after_first / 1024.0, 1, "MiB");
+    report.add("memory.rss_after_" + std::to_string(total) + "_frames_mib", after_total / 1024.0, 1, "MiB");
+    report.add("memory.rss_growth", static_cast<double>(after_total) / after_first - 1.0, 2, "(fraction)");
+  }
+#else
+  std::cout << "\npipeline and memory: built without GStreamer: skipped\n";
+#endif
+
+  // ---- training: one G+D step at the seed config ---------------------------------------
+  std::cout << "\ntraining (seed config: seed generator, discriminator, cross-entropy, RMSprop; random batches)\n";
+  for (int64_t batch : {int64_t{16}, int64_t{128}}) {
+    TrainOptions o = TrainOptions::preset("seed");
+    o.batch = batch;
+    o.device = "cpu";
+    Trainer trainer(o);
+    std::vector<at::Tensor> batches{torch::rand({batch, 3, 64, 64})};
+    const int steps = quick ? 1 : 3;
+    trainer.train_step(batches);  // warm-up
+    std::vector<double> times;
+    for (int i = 0; i < steps; ++i) {
+      const auto t = Clock::now();
+      trainer.train_step(batches);
+      times.push_back(seconds_since(t));
+    }
+    const double images_per_s = batch / median(times);
+    report.add("training.seed_b" + std::to_string(batch) + "_images_per_s", images_per_s, 1, "images/s");
+    if (batch == 128) {
+      report.add("training.seed_full_run_hours", 5000.0 * 128 / images_per_s / 3600, 1,
+                 "hours for 5000 steps x 128 (seed preset)");
+    }
+  }
+  report.add("memory.peak_rss_mib", peak_rss_kib() / 1024.0, 1, "MiB");
+  std::filesystem::remove_all(dir);
+  report.write_json(json, machine.str());
+  std::cout << "\nwrote " << json << " (" << std::fixed << std::setprecision(0) << seconds_since(start) << " s)\n";
+  return 0;
+}
