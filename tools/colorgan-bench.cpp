@@ -173,18 +173,52 @@ class PipelineRunner {
 };
 #endif
 
+// The GPU figures tools/gpu-check.sh reports: CUDA vs CPU agreement,
+// inference frames/s at several sizes and batches, training images/s.
+void gpu_figures(Report& report, const std::string& model, const std::string& device, bool quick) {
+  EngineOptions options;
+  options.device = "cpu";
+  InferenceEngine cpu(model, options);
+  options.device = device;
+  InferenceEngine gpu(model, options);
+  auto y = torch::rand({2, 1, 64, 64});
+  auto noise = torch::randn({2, 1, 64, 64});
+  const double diff = (gpu.colorize(y, noise) - cpu.colorize(y, noise)).abs().max().item<double>();
+  report.add("cuda_vs_cpu.max_abs_diff_uv", diff, 7, "");
+  struct Case {
+    int64_t h, w, batch;
+  };
+  for (const Case c : {Case{64, 64, 1}, Case{64, 64, 64}, Case{64, 64, 256}, Case{256, 256, 1}, Case{1080, 1920, 1}}) {
+    // Host tensors in, host tensors out: the timing includes the uploads and downloads.
+    auto frames = torch::rand({c.batch, 1, c.h, c.w});
+    auto n = torch::randn({c.batch, 1, c.h, c.w});
+    const auto t = interleaved({[&] { gpu.colorize(frames, n); }}, quick ? 3 : 7, 5);
+    report.add("gpu." + std::to_string(c.w) + "x" + std::to_string(c.h) + "_b" + std::to_string(c.batch) + "_fps",
+               c.batch / t[0], 1, "frames/s");
+  }
+  TrainOptions o = TrainOptions::preset("seed");
+  o.device = device;
+  Trainer trainer(o);
+  std::vector<at::Tensor> batches{torch::rand({o.batch, 3, 64, 64})};
+  trainer.train_step(batches);
+  const auto t = interleaved({[&] { trainer.train_step(batches); }}, 1, quick ? 3 : 10);
+  report.add("gpu.training_seed_b128_images_per_s", o.batch / t[0], 1, "images/s");
+  report.add("gpu.training_seed_full_run_minutes", 5000.0 * t[0] / 60, 1, "minutes for 5000 steps x 128");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bool quick = false;
   int64_t threads = 0;
-  std::string json = "bench.json";
+  std::string json = "bench.json", device = "cpu";
   ArgParser args("colorgan-bench", "[--quick] [--threads N] [--json FILE]",
                  "Measures inference (engine vs plain baseline), the element chain vs the engine, attainable\n"
                  "GFLOP/s, training images/s and memory growth; prints a table and writes a JSON file.");
   args.flag("--quick", &quick, "a short run (under 2 minutes on 2 cores)");
   args.option("--threads", &threads, "LibTorch threads (default: the cores available to the process)");
   args.option("--json", &json, "where to write the figures (default bench.json)");
+  args.option("--device", &device, "cpu (the full CPU suite) or cuda[:N] (the GPU figures of tools/gpu-check.sh)");
   if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
 
   const auto start = Clock::now();
@@ -205,6 +239,19 @@ int main(int argc, char** argv) {
   std::cout << "colorgan-bench" << (quick ? " --quick" : "") << ": " << machine.str() << "\n\n";
   Report report;
   const int rounds = quick ? 3 : 7;
+  if (device != "cpu") {
+    try {
+      resolve_device(device);
+    } catch (const DeviceError& e) {
+      std::cerr << "colorgan-bench: " << e.what() << "\n";
+      return 1;
+    }
+    gpu_figures(report, model, device, quick);
+    std::filesystem::remove_all(dir);
+    report.write_json(json, machine.str() + ", " + device);
+    std::cout << "\nwrote " << json << "\n";
+    return 0;
+  }
 
   // ---- peak: what this machine attains on large ops ------------------------------
   double peak_gflops = 0;

@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   int64_t checkpoint_every = 250, sample_every = 250, log_every = 10, val_count = 8, keep_side = 0, video_every = 30;
   double lr_g = 0, lr_d = 0, beta1 = 0, beta2 = 0, rms_alpha = 0, l1_weight = -1, real_label = 0, gp_weight = 0;
   uint64_t seed = 0;
+  bool amp = false;
 
   ArgParser args("colorgan-train", "--data DIR... --out RUN [options] | --resume RUN [options]",
                  "Trains colorgan's conditional GAN (generator: luma + noise -> chroma) and writes a run\n"
@@ -140,6 +141,7 @@ int main(int argc, char** argv) {
   args.option("--keep-side", &keep_side, "images are kept in memory shrunk to this short side (default 4 x size)");
   args.option("--video-every", &video_every, "take every Nth frame of videos (default 30)");
   args.option("--device", &device, "auto | cpu | cuda | cuda:N");
+  args.flag("--amp", &amp, "mixed precision: bf16 autocast for the forward passes");
   args.option("--threads", &threads, "LibTorch CPU threads (default: all cores available)");
   args.option("--workers", &workers, "image decoding threads (default 2)");
   args.option("--checkpoint-every", &checkpoint_every, "steps between checkpoints (default 250)");
@@ -197,6 +199,7 @@ int main(int argc, char** argv) {
   if (fc_hidden > 0) options.fc_hidden = fc_hidden;
   options.seed = seed;
   options.device = device;
+  options.amp = amp;
   if (checkpoint_every < 1 || sample_every < 1 || log_every < 1) args.fail("the --*-every intervals must be positive");
 
   DatasetOptions data_options;

@@ -45,9 +45,22 @@ struct InferenceEngine::Impl {
   FoldedGenerator folded;  // what runs: batch norm folded into the convs, channels_last
   c10::Device device{c10::kCPU};
   NoiseSource noise;
+  at::Tensor staging_in, staging_noise;  // pinned host buffers for uploads to a GPU, reused while shapes hold
   Impl(ModelFile m, c10::Device d, uint64_t seed)
       : model(std::move(m)), folded((model.generator->eval(), *model.generator)), device(d),
         noise(seed, model.metadata.noise_distribution) {}
+
+  // Host tensors go to a GPU through a reused pinned buffer (one asynchronous copy); on the CPU nothing is copied.
+  at::Tensor upload(const at::Tensor& t, at::Tensor& staging) {
+    if (t.device() == device || !t.device().is_cpu() || !device.is_cuda()) {
+      return t.to(at::TensorOptions().device(device).dtype(at::kFloat));
+    }
+    if (!staging.defined() || staging.sizes() != t.sizes()) {
+      staging = at::empty(t.sizes(), at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+    }
+    staging.copy_(t);
+    return staging.to(device, /*non_blocking=*/true);
+  }
 };
 
 InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions options) {
@@ -72,8 +85,7 @@ at::Tensor InferenceEngine::colorize(const at::Tensor& y, const at::Tensor& nois
     n = config.noise_input == NoiseInput::Plane ? impl_->noise.planes(y.size(0), y.size(2), y.size(3))
                                                 : impl_->noise.vectors(y.size(0), config.noise_dim);
   }
-  const auto options = at::TensorOptions().device(impl_->device).dtype(at::kFloat);
-  at::Tensor uv = impl_->folded.forward(y.to(options), n.to(options));
+  at::Tensor uv = impl_->folded.forward(impl_->upload(y, impl_->staging_in), impl_->upload(n, impl_->staging_noise));
   return uv.to(y.device());
 }
 

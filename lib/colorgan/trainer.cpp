@@ -4,6 +4,7 @@
 #include "colorgan/engine.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <torch/autograd.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
@@ -33,6 +34,35 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, s
   }
   return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(lr).alpha(o.rms_alpha));
 }
+
+// bf16 autocast on the trainer's device for the guard's lifetime (no-op when off).
+class AutocastGuard {
+ public:
+  AutocastGuard(bool on, const torch::Device& device) : on_(on), cuda_(device.is_cuda()) {
+    if (!on_) return;
+    if (cuda_) {
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_enabled(true);
+    } else {
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      at::autocast::set_cpu_enabled(true);
+    }
+  }
+  ~AutocastGuard() {
+    if (!on_) return;
+    if (cuda_) {
+      at::autocast::set_enabled(false);
+    } else {
+      at::autocast::set_cpu_enabled(false);
+    }
+    at::autocast::clear_cache();
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool on_, cuda_;
+};
 
 }  // namespace
 
@@ -84,7 +114,8 @@ std::string TrainOptions::to_json() const {
       << "  \"fc_hidden\": " << fc_hidden << ",\n"
       << "  \"noise\": \"" << colorgan::to_string(noise) << "\",\n"
       << "  \"seed\": " << seed << ",\n"
-      << "  \"device\": \"" << device << "\"\n}\n";
+      << "  \"device\": \"" << device << "\",\n"
+      << "  \"amp\": " << (amp ? 1 : 0) << "\n}\n";
   return out.str();
 }
 
@@ -120,6 +151,7 @@ TrainOptions TrainOptions::from_json(const std::string& json) {
   o.noise = parse_noise_distribution(get("noise"));
   o.seed = std::stoull(get("seed"));
   o.device = get("device");
+  o.amp = std::stoi(get("amp")) != 0;
   return o;
 }
 
@@ -185,12 +217,15 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
     real = rgb_to_yuv(batch.to(m.device));
     y = real.narrow(1, 0, 1);
     uv_real = real.narrow(1, 1, 2);
-    fake_uv = m.generator->forward(y, m.noise_for(batch.size(0), o.size, 2 * k));
-    const auto fake = torch::cat({y, fake_uv.detach()}, 1);
-
-    m.d_optimizer->zero_grad();
-    const auto real_scores = m.discriminator->forward(real);
-    const auto fake_scores = m.discriminator->forward(fake);
+    torch::Tensor real_scores, fake_scores, fake;
+    {
+      AutocastGuard autocast(o.amp, m.device);
+      fake_uv = m.generator->forward(y, m.noise_for(batch.size(0), o.size, 2 * k)).to(torch::kFloat);
+      fake = torch::cat({y, fake_uv.detach()}, 1);
+      m.d_optimizer->zero_grad();
+      real_scores = m.discriminator->forward(real).to(torch::kFloat);
+      fake_scores = m.discriminator->forward(fake).to(torch::kFloat);
+    }
     torch::Tensor d_loss;
     if (o.loss == GanLoss::CrossEntropy) {
       d_loss = F::binary_cross_entropy_with_logits(real_scores, torch::full_like(real_scores, o.real_label)) +
@@ -204,7 +239,11 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   }
 
   m.g_optimizer->zero_grad();
-  const auto scores = m.discriminator->forward(torch::cat({y, fake_uv}, 1));
+  torch::Tensor scores;
+  {
+    AutocastGuard autocast(o.amp, m.device);
+    scores = m.discriminator->forward(torch::cat({y, fake_uv}, 1)).to(torch::kFloat);
+  }
   const auto adversarial = o.loss == GanLoss::CrossEntropy
                                ? F::binary_cross_entropy_with_logits(scores, torch::ones_like(scores))
                                : -scores.mean();

@@ -35,6 +35,7 @@ struct TrainOptions {
   NoiseDistribution noise = NoiseDistribution::Gaussian;
   uint64_t seed = 0;
   std::string device = "auto";
+  bool amp = false;         // bf16 autocast for the forward passes (mixed precision)
 
   // "default" (the defaults above) or "seed" (the seed paper: cross-entropy,
   // RMSprop, learning rate 0.01, decay 0.9, batch 128, 64x64, 5000 steps, no L1).
