@@ -280,13 +280,14 @@ int main(int argc, char** argv) {
   for (auto [side, batch] : {std::pair{64, 1}, std::pair{64, 8}, std::pair{256, 1}, std::pair{256, 8}}) {
     auto y = torch::rand({batch, 1, side, side});
     auto noise = torch::randn({batch, 1, side, side});
-    const int iterations = quick ? (side * side * batch > 100000 ? 1 : 5) : (side * side * batch > 100000 ? 3 : 20);
+    const bool large = side * side * batch > 100000;
+    const int iterations = large ? 1 : (quick ? 5 : 20);
     const auto t = interleaved({[&] { engine.colorize(y, noise); },
                                 [&] {
                                   torch::NoGradGuard no_grad;
                                   plain.generator->forward(y, noise);
                                 }},
-                               quick && side == 256 && batch == 8 ? 2 : rounds, iterations);
+                               large ? (quick ? 2 : 5) : rounds, iterations);
     const std::string key = std::to_string(side) + "x" + std::to_string(side) + "_b" + std::to_string(batch);
     const double gflops = generator_flops(engine.config(), side, side) * batch / t[0] / 1e9;
     report.add("raw." + key + "_ms", t[0] * 1e3, 2, "ms per batch");
