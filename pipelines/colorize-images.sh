@@ -20,14 +20,11 @@ options:
 USAGE
 }
 
-model="" device=auto seed=0 threads=0 args=()
+args=()
 while [ $# -gt 0 ]; do
+  if common_option "$@"; then shift "$shift_by"; continue; fi
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --model) model="${2:?--model needs a file}"; shift ;;
-    --device) device="${2:?--device needs a value}"; shift ;;
-    --seed) seed="${2:?--seed needs a value}"; shift ;;
-    --threads) threads="${2:?--threads needs a value}"; shift ;;
     -*) usage >&2; die "unknown option $1" ;;
     *) args+=("$1") ;;
   esac

@@ -20,15 +20,12 @@ options:
 USAGE
 }
 
-side_by_side=0 model="" device=auto seed=0 threads=0 args=()
+side_by_side=0 args=()
 while [ $# -gt 0 ]; do
+  if common_option "$@"; then shift "$shift_by"; continue; fi
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --side-by-side) side_by_side=1 ;;
-    --model) model="${2:?--model needs a file}"; shift ;;
-    --device) device="${2:?--device needs a value}"; shift ;;
-    --seed) seed="${2:?--seed needs a value}"; shift ;;
-    --threads) threads="${2:?--threads needs a value}"; shift ;;
     -*) usage >&2; die "unknown option $1" ;;
     *) args+=("$1") ;;
   esac

@@ -17,6 +17,19 @@ require_plugin() {
     die "the colorgan GStreamer plugin was not found: build it (meson setup build && meson compile -C build) or install it"
 }
 
+# The options every script shares. Sets model, device, seed, threads and
+# shift_by (how many arguments the option took); returns 1 for other arguments.
+model="" device=auto seed=0 threads=0
+common_option() {
+  case "$1" in
+    --model) model="${2:?--model needs a file}"; shift_by=2 ;;
+    --device) device="${2:?--device needs a value}"; shift_by=2 ;;
+    --seed) seed="${2:?--seed needs a value}"; shift_by=2 ;;
+    --threads) threads="${2:?--threads needs a value}"; shift_by=2 ;;
+    *) return 1 ;;
+  esac
+}
+
 # Properties for cgancolorizebin from the common options.
 colorize_properties() {
   local props="device=$device seed=$seed"

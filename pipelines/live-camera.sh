@@ -26,18 +26,15 @@ model is slower than the camera frames are dropped instead of building latency.
 USAGE
 }
 
-camera=/dev/video0 size=320x240 sink=autovideosink num_buffers=-1 model="" device=auto seed=0 threads=0
+camera=/dev/video0 size=320x240 sink=autovideosink num_buffers=-1
 while [ $# -gt 0 ]; do
+  if common_option "$@"; then shift "$shift_by"; continue; fi
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --camera) camera="${2:?}"; shift ;;
     --size) size="${2:?}"; shift ;;
     --sink) sink="${2:?}"; shift ;;
     --num-buffers) num_buffers="${2:?}"; shift ;;
-    --model) model="${2:?--model needs a file}"; shift ;;
-    --device) device="${2:?--device needs a value}"; shift ;;
-    --seed) seed="${2:?--seed needs a value}"; shift ;;
-    --threads) threads="${2:?--threads needs a value}"; shift ;;
     *) usage >&2; die "unknown argument $1" ;;
   esac
   shift

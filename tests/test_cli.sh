@@ -37,6 +37,11 @@ expect_output "info shows the provenance" "preset tiny"
 check "colorgan-model info on a missing file" 1 "$model_tool" info "$tmp/none.cgan"
 expect_output "the error names the file" "$tmp/none.cgan"
 
+# LibTorch's backends register from static initialisers: every torch library must stay linked.
+check "libcolorgan links libtorch despite --as-needed" 0 readelf -d "$build/lib/libcolorgan.so"
+expect_output "libtorch is NEEDED" "NEEDED.*\[libtorch\.so"
+expect_output "libtorch_cpu is NEEDED" "NEEDED.*\[libtorch_cpu\.so"
+
 check "gst-inspect lists the plugin" 0 gst-inspect-1.0 colorgan
 for element in cganrgb2yuv cgannoise cgancolorize cganyuv2rgb cgancolorizebin; do
   expect_output "gst-inspect lists $element" "$element"

@@ -76,14 +76,6 @@ double generator_flops(const GeneratorConfig& c, int64_t h, int64_t w) {
   return flops + 2.0 * (previous + 1) * 2 * c.output_kernel * c.output_kernel * h * w;
 }
 
-long rss_kib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
-
 long peak_rss_kib() {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {
@@ -115,6 +107,14 @@ struct Report {
 };
 
 #ifdef COLORGAN_HAVE_GST
+long rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
 // appsrc -> DESCRIPTION -> appsink, fed RGB frames of one size.
 class PipelineRunner {
  public:

@@ -38,12 +38,7 @@ int main(int argc, char** argv) {
     options.threads = static_cast<int>(threads);
     options.seed = seed;
     InferenceEngine engine(model, options);
-    WorkingSize size;
-    if (size_text.empty()) {
-      size.short_side = std::min(engine.metadata().training_width, engine.metadata().training_height);
-    } else {
-      size = parse_working_size(size_text);
-    }
+    const WorkingSize size = working_size_for(size_text, engine.metadata());
     fs::create_directories(out);
     int failures = 0;
     for (const auto& input : inputs) {

@@ -78,12 +78,7 @@ int main(int argc, char** argv) {
     engine_options.threads = static_cast<int>(threads);
     engine_options.seed = seed;
     InferenceEngine engine(model, engine_options);
-    WorkingSize size;
-    if (size_text.empty()) {
-      size.short_side = std::min(engine.metadata().training_width, engine.metadata().training_height);
-    } else {
-      size = parse_working_size(size_text);
-    }
+    const WorkingSize size = working_size_for(size_text, engine.metadata());
 
     DatasetOptions data_options;
     data_options.keep_side = eval_side;

@@ -29,6 +29,13 @@ WorkingSize parse_working_size(const std::string& text) {
   return size;
 }
 
+WorkingSize working_size_for(const std::string& text, const ModelMetadata& model) {
+  if (!text.empty()) return parse_working_size(text);
+  WorkingSize size;
+  size.short_side = std::min(model.training_width, model.training_height);
+  return size;
+}
+
 at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size) {
   const at::Tensor y = rgb_to_yuv(rgb.to(at::kFloat)).narrow(0, 0, 1).unsqueeze(0);  // [1,1,H,W]
   const int64_t h = y.size(2), w = y.size(3);

@@ -22,6 +22,9 @@ struct WorkingSize {
 // "native", "WxH" or a single number (the short side). Throws std::invalid_argument.
 WorkingSize parse_working_size(const std::string& text);
 
+// As parse_working_size, but "" means the model's own training size (its short side).
+WorkingSize working_size_for(const std::string& text, const ModelMetadata& model);
+
 // rgb: float [3,H,W] in [0,1] (treated as gray: only its luma is used).
 // Returns the colorized RGB [3,H,W]: the model's U,V at the working size,
 // upsampled bicubically, with the image's own full-resolution Y.
