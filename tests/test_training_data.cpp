@@ -64,6 +64,27 @@ TEST_F(DataTest, BatchesAreDeterministicCropsOfTheRightSize) {
   EXPECT_EQ(set.centre_batch(0, 3).sizes(), (std::vector<int64_t>{3, 3, 16, 16}));
 }
 
+TEST_F(DataTest, BalancedSamplingGivesEachFolderItsShare) {
+  // One photo in a second folder against the six of the first: balanced draws reach it half the time.
+  fs::create_directories(dir + "/rare");
+  write_image(dir + "/rare/only.png", torch::zeros({3, 20, 20}));  // black: easy to count
+  DatasetOptions options;
+  options.size = 8;
+  options.balance_sources = true;
+  ImageSet set = ImageSet::load(find_inputs({dir + "/photos", dir + "/rare"}), options, nullptr,
+                                [](const std::string&) {});
+  EXPECT_EQ(set.source_count(), 2);
+  auto batch = set.random_batch(400, 3);
+  const auto black = (batch.flatten(1).amax(1) == 0).sum().item<int64_t>();
+  EXPECT_GT(black, 150);
+  EXPECT_LT(black, 250);
+  options.balance_sources = false;
+  ImageSet plain = ImageSet::load(find_inputs({dir + "/photos", dir + "/rare"}), options, nullptr,
+                                  [](const std::string&) {});
+  const auto plain_black = (plain.random_batch(400, 3).flatten(1).amax(1) == 0).sum().item<int64_t>();
+  EXPECT_LT(plain_black, 100);  // about 1 in 7 without balancing
+}
+
 TEST_F(DataTest, SplitHoldsOutWholeImages) {
   ImageSet set = ImageSet::load(find_inputs({dir + "/photos"}), {}, nullptr, [](const std::string&) {});
   auto [train, validation] = set.split(2);

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   int64_t checkpoint_every = 250, sample_every = 250, log_every = 10, val_count = 8, keep_side = 0, video_every = 30;
   double lr_g = 0, lr_d = 0, beta1 = 0, beta2 = 0, rms_alpha = 0, l1_weight = -1, real_label = 0, gp_weight = 0;
   uint64_t seed = 0;
-  bool amp = false;
+  bool amp = false, balance_sources = false;
 
   ArgParser args("colorgan-train", "--data DIR... --out RUN [options] | --resume RUN [options]",
                  "Trains colorgan's conditional GAN (generator: luma + noise -> chroma) and writes a run\n"
@@ -138,6 +138,8 @@ int main(int argc, char** argv) {
   args.option("--noise", &noise, "gaussian | uniform");
   args.option("--seed", &seed, "seed for every random choice (weights, batches, noise)");
   args.option("--crop-scale", &crop_scale, "MIN,MAX: random-scale crops, side as a fraction of the short side");
+  args.flag("--balance-sources", &balance_sources,
+            "draw each crop's folder uniformly, then a photo in it (so no folder dominates)");
   args.option("--keep-side", &keep_side, "images are kept in memory shrunk to this short side (default 4 x size)");
   args.option("--video-every", &video_every, "take every Nth frame of videos (default 30)");
   args.option("--device", &device, "auto | cpu | cuda | cuda:N");
@@ -207,6 +209,7 @@ int main(int argc, char** argv) {
   data_options.keep_side = keep_side;
   data_options.video_every = std::max<int64_t>(1, video_every);
   data_options.threads = static_cast<int>(std::max<int64_t>(1, workers));
+  data_options.balance_sources = balance_sources;
   if (!crop_scale.empty()) {
     if (std::sscanf(crop_scale.c_str(), "%lf,%lf", &data_options.min_crop, &data_options.max_crop) != 2 ||
         data_options.min_crop <= 0 || data_options.max_crop > 1 || data_options.min_crop > data_options.max_crop) {
@@ -235,8 +238,8 @@ int main(int argc, char** argv) {
     }
     const double load_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
-    std::cerr << "data: " << train_set.size() << " training and " << val_set.size() << " validation images from "
-              << train_summary.sources + val_summary.sources << " inputs, "
+    std::cerr << "data: " << train_set.size() << " training images in " << train_set.source_count() << " folders and "
+              << val_set.size() << " validation images from " << train_summary.sources + val_summary.sources << " inputs, "
               << train_summary.skipped + val_summary.skipped << " skipped, decoded in " << std::fixed
               << std::setprecision(1) << load_seconds << " s\n";
     if (train_set.size() == 0) {

@@ -183,14 +183,25 @@ ImageSet ImageSet::load(const std::vector<std::string>& inputs, const DatasetOpt
   s.skipped = lmdb_skipped;
   for (auto& d : decoded) {
     if (d.failed) ++s.skipped;
-    for (size_t i = 0; i < d.images.size(); ++i) {
-      set.images_.push_back(std::move(d.images[i]));
-      set.names_.push_back(std::move(d.names[i]));
-    }
+    for (size_t i = 0; i < d.images.size(); ++i) set.add(std::move(d.images[i]), std::move(d.names[i]));
   }
   s.images = set.size();
   if (summary != nullptr) *summary = s;
   return set;
+}
+
+void ImageSet::add(at::Tensor image, std::string name) {
+  // Video frames and LMDB records are named "<file>#<key>": their source is the file's folder too.
+  const std::string source = fs::path(name.substr(0, name.find('#'))).parent_path().string();
+  auto found = std::find(source_names_.begin(), source_names_.end(), source);
+  if (found == source_names_.end()) {
+    source_names_.push_back(source);
+    source_images_.emplace_back();
+    found = source_names_.end() - 1;
+  }
+  source_images_[found - source_names_.begin()].push_back(size());
+  images_.push_back(std::move(image));
+  names_.push_back(std::move(name));
 }
 
 std::pair<ImageSet, ImageSet> ImageSet::split(int64_t count) const {
@@ -200,9 +211,7 @@ std::pair<ImageSet, ImageSet> ImageSet::split(int64_t count) const {
   std::set<int64_t> chosen;
   for (int64_t i = 0; i < count; ++i) chosen.insert(i * size() / count + size() / (2 * count));
   for (int64_t i = 0; i < size(); ++i) {
-    ImageSet& target = chosen.count(i) ? held_out : kept;
-    target.images_.push_back(images_[i]);
-    target.names_.push_back(names_[i]);
+    (chosen.count(i) ? held_out : kept).add(images_[i], names_[i]);
   }
   return {kept, held_out};
 }
@@ -211,10 +220,13 @@ at::Tensor ImageSet::random_batch(int64_t n, uint64_t seed) const {
   if (images_.empty()) throw std::runtime_error("no images to make a batch from");
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
+  auto pick = [&](const std::vector<int64_t>& members) { return members[rng() % members.size()]; };
   const int64_t s = options_.size;
   at::Tensor batch = at::empty({n, 3, s, s});
   for (int64_t b = 0; b < n; ++b) {
-    const at::Tensor& image = images_[rng() % images_.size()];
+    const at::Tensor& image =
+        options_.balance_sources ? images_[pick(source_images_[rng() % source_images_.size()])]
+                                 : images_[rng() % images_.size()];
     const int64_t h = image.size(0), w = image.size(1), short_side = std::min(h, w);
     int64_t side = short_side;
     if (options_.max_crop > 0) {

@@ -24,6 +24,7 @@ struct DatasetOptions {
   double max_crop = 0.0;      // drawn from [min_crop, max_crop]; 0 = the whole short side
   int64_t video_every = 30;   // take every Nth frame of a video
   int threads = 2;            // decoding workers
+  bool balance_sources = false;  // draw a source (an image's folder) uniformly, then an image in it
 };
 
 // What loading found; skipped inputs are also reported once each through the warning callback.
@@ -53,6 +54,7 @@ class ImageSet {
   int64_t size() const { return static_cast<int64_t>(images_.size()); }
   const std::string& name(int64_t i) const { return names_[i]; }
   const at::Tensor& image(int64_t i) const { return images_[i]; }  // uint8 RGB [H, W, 3]
+  int64_t source_count() const { return static_cast<int64_t>(source_names_.size()); }
 
   // n random crops (random image, scale, position, horizontal flip), float RGB
   // [n, 3, S, S]. A pure function of `seed`: the same seed gives the same batch.
@@ -61,8 +63,12 @@ class ImageSet {
   at::Tensor centre_batch(int64_t first, int64_t n) const;
 
  private:
+  void add(at::Tensor image, std::string name);
+
   std::vector<at::Tensor> images_;
   std::vector<std::string> names_;
+  std::vector<std::string> source_names_;          // an image's source: the folder it came from
+  std::vector<std::vector<int64_t>> source_images_;  // image indices per source
   DatasetOptions options_;
 };
 
