@@ -4,7 +4,9 @@
  *
  * Colorizes colorgan's planar frames with the conditional GAN's generator
  * (LibTorch). Takes Y, Y,N, Y,U,V or Y,U,V,N planes; outputs Y,U,V with the
- * input's Y untouched and U,V predicted from Y and the noise plane N. Without
+ * input's Y untouched and U,V predicted from Y and the noise plane N. The
+ * model runs at `inference-size` (default: its training size) and its chroma
+ * is upsampled to the frame's size. Without
  * an N plane it draws its own noise from `seed`. The model is loaded once,
  * when the element starts; a missing or corrupt model file is an error that
  * names the file.
@@ -32,7 +34,7 @@ struct CganColorizeState {
   std::unique_ptr<colorgan::PlaneColorizer> colorizer;  // loaded in start(), dropped in stop()
 };
 
-enum { PROP_0, PROP_MODEL, PROP_DEVICE, PROP_NUM_THREADS, PROP_SEED };
+enum { PROP_0, PROP_MODEL, PROP_DEVICE, PROP_NUM_THREADS, PROP_SEED, PROP_INFERENCE_SIZE };
 
 #define DEFAULT_DEVICE "auto"
 #define DEFAULT_NUM_THREADS 0
@@ -71,6 +73,7 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
   const std::string device = self->device;
   const int threads = self->num_threads;
   const guint64 seed = self->seed;
+  const std::string inference_size = self->inference_size != nullptr ? self->inference_size : "";
   GST_OBJECT_UNLOCK(self);
 
   const std::string path = model.empty() ? colorgan::default_model_path() : model;
@@ -83,7 +86,10 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
     return FALSE;
   }
   try {
-    self->state->colorizer = std::make_unique<colorgan::PlaneColorizer>(path, device, threads, seed);
+    self->state->colorizer = std::make_unique<colorgan::PlaneColorizer>(path, device, threads, seed, inference_size);
+  } catch (const std::invalid_argument& e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()), ("inference-size=%s", inference_size.c_str()));
+    return FALSE;
   } catch (const colorgan::DeviceError& e) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()), ("device=%s", device.c_str()));
     return FALSE;
@@ -146,6 +152,10 @@ static void gst_cgan_colorize_set_property(GObject* object, guint prop_id, const
       break;
     case PROP_NUM_THREADS: self->num_threads = g_value_get_int(value); break;
     case PROP_SEED: self->seed = g_value_get_uint64(value); break;
+    case PROP_INFERENCE_SIZE:
+      g_free(self->inference_size);
+      self->inference_size = g_value_dup_string(value);
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -159,6 +169,7 @@ static void gst_cgan_colorize_get_property(GObject* object, guint prop_id, GValu
     case PROP_DEVICE: g_value_set_string(value, self->device); break;
     case PROP_NUM_THREADS: g_value_set_int(value, self->num_threads); break;
     case PROP_SEED: g_value_set_uint64(value, self->seed); break;
+    case PROP_INFERENCE_SIZE: g_value_set_string(value, self->inference_size); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -168,6 +179,7 @@ static void gst_cgan_colorize_finalize(GObject* object) {
   GstCganColorize* self = GST_CGAN_COLORIZE(object);
   g_free(self->model);
   g_free(self->device);
+  g_free(self->inference_size);
   delete self->state;
   G_OBJECT_CLASS(gst_cgan_colorize_parent_class)->finalize(object);
 }
@@ -200,6 +212,12 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
   g_object_class_install_property(object_class, PROP_SEED,
       g_param_spec_uint64("seed", "Seed", "Seed of the noise drawn when no noise plane arrives", 0, G_MAXUINT64,
                           DEFAULT_SEED, flags));
+
+  g_object_class_install_property(object_class, PROP_INFERENCE_SIZE,
+      g_param_spec_string("inference-size", "Inference size",
+                          "Size the model runs at: unset = the model's training size (short side, aspect kept), "
+                          "native, WxH, or a short-side length. Chroma is upsampled to the frame; Y is kept",
+                          nullptr, flags));
 
   gst_element_class_set_static_metadata(element_class, "colorgan colorizer", "Filter/Effect/Video",
                                         "Predicts colour (U,V) from luma and noise with a LibTorch conditional GAN",

@@ -15,6 +15,7 @@ struct _GstCganColorize {
   GstBaseTransform parent;
   gchar *model;
   gchar *device;
+  gchar *inference_size;
   gint num_threads;
   guint64 seed;
   CganColorizeState *state;  // C++ object: GObject instances are calloc'ed

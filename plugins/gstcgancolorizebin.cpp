@@ -4,7 +4,7 @@
  *
  * The whole colorgan chain in one element, raw video on both sides:
  * cganrgb2yuv ! cgannoise ! cgancolorize ! cganyuv2rgb. Its properties are
- * those of the inner cgancolorize (model, device, num-threads) and cgannoise
+ * those of the inner cgancolorize (model, device, num-threads, inference-size) and cgannoise
  * (seed, which also seeds cgancolorize).
  *
  * ## Example launch line
@@ -17,7 +17,7 @@
 GST_DEBUG_CATEGORY_STATIC(gst_cgan_colorize_bin_debug);
 #define GST_CAT_DEFAULT gst_cgan_colorize_bin_debug
 
-enum { PROP_0, PROP_MODEL, PROP_DEVICE, PROP_NUM_THREADS, PROP_SEED };
+enum { PROP_0, PROP_MODEL, PROP_DEVICE, PROP_NUM_THREADS, PROP_SEED, PROP_INFERENCE_SIZE };
 
 G_DEFINE_TYPE(GstCganColorizeBin, gst_cgan_colorize_bin, GST_TYPE_BIN)
 
@@ -34,6 +34,7 @@ static void gst_cgan_colorize_bin_set_property(GObject* object, guint prop_id, c
     case PROP_MODEL: g_object_set_property(G_OBJECT(self->colorize), "model", value); break;
     case PROP_DEVICE: g_object_set_property(G_OBJECT(self->colorize), "device", value); break;
     case PROP_NUM_THREADS: g_object_set_property(G_OBJECT(self->colorize), "num-threads", value); break;
+    case PROP_INFERENCE_SIZE: g_object_set_property(G_OBJECT(self->colorize), "inference-size", value); break;
     case PROP_SEED:
       g_object_set_property(G_OBJECT(self->noise), "seed", value);
       g_object_set_property(G_OBJECT(self->colorize), "seed", value);
@@ -48,6 +49,7 @@ static void gst_cgan_colorize_bin_get_property(GObject* object, guint prop_id, G
     case PROP_MODEL: g_object_get_property(G_OBJECT(self->colorize), "model", value); break;
     case PROP_DEVICE: g_object_get_property(G_OBJECT(self->colorize), "device", value); break;
     case PROP_NUM_THREADS: g_object_get_property(G_OBJECT(self->colorize), "num-threads", value); break;
+    case PROP_INFERENCE_SIZE: g_object_get_property(G_OBJECT(self->colorize), "inference-size", value); break;
     case PROP_SEED: g_object_get_property(G_OBJECT(self->noise), "seed", value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
@@ -86,6 +88,7 @@ static void gst_cgan_colorize_bin_class_init(GstCganColorizeBinClass* klass) {
   proxy_property(object_class, PROP_MODEL, colorize, "model");
   proxy_property(object_class, PROP_DEVICE, colorize, "device");
   proxy_property(object_class, PROP_NUM_THREADS, colorize, "num-threads");
+  proxy_property(object_class, PROP_INFERENCE_SIZE, colorize, "inference-size");
   proxy_property(object_class, PROP_SEED, g_type_from_name("GstCganNoise"), "seed");
 
   gst_element_class_set_static_metadata(element_class, "colorgan colorizer bin", "Filter/Effect/Video/Bin",

@@ -208,6 +208,37 @@ TEST_F(ColorizeTest, KeepsLumaAndMatchesTheEngineWithTheSameNoise) {
   gst_harness_teardown(harness);
 }
 
+TEST_F(ColorizeTest, RunsAtTheInferenceSizeAndKeepsFullResolutionLuma) {
+  // The test model was trained at 32x32: by default a 96x64 frame runs at 48x32.
+  const int w = 96, h = 64, n = w * h;
+  std::vector<float> y(n);
+  for (int i = 0; i < n; ++i) y[i] = static_cast<float>((i % w) / (w - 1.0));
+  auto run = [&](const std::string& size) {
+    GstHarness* harness = gst_harness_new_parse(
+        ("cgancolorize device=cpu " + size + " model=" + model).c_str());
+    gst_harness_set_src_caps(harness, planar_caps("Y", w, h));
+    auto out = contents_of<float>(gst_harness_push_and_pull(harness, buffer_of(y)));
+    gst_harness_teardown(harness);
+    return out;
+  };
+  auto by_default = run(""), native = run("inference-size=native"), explicit_size = run("inference-size=48x32");
+  ASSERT_EQ(by_default.size(), 3u * n);
+  EXPECT_TRUE(std::equal(y.begin(), y.end(), by_default.begin())) << "Y kept bit for bit";
+  EXPECT_EQ(by_default, explicit_size);
+  EXPECT_NE(by_default, native);
+  std::vector<float> u(n), v(n);
+  colorgan::PlaneColorizer(model, "cpu", 1, 0, "native").colorize(y.data(), nullptr, u.data(), v.data(), w, h);
+  EXPECT_TRUE(std::equal(u.begin(), u.end(), native.begin() + n));
+}
+
+TEST_F(ColorizeTest, BadInferenceSizeIsAClearError) {
+  GstElement* element = gst_element_factory_make("cgancolorize", nullptr);
+  g_object_set(element, "model", model.c_str(), "inference-size", "huge", nullptr);
+  EXPECT_EQ(gst_element_set_state(element, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state(element, GST_STATE_NULL);
+  gst_object_unref(element);
+}
+
 TEST_F(ColorizeTest, DrawsItsOwnSeededNoiseWithoutANoisePlane) {
   const int w = 8, h = 8, n = w * h;
   std::vector<float> y(n, 0.5f);
@@ -267,7 +298,7 @@ TEST(Elements, HaveDocumentedMetadataAndProperties) {
     gst_object_unref(factory);
   }
   GstElement* bin = gst_element_factory_make("cgancolorizebin", nullptr);
-  for (const char* property : {"model", "device", "num-threads", "seed"}) {
+  for (const char* property : {"model", "device", "num-threads", "seed", "inference-size"}) {
     EXPECT_NE(g_object_class_find_property(G_OBJECT_GET_CLASS(bin), property), nullptr) << property;
   }
   g_object_set(bin, "seed", G_GUINT64_CONSTANT(77), "device", "cpu", nullptr);

@@ -98,7 +98,7 @@ TEST_F(EngineTest, PlaneColorizerMatchesTheEngine) {
   auto noise = torch::randn({1, 1, h, w});
   InferenceEngine engine(model, cpu());
   auto expected = engine.colorize(y, noise);
-  PlaneColorizer planes(model, "cpu", 1, 0);
+  PlaneColorizer planes(model, "cpu", 1, 0, "native");  // the engine runs at the frame's own size
   std::vector<float> u(w * h), v(w * h);
   planes.colorize(y.data_ptr<float>(), noise.data_ptr<float>(), u.data(), v.data(), w, h);
   EXPECT_TRUE(torch::allclose(torch::from_blob(u.data(), {h, w}), expected[0][0]));

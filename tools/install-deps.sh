@@ -14,6 +14,8 @@ packages=(
   # GStreamer: core, base (appsrc, videoconvert, videotestsrc), good (vp8, webm, png, v4l2), tools
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # MPEG-1/2 program streams (the main job's real clip): mpegpsdemux (bad), avdec_mpeg*video (libav)
+  gstreamer1.0-plugins-bad gstreamer1.0-libav
   # images and videos for training and evaluation (OpenCV), LSUN LMDB exports
   libopencv-dev liblmdb-dev
   # tests

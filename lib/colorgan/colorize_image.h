@@ -25,6 +25,13 @@ WorkingSize parse_working_size(const std::string& text);
 // As parse_working_size, but "" means the model's own training size (its short side).
 WorkingSize working_size_for(const std::string& text, const ModelMetadata& model);
 
+// y: luma [N,1,H,W]; noise: a plane of the frame's size (resampled to the
+// working size), a noise vector, or undefined (the engine draws it).
+// Returns U,V [N,2,H,W] at the frame's size: predicted at the working size,
+// upsampled bicubically.
+at::Tensor colorize_luma(InferenceEngine& engine, const at::Tensor& y, const WorkingSize& size,
+                         const at::Tensor& noise = at::Tensor());
+
 // rgb: float [3,H,W] in [0,1] (treated as gray: only its luma is used).
 // Returns the colorized RGB [3,H,W]: the model's U,V at the working size,
 // upsampled bicubically, with the image's own full-resolution Y.

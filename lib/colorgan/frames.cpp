@@ -1,5 +1,6 @@
 #include "colorgan/frames.h"
 
+#include "colorgan/colorize_image.h"
 #include "colorgan/colorspace.h"
 #include "colorgan/engine.h"
 #include "colorgan/noise.h"
@@ -106,15 +107,18 @@ void NoiseFiller::fill(float* out, int64_t count, float amplitude) {
 
 struct PlaneColorizer::Impl {
   InferenceEngine engine;
-  Impl(const std::string& path, EngineOptions options) : engine(path, std::move(options)) {}
+  WorkingSize size;
+  Impl(const std::string& path, EngineOptions options, const std::string& inference_size)
+      : engine(path, std::move(options)), size(working_size_for(inference_size, engine.metadata())) {}
 };
 
-PlaneColorizer::PlaneColorizer(const std::string& model_path, const std::string& device, int threads, uint64_t seed) {
+PlaneColorizer::PlaneColorizer(const std::string& model_path, const std::string& device, int threads, uint64_t seed,
+                               const std::string& inference_size) {
   EngineOptions options;
   options.device = device;
   options.threads = threads;
   options.seed = seed;
-  impl_ = std::make_unique<Impl>(model_path, options);
+  impl_ = std::make_unique<Impl>(model_path, options, inference_size);
 }
 PlaneColorizer::~PlaneColorizer() = default;
 
@@ -123,7 +127,7 @@ void PlaneColorizer::colorize(const float* y, const float* noise, float* u, floa
   const at::Tensor y_view = view_planes(y, 1, height, width).unsqueeze(0);
   const at::Tensor noise_view =
       noise != nullptr && takes_planes ? view_planes(noise, 1, height, width).unsqueeze(0) : at::Tensor();
-  const at::Tensor uv = impl_->engine.colorize(y_view, noise_view);
+  const at::Tensor uv = colorize_luma(impl_->engine, y_view, impl_->size, noise_view);
   view_planes(u, 1, height, width).copy_(uv[0][0]);
   view_planes(v, 1, height, width).copy_(uv[0][1]);
 }

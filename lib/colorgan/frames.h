@@ -54,13 +54,16 @@ class NoiseFiller {
 // The inference engine over raw planes.
 class PlaneColorizer {
  public:
-  // Throws ModelFileError / DeviceError (colorgan/errors.h) with a clear message.
-  PlaneColorizer(const std::string& model_path, const std::string& device, int threads, uint64_t seed);
+  // Throws ModelFileError / DeviceError (colorgan/errors.h) with a clear message,
+  // std::invalid_argument for a bad inference size. inference_size: "" (the
+  // model's training size, aspect kept), "native", "WxH" or a short-side length.
+  PlaneColorizer(const std::string& model_path, const std::string& device, int threads, uint64_t seed,
+                 const std::string& inference_size = "");
   ~PlaneColorizer();
 
   // y: width*height luma; noise: a plane of the same size, or nullptr to draw
   // one from the seed (models that project a noise vector always draw their own).
-  // Writes the predicted U and V planes.
+  // The model runs at the inference size; writes U and V at the frame's size.
   void colorize(const float* y, const float* noise, float* u, float* v, int width, int height);
 
   std::string device_name() const;
