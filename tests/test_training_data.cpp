@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <lmdb.h>
+#include <opencv2/videoio.hpp>
+
 #include <filesystem>
 #include <fstream>
 
@@ -47,6 +50,66 @@ TEST_F(DataTest, FindsImagesRecursivelyAndSkipsUnreadableOnes) {
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_THAT(warnings[0], ::testing::HasSubstr("broken.png"));
   EXPECT_THROW(find_inputs({dir + "/missing"}), std::invalid_argument);
+}
+
+TEST_F(DataTest, ReadsLsunStyleLmdbExportsAndSkipsBadRecords) {
+  // An LMDB like LSUN's export: keys -> encoded images (here PNG), plus one corrupt record.
+  const std::string db = dir + "/church_outdoor_train_lmdb";
+  fs::create_directories(db);
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  mdb_env_set_mapsize(env, size_t{64} << 20);
+  ASSERT_EQ(mdb_env_open(env, db.c_str(), 0, 0664), 0);
+  MDB_txn* txn = nullptr;
+  MDB_dbi dbi;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, nullptr, 0, &dbi), 0);
+  auto put = [&](const std::string& key, const std::vector<uint8_t>& bytes) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    MDB_val v{bytes.size(), const_cast<uint8_t*>(bytes.data())};
+    ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
+  };
+  for (int i = 0; i < 3; ++i) {
+    const std::string png = dir + "/record.png";
+    write_image(png, torch::rand({3, 24, 32}));
+    std::ifstream in(png, std::ios::binary);
+    put("key" + std::to_string(i), std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {}));
+  }
+  put("broken", {1, 2, 3, 4});
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+
+  const auto inputs = find_inputs({dir});  // the LMDB folder is one input, not searched inside
+  EXPECT_EQ(std::count(inputs.begin(), inputs.end(), db), 1);
+  std::vector<std::string> warnings;
+  LoadSummary summary;
+  ImageSet set = ImageSet::load({db}, {}, &summary, [&](const std::string& w) { warnings.push_back(w); });
+  EXPECT_EQ(set.size(), 3);
+  EXPECT_EQ(summary.skipped, 1);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], ::testing::HasSubstr("broken"));
+  EXPECT_EQ(set.image(0).sizes(), (std::vector<int64_t>{24, 32, 3}));
+}
+
+TEST_F(DataTest, SamplesEveryNthVideoFrame) {
+  // A real encoded video (Motion JPEG in AVI, written by OpenCV), 10 frames.
+  const std::string video = dir + "/clip.avi";
+  {
+    cv::VideoWriter writer(video, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10, cv::Size(40, 30));
+    ASSERT_TRUE(writer.isOpened());
+    for (int i = 0; i < 10; ++i) writer.write(cv::Mat(30, 40, CV_8UC3, cv::Scalar(20 * i, 100, 200)));
+  }
+  DatasetOptions options;
+  options.video_every = 3;  // frames 0, 3, 6, 9
+  LoadSummary summary;
+  ImageSet set = ImageSet::load(find_inputs({video}), options, &summary, [](const std::string&) {});
+  EXPECT_EQ(set.size(), 4);
+  EXPECT_EQ(set.name(1), video + "#3");
+  EXPECT_EQ(set.image(0).sizes(), (std::vector<int64_t>{30, 40, 3}));
+  std::ofstream(dir + "/broken.webm") << "not a video";
+  ImageSet none = ImageSet::load({dir + "/broken.webm"}, options, &summary, [](const std::string&) {});
+  EXPECT_EQ(none.size(), 0);
+  EXPECT_EQ(summary.skipped, 1);
 }
 
 TEST_F(DataTest, BatchesAreDeterministicCropsOfTheRightSize) {
