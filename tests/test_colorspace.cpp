@@ -64,6 +64,26 @@ TEST(ColourSpace, EightBitRoundTripWithinOneLevelOverTheWholeCube) {
   EXPECT_GT(diff.numel(), 250000);
 }
 
+TEST(ColourSpace, KeepLumaConversionFitsOutOfGamutChromaWithoutTouchingY) {
+  // In gamut: identical to the plain inverse.
+  auto rgb = at::rand({3, 6, 6});
+  auto yuv = rgb_to_yuv(rgb);
+  EXPECT_TRUE(at::allclose(yuv_to_rgb_keep_luma(yuv), yuv_to_rgb(yuv), 1e-6, 1e-6));
+  // Dark pixel with strong chroma: the plain inverse clips and raises/lowers Y; this one keeps Y.
+  auto wild = at::tensor({0.1f, 0.95f, 0.9f}).view({3, 1, 1});
+  auto kept = yuv_to_rgb_keep_luma(wild);
+  const float y = (0.299 * kept[0] + 0.587 * kept[1] + 0.114 * kept[2]).item<float>();
+  EXPECT_NEAR(y, 0.1f, 1e-4);  // the convention's rounded inverse coefficients move Y by < 1e-4
+  EXPECT_GE(kept.min().item<float>(), 0.0f);
+  EXPECT_LE(kept.max().item<float>(), 1.0f);
+  auto clipped = yuv_to_rgb(wild);
+  EXPECT_GT(std::abs((0.299 * clipped[0] + 0.587 * clipped[1] + 0.114 * clipped[2]).item<float>() - 0.1f), 0.01f);
+  // Hue is kept: the chroma direction is the same, only shorter.
+  auto back = rgb_to_yuv(kept);
+  const float du = back[1].item<float>() - 0.5f, dv = back[2].item<float>() - 0.5f;
+  EXPECT_NEAR(du / dv, (0.95f - 0.5f) / (0.9f - 0.5f), 1e-3);
+}
+
 TEST(ColourSpace, RejectsWrongShapes) {
   EXPECT_THROW(rgb_to_yuv(at::rand({2, 4, 4})), std::invalid_argument);
   EXPECT_THROW(yuv_to_rgb(at::rand({4})), std::invalid_argument);

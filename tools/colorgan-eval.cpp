@@ -109,7 +109,9 @@ int main(int argc, char** argv) {
       pred_sum = {pred_sum.psnr + p.psnr, pred_sum.ssim + p.ssim, pred_sum.cf + p.cf, pred_sum.ciede + p.ciede};
       gray_sum = {gray_sum.psnr + g.psnr, gray_sum.ssim + g.ssim, gray_sum.cf + g.cf, gray_sum.ciede + g.ciede};
       cf_true_sum += cf_true;
-      if (i < grid_count) {
+      // Grid rows spread over the whole set (folders are read in sorted order).
+      if (grid_count > 0 && i % std::max<int64_t>(1, n / grid_count) == 0 &&
+          static_cast<int64_t>(cells.size()) < 3 * grid_count) {
         for (const auto* t : {&gray, &prediction, &truth}) cells.push_back(grid_cell(*t, 128));
       }
       if (terminal) std::cerr << "\r" << i + 1 << "/" << n << " images" << std::flush;

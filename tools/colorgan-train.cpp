@@ -260,7 +260,9 @@ int main(int argc, char** argv) {
     write_file_atomically(run / "config.json", options.to_json());
     std::vector<LogRow> log = read_log(run / "log.csv", trainer.step());
 
-    const at::Tensor validation = val_set.centre_batch(0, std::min<int64_t>(8, val_set.size()));
+    // Sample grids show 8 validation photos spread over the whole set (it is sorted by source).
+    const int64_t shown = std::min<int64_t>(8, val_set.size());
+    const at::Tensor validation = val_set.split(shown).second.centre_batch(0, shown);
     const int64_t per_step = options.critic_steps;
     BatchPrefetcher prefetch(
         [&](int64_t index) { return train_set.random_batch(options.batch, options.seed * 7919 + index); },

@@ -61,7 +61,7 @@ at::Tensor colorize_luma(InferenceEngine& engine, const at::Tensor& y, const Wor
 
 at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size) {
   const at::Tensor y = rgb_to_yuv(rgb.to(at::kFloat)).narrow(0, 0, 1).unsqueeze(0);  // [1,1,H,W]
-  return yuv_to_rgb(at::cat({y, colorize_luma(engine, y, size)}, 1))[0];
+  return yuv_to_rgb_keep_luma(at::cat({y, colorize_luma(engine, y, size)}, 1))[0];
 }
 
 at::Tensor gray_baseline(const at::Tensor& rgb) {

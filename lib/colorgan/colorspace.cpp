@@ -45,6 +45,25 @@ at::Tensor yuv_to_rgb(const at::Tensor& yuv) {
   return at::stack({r, g, b}, -3).clamp(0.0, 1.0);
 }
 
+at::Tensor yuv_to_rgb_keep_luma(const at::Tensor& yuv) {
+  check_three_channels(yuv, "yuv_to_rgb_keep_luma");
+  auto planes = yuv.unbind(-3);
+  const auto y = planes[0].clamp(0.0, 1.0);
+  const auto u = (planes[1] - 0.5) * kUMax;
+  const auto v = (planes[2] - 0.5) * kVMax;
+  // Each channel is Y + d with d linear in (u, v): scaling (u, v) by t scales d by t.
+  const std::vector<at::Tensor> offsets = {1.14 * v, -0.395 * u - 0.581 * v, 2.033 * u};
+  auto t = at::ones_like(y);
+  for (const auto& d : offsets) {
+    // The largest t in [0,1] with 0 <= Y + t d <= 1.
+    const auto limit = at::where(d > 0, (1.0 - y) / d, at::where(d < 0, -y / d, at::ones_like(d)));
+    t = at::minimum(t, limit.clamp(0.0, 1.0));
+  }
+  std::vector<at::Tensor> rgb;
+  for (const auto& d : offsets) rgb.push_back((y + t * d).clamp(0.0, 1.0));
+  return at::stack(rgb, -3);
+}
+
 at::Tensor rgb8_to_tensor(const at::Tensor& hwc) {
   if (hwc.dim() != 3 || hwc.size(2) != 3 || hwc.scalar_type() != at::kByte) {
     throw std::invalid_argument("rgb8_to_tensor: expected a uint8 [H, W, 3] tensor");

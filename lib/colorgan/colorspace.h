@@ -17,6 +17,12 @@ at::Tensor rgb_to_yuv(const at::Tensor& rgb);
 // yuv: [..., 3, H, W] as produced by rgb_to_yuv. Returns RGB clipped to [0,1].
 at::Tensor yuv_to_rgb(const at::Tensor& yuv);
 
+// Like yuv_to_rgb, but where a colour would leave the RGB cube at its Y, its
+// U,V are pulled toward gray (0.5) just enough to fit, instead of clipping
+// R, G, B: Y is kept (up to the convention's rounded inverse coefficients,
+// < 1e-4) and so is hue. In-gamut colours are unchanged.
+at::Tensor yuv_to_rgb_keep_luma(const at::Tensor& yuv);
+
 // 8-bit interleaved image [H, W, 3] (uint8) -> float [3, H, W] in [0,1].
 at::Tensor rgb8_to_tensor(const at::Tensor& hwc);
 

@@ -66,12 +66,12 @@ void yuv_planes_to_packed(const float* planes, const PackedImage& out) {
     return;
   }
   if (info.bytes_per_pixel == 4) pixels.select(2, 3).fill_(255);
-  const at::Tensor rgb = to_byte(yuv_to_rgb(view_planes(planes, 3, out.height, out.width)));
+  const at::Tensor rgb = to_byte(yuv_to_rgb_keep_luma(view_planes(planes, 3, out.height, out.width)));
   for (int c = 0; c < 3; ++c) pixels.select(2, info.rgb_offsets[c]).copy_(rgb[c]);
 }
 
 void yuv_planes_to_i420(const float* planes, int width, int height, const I420Image& out) {
-  const at::Tensor rgb = yuv_to_rgb(view_planes(planes, 3, height, width));
+  const at::Tensor rgb = yuv_to_rgb_keep_luma(view_planes(planes, 3, height, width));
   const at::Tensor r = rgb[0], g = rgb[1], b = rgb[2];
   const at::Tensor y = 0.299 * r + 0.587 * g + 0.114 * b;
   // BT.601 limited range: Y' in [16,235], Cb/Cr in [16,240].

@@ -272,7 +272,7 @@ at::Tensor Trainer::colorize(const at::Tensor& rgb) {
   const auto noise = NoiseSource(m.options.seed, m.options.noise).planes(y.size(0), y.size(2), y.size(3));
   const auto uv = m.generator->forward(y, noise.to(m.device));
   m.generator->train();
-  return yuv_to_rgb(torch::cat({y, uv}, 1)).cpu();
+  return yuv_to_rgb_keep_luma(torch::cat({y, uv}, 1)).cpu();
 }
 
 void Trainer::save_checkpoint(const std::string& path) const {
