@@ -76,10 +76,11 @@ double generator_flops(const GeneratorConfig& c, int64_t h, int64_t w) {
   return flops + 2.0 * (previous + 1) * 2 * c.output_kernel * c.output_kernel * h * w;
 }
 
-long peak_rss_kib() {
+// A memory figure from /proc/self/status in KiB: "VmRSS" (now) or "VmHWM" (peak).
+long proc_status_kib(const std::string& field) {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
   }
   return 0;
 }
@@ -107,14 +108,6 @@ struct Report {
 };
 
 #ifdef COLORGAN_HAVE_GST
-long rss_kib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
-
 // appsrc -> DESCRIPTION -> appsink, fed RGB frames of one size.
 class PipelineRunner {
  public:
@@ -329,9 +322,9 @@ int main(int argc, char** argv) {
                         64, 64);
     const int first = quick ? 300 : 1000, total = quick ? 3000 : 10000;
     leak.run(first);
-    const long after_first = rss_kib();
+    const long after_first = proc_status_kib("VmRSS");
     leak.run(total - first);
-    const long after_total = rss_kib();
+    const long after_total = proc_status_kib("VmRSS");
     report.add("memory.rss_after_" + std::to_string(first) + "_frames_mib", after_first / 1024.0, 1, "MiB");
     report.add("memory.rss_after_" + std::to_string(total) + "_frames_mib", after_total / 1024.0, 1, "MiB");
     report.add("memory.rss_growth", static_cast<double>(after_total) / after_first - 1.0, 2, "(fraction)");
@@ -363,7 +356,7 @@ int main(int argc, char** argv) {
                  "hours for 5000 steps x 128 (seed preset)");
     }
   }
-  report.add("memory.peak_rss_mib", peak_rss_kib() / 1024.0, 1, "MiB");
+  report.add("memory.peak_rss_mib", proc_status_kib("VmHWM") / 1024.0, 1, "MiB");
   std::filesystem::remove_all(dir);
   report.write_json(json, machine.str());
   std::cout << "\nwrote " << json << " (" << std::fixed << std::setprecision(0) << seconds_since(start) << " s)\n";
