@@ -297,7 +297,9 @@ int main(int argc, char** argv) {
     std::cout << "\npipeline: the colorgan plugin is not found (set GST_PLUGIN_PATH=build/plugins): skipped\n";
   } else {
     std::cout << "\npipeline (appsrc RGB -> chain -> appsink) vs raw engine on the same frames, batch 1\n";
-    const std::string props = " device=cpu num-threads=" + std::to_string(nthreads) + " model=" + model;
+    // inference-size=native: the same work as the engine on the whole frame.
+    const std::string props =
+        " device=cpu inference-size=native num-threads=" + std::to_string(nthreads) + " model=" + model;
     for (int side : {64, 256}) {
       PipelineRunner chain("cganrgb2yuv ! cgannoise ! cgancolorize" + props + " ! cganyuv2rgb", side, side);
       PipelineRunner bin("cgancolorizebin" + props, side, side);
