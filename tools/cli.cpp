@@ -67,6 +67,18 @@ void ArgParser::fail(const std::string& message) const {
   std::exit(2);
 }
 
+int ArgParser::run(const std::function<int()>& body) const {
+  try {
+    return body();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << program_ << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << program_ << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 std::vector<std::string> ArgParser::parse(int argc, char** argv) {
   return parse(std::vector<std::string>(argv + 1, argv + argc));
 }

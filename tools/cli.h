@@ -28,6 +28,9 @@ class ArgParser {
 
   bool was_set(const std::string& name) const { return set_.count(name) > 0; }
   [[noreturn]] void fail(const std::string& message) const;  // message + usage, exit 2
+  // Runs a tool's body: std::invalid_argument (bad input) -> message, status 2;
+  // any other std::exception -> message, status 1.
+  int run(const std::function<int()>& body) const;
   void print_usage(bool to_stderr) const;
 
  private:

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   if (model.empty()) model = default_model_path();
   if (model.empty()) args.fail("missing --model (and no default model is installed)");
 
-  try {
+  return args.run([&] {
     EngineOptions options;
     options.device = device;
     options.threads = static_cast<int>(threads);
@@ -53,11 +53,5 @@ int main(int argc, char** argv) {
       }
     }
     return failures == 0 ? 0 : 1;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "colorgan-colorize: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "colorgan-colorize: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

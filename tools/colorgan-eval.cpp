@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   if (model.empty()) model = default_model_path();
   if (model.empty()) args.fail("missing --model (and no default model is installed)");
 
-  try {
+  return args.run([&] {
     EngineOptions engine_options;
     engine_options.device = device;
     engine_options.threads = static_cast<int>(threads);
@@ -146,11 +146,5 @@ int main(int argc, char** argv) {
               << g.ciede << "\n"
               << "dCF = " << std::abs(p.cf - cf_true) << "; wrote " << out << "/report.json, report.csv, grid.png\n";
     return 0;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "colorgan-eval: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "colorgan-eval: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

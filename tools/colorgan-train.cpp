@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  try {
+  return args.run([&] {
     set_thread_count(static_cast<int>(threads));
     Trainer trainer(options);  // validates the device before any data is read
 
@@ -359,11 +359,5 @@ int main(int argc, char** argv) {
               << "wrote " << (run / "model.cgan").string() << ", " << (run / "checkpoint.pt").string() << ", "
               << (run / "log.csv").string() << ", " << (run / "loss.png").string() << "\n";
     return stop_signal != 0 ? 130 : 0;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "colorgan-train: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "colorgan-train: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
