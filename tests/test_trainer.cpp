@@ -193,6 +193,61 @@ TEST(Trainer, ExportedModelLoadsInTheEngine) {
   EXPECT_LT((engine.colorize(y, noise) - t.generator()->forward(y, noise)).abs().max().item<float>(), 1e-4);
 }
 
+// Output of a model file's generator on a fixed input.
+static at::Tensor exported_output(Trainer& t, const std::string& path) {
+  t.export_model(path, "unit test");
+  EngineOptions options;
+  options.device = "cpu";
+  InferenceEngine engine(path, options);
+  auto g = at::make_generator<at::CPUGeneratorImpl>(77);
+  return engine.colorize(torch::rand({1, 1, 16, 16}, g), torch::randn({1, 1, 16, 16}, g));
+}
+
+TEST(Trainer, MovingAverageIsExportedAndSurvivesResume) {
+  const std::string dir = colorgan::testing::make_temp_dir("ema");
+  auto o = tiny_options();
+  o.ema = 0.9;
+  o.lr_g = 1e-2;  // large steps, so the average clearly trails the live weights
+  Trainer straight(o);
+  train(straight, 20);
+  const auto averaged = exported_output(straight, dir + "/a.cgan");
+  {
+    torch::NoGradGuard no_grad;
+    straight.generator()->eval();
+    auto g = at::make_generator<at::CPUGeneratorImpl>(77);
+    auto y = torch::rand({1, 1, 16, 16}, g), noise = torch::randn({1, 1, 16, 16}, g);
+    EXPECT_GT((averaged - straight.generator()->forward(y, noise)).abs().max().item<float>(), 1e-3)
+        << "the model file holds the average, not the live weights";
+  }
+  {
+    Trainer first(o);
+    train(first, 10);
+    first.save_checkpoint(dir + "/checkpoint.pt");
+  }
+  Trainer resumed(o);
+  resumed.load_checkpoint(dir + "/checkpoint.pt");
+  train(resumed, 20);
+  EXPECT_TRUE(torch::equal(exported_output(resumed, dir + "/b.cgan"), averaged));
+}
+
+TEST(Trainer, LearningRateDecaysToZeroAtTheLastStep) {
+  auto o = tiny_options();
+  o.steps = 4;
+  o.lr_decay_from = 2;  // lr x1, x1, x1, x0.5, then 0
+  Trainer t(o);
+  train(t, 4);
+  auto before = t.generator()->parameters()[0].clone();
+  t.train_step(batches_for(4, 1));  // step 4 of 4: rate 0
+  EXPECT_TRUE(torch::equal(before, t.generator()->parameters()[0]));
+
+  o.lr_decay_from = 0;  // constant rate: the same step moves the weights
+  Trainer constant(o);
+  train(constant, 4);
+  before = constant.generator()->parameters()[0].clone();
+  constant.train_step(batches_for(4, 1));
+  EXPECT_FALSE(torch::equal(before, constant.generator()->parameters()[0]));
+}
+
 TEST(Trainer, OptionsRoundTripThroughJsonAndPresets) {
   auto o = TrainOptions::preset("seed");
   EXPECT_EQ(o.optimizer, OptimizerKind::RMSprop);
@@ -205,6 +260,8 @@ TEST(Trainer, OptionsRoundTripThroughJsonAndPresets) {
   o.seed = 123456789012345ull;
   o.lr_d = 1.0 / 3.0;
   o.loss = GanLoss::WganGp;
+  o.ema = 0.999;
+  o.lr_decay_from = 1500;
   auto back = TrainOptions::from_json(o.to_json());
   EXPECT_EQ(back.to_json(), o.to_json());
   EXPECT_EQ(back.seed, o.seed);

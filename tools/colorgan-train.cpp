@@ -103,16 +103,16 @@ void write_samples(const fs::path& path, Trainer& trainer, const at::Tensor& val
 int main(int argc, char** argv) {
   std::vector<std::string> data, val_data;
   std::string out, resume, preset = "default", generator, loss, optimizer, noise, device = "auto", crop_scale;
-  int64_t batch = 0, steps = 0, size = 0, critic_steps = 0, fc_hidden = 0, threads = 0, workers = 2;
+  int64_t batch = 0, steps = 0, size = 0, critic_steps = 0, fc_hidden = 0, threads = 0, workers = 2, lr_decay_from = 0;
   int64_t checkpoint_every = 250, sample_every = 250, log_every = 10, val_count = 8, keep_side = 0, video_every = 30;
-  double lr_g = 0, lr_d = 0, beta1 = 0, beta2 = 0, rms_alpha = 0, l1_weight = -1, real_label = 0, gp_weight = 0;
+  double lr_g = 0, lr_d = 0, beta1 = 0, beta2 = 0, rms_alpha = 0, l1_weight = -1, real_label = 0, gp_weight = 0, ema = 0;
   uint64_t seed = 0;
   bool amp = false, balance_sources = false;
 
   ArgParser args("colorgan-train", "--data DIR... --out RUN [options] | --resume RUN [options]",
                  "Trains colorgan's conditional GAN (generator: luma + noise -> chroma) and writes a run\n"
                  "directory: config.json, args.txt, checkpoint.pt, log.csv, loss.png, samples_STEP.png and\n"
-                 "model.cgan (the generator as a model file the plugin loads). Ctrl-C writes a checkpoint.");
+                 "model.cgan (the generator as a model file the plugin loads; model_STEP.cgan at each checkpoint). Ctrl-C writes a checkpoint.");
   args.option("--data", &data, "training images: folders (searched recursively), videos, LSUN LMDB folders");
   args.option("--val-data", &val_data, "validation images (default: hold out --val-count training images)");
   args.option("--val-count", &val_count, "whole images held out for validation when no --val-data (default 8)");
@@ -143,6 +143,8 @@ int main(int argc, char** argv) {
   args.option("--keep-side", &keep_side, "images are kept in memory shrunk to this short side (default 4 x size)");
   args.option("--video-every", &video_every, "take every Nth frame of videos (default 30)");
   args.option("--device", &device, "auto | cpu | cuda | cuda:N");
+  args.option("--ema", &ema, "export a moving average of the generator's weights with this decay, e.g. 0.999 (0 = off)");
+  args.option("--lr-decay-from", &lr_decay_from, "from this step, lower the learning rates linearly to 0 at --steps");
   args.flag("--amp", &amp, "mixed precision: bf16 autocast for the forward passes");
   args.option("--threads", &threads, "LibTorch CPU threads (default: all cores available)");
   args.option("--workers", &workers, "image decoding threads (default 2)");
@@ -202,6 +204,8 @@ int main(int argc, char** argv) {
   options.seed = seed;
   options.device = device;
   options.amp = amp;
+  options.ema = ema;
+  options.lr_decay_from = lr_decay_from;
   if (checkpoint_every < 1 || sample_every < 1 || log_every < 1) args.fail("the --*-every intervals must be positive");
 
   DatasetOptions data_options;
@@ -271,8 +275,22 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     const bool terminal = isatty(fileno(stderr));
+    auto provenance = [&] {
+      std::time_t now = std::time(nullptr);
+      char date[32];
+      std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+      std::ostringstream text;
+      text << "colorgan-train " << date << "; data: " << train_set.size() << " images from";
+      for (const auto& d : data) text << " " << d;
+      text << "; steps " << trainer.step() << "; config " << options.to_json();
+      return text.str();
+    };
     auto checkpoint = [&] {
       trainer.save_checkpoint((run / "checkpoint.pt").string());
+      // Every checkpoint's model stays, so a run's best step can be picked by validation afterwards.
+      std::ostringstream name;
+      name << "model_" << std::setw(6) << std::setfill('0') << trainer.step() << ".cgan";
+      trainer.export_model((run / name.str()).string(), provenance());
       write_log(run / "log.csv", log);
       write_loss_plot(run / "loss.png", log);
     };
@@ -343,14 +361,7 @@ int main(int argc, char** argv) {
     samples();
 
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::time_t now = std::time(nullptr);
-    char date[32];
-    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-    std::ostringstream provenance;
-    provenance << "colorgan-train " << date << "; data: " << train_set.size() << " images from";
-    for (const auto& d : data) provenance << " " << d;
-    provenance << "; steps " << trainer.step() << "; config " << options.to_json();
-    trainer.export_model((run / "model.cgan").string(), provenance.str());
+    trainer.export_model((run / "model.cgan").string(), provenance());
 
     std::cerr << (stop_signal != 0 ? "interrupted: " : "done: ") << "step " << trainer.step() << ", "
               << std::fixed << std::setprecision(1) << total << " s this session, data loading waited "

@@ -12,12 +12,21 @@
 #include <torch/serialize.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <sstream>
 
 namespace colorgan {
 namespace {
+
+void copy_weights(const Generator& from, Generator& to) {
+  torch::NoGradGuard no_grad;
+  auto source = from->named_parameters();
+  for (auto& p : to->named_parameters()) p.value().copy_(source[p.key()]);
+  auto source_buffers = from->named_buffers();
+  for (auto& b : to->named_buffers()) b.value().copy_(source_buffers[b.key()]);
+}
 
 // Noise and penalty samples of step s come from their own generator, seeded from (seed, s).
 uint64_t step_seed(uint64_t seed, int64_t step, uint64_t salt) {
@@ -115,7 +124,9 @@ std::string TrainOptions::to_json() const {
       << "  \"noise\": \"" << colorgan::to_string(noise) << "\",\n"
       << "  \"seed\": " << seed << ",\n"
       << "  \"device\": \"" << device << "\",\n"
-      << "  \"amp\": " << (amp ? 1 : 0) << "\n}\n";
+      << "  \"amp\": " << (amp ? 1 : 0) << ",\n"
+      << "  \"ema\": " << ema << ",\n"
+      << "  \"lr_decay_from\": " << lr_decay_from << "\n}\n";
   return out.str();
 }
 
@@ -152,6 +163,9 @@ TrainOptions TrainOptions::from_json(const std::string& json) {
   o.seed = std::stoull(get("seed"));
   o.device = get("device");
   o.amp = std::stoi(get("amp")) != 0;
+  // Added later: runs written before them had them off.
+  if (values.count("ema")) o.ema = std::stod(values["ema"]);
+  if (values.count("lr_decay_from")) o.lr_decay_from = std::stoll(values["lr_decay_from"]);
   return o;
 }
 
@@ -159,6 +173,7 @@ struct Trainer::Impl {
   TrainOptions options;
   torch::Device device;
   Generator generator{nullptr};
+  Generator average{nullptr};  // moving average of generator's weights (options.ema > 0)
   Discriminator discriminator{nullptr};
   std::unique_ptr<torch::optim::Optimizer> g_optimizer, d_optimizer;
   int64_t step = 0;
@@ -167,6 +182,7 @@ struct Trainer::Impl {
     if (o.batch < 1 || o.size < 1 || o.critic_steps < 1) {
       throw std::invalid_argument("batch, size and critic steps must be positive");
     }
+    if (o.ema < 0 || o.ema >= 1) throw std::invalid_argument("the EMA decay must be in [0, 1)");
     torch::manual_seed(o.seed);
     generator = Generator(GeneratorConfig::preset(o.generator_preset));
     DiscriminatorConfig dc;
@@ -176,8 +192,38 @@ struct Trainer::Impl {
     discriminator = Discriminator(dc);
     generator->to(device);
     discriminator->to(device);
+    if (o.ema > 0) {
+      average = Generator(generator->config());
+      average->to(device);
+      average->eval();
+      copy_weights(generator, average);
+    }
     g_optimizer = make_optimizer(o, generator->parameters(), o.lr_g);
     d_optimizer = make_optimizer(o, discriminator->parameters(), o.lr_d);
+  }
+
+  // The weights samples and model files come from.
+  const Generator& published() const { return average ? average : generator; }
+
+  // average = d * average + (1 - d) * generator; d ramps up over the first steps so
+  // a fresh run's average is not dominated by its random start. Buffers (batch norm
+  // statistics) are copied as they are.
+  void update_average() {
+    torch::NoGradGuard no_grad;
+    const double d = std::min(options.ema, (1.0 + step) / (10.0 + step));
+    auto live = generator->named_parameters();
+    for (auto& p : average->named_parameters()) p.value().mul_(d).add_(live[p.key()], 1 - d);
+    auto live_buffers = generator->named_buffers();
+    for (auto& b : average->named_buffers()) b.value().copy_(live_buffers[b.key()]);
+  }
+
+  // Learning rates at the current step: constant, then linearly down to 0 at options.steps.
+  void schedule_learning_rates() {
+    if (options.lr_decay_from <= 0 || step < options.lr_decay_from) return;
+    const double span = static_cast<double>(std::max<int64_t>(1, options.steps - options.lr_decay_from));
+    const double factor = std::clamp((options.steps - step) / span, 0.0, 1.0);
+    for (auto& group : g_optimizer->param_groups()) group.options().set_lr(options.lr_g * factor);
+    for (auto& group : d_optimizer->param_groups()) group.options().set_lr(options.lr_d * factor);
   }
 
   torch::Tensor noise_for(int64_t n, int64_t s, uint64_t salt) {
@@ -206,6 +252,7 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   namespace F = torch::nn::functional;
   m.generator->train();
   m.discriminator->train();
+  m.schedule_learning_rates();
   StepLosses losses;
   torch::Tensor real, y, uv_real, fake_uv;
   for (int64_t k = 0; k < o.critic_steps; ++k) {
@@ -255,6 +302,7 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   losses.g_adv = adversarial.item<double>();
   losses.g_l1 = l1.item<double>();
   ++m.step;
+  if (m.average) m.update_average();
   return losses;
 }
 
@@ -266,11 +314,12 @@ Discriminator& Trainer::discriminator() { return impl_->discriminator; }
 at::Tensor Trainer::colorize(const at::Tensor& rgb) {
   Impl& m = *impl_;
   torch::NoGradGuard no_grad;
-  m.generator->eval();
+  Generator g = m.published();
+  g->eval();
   const auto yuv = rgb_to_yuv(rgb.to(m.device));
   const auto y = yuv.narrow(1, 0, 1);
   const auto noise = NoiseSource(m.options.seed, m.options.noise).planes(y.size(0), y.size(2), y.size(3));
-  const auto uv = m.generator->forward(y, noise.to(m.device));
+  const auto uv = g->forward(y, noise.to(m.device));
   m.generator->train();
   return yuv_to_rgb_keep_luma(torch::cat({y, uv}, 1)).cpu();
 }
@@ -288,6 +337,11 @@ void Trainer::save_checkpoint(const std::string& path) const {
   archive.write("discriminator", d);
   archive.write("generator_optimizer", g_opt);
   archive.write("discriminator_optimizer", d_opt);
+  if (m.average) {
+    torch::serialize::OutputArchive average;
+    m.average->save(average);
+    archive.write("generator_average", average);
+  }
   save_archive_atomically(archive, path, "checkpoint");
 }
 
@@ -307,6 +361,15 @@ void Trainer::load_checkpoint(const std::string& path) {
     m.g_optimizer->load(g_opt);
     m.d_optimizer->load(d_opt);
     m.step = step.toInt();
+    if (m.average) {
+      // A run that turns the average on later starts it from the current weights.
+      torch::serialize::InputArchive average;
+      if (archive.try_read("generator_average", average)) {
+        m.average->load(average);
+      } else {
+        copy_weights(m.generator, m.average);
+      }
+    }
   } catch (const c10::Error& e) {
     const std::string what = e.what();
     throw std::runtime_error("cannot load checkpoint '" + path + "': " + what.substr(0, what.find('\n')));
@@ -317,13 +380,7 @@ void Trainer::export_model(const std::string& path, const std::string& provenanc
   const Impl& m = *impl_;
   // Model files hold CPU weights: copy the generator so training can go on on its device.
   Generator copy(m.generator->config());
-  {
-    torch::NoGradGuard no_grad;
-    auto source = m.generator->named_parameters();
-    for (auto& p : copy->named_parameters()) p.value().copy_(source[p.key()]);
-    auto source_buffers = m.generator->named_buffers();
-    for (auto& b : copy->named_buffers()) b.value().copy_(source_buffers[b.key()]);
-  }
+  copy_weights(m.published(), copy);
   ModelMetadata meta;
   meta.training_width = meta.training_height = m.options.size;
   meta.noise_distribution = m.options.noise;

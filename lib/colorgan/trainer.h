@@ -36,6 +36,8 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::string device = "auto";
   bool amp = false;         // bf16 autocast for the forward passes (mixed precision)
+  double ema = 0.0;         // decay of an exponential moving average of G's weights (0 = off)
+  int64_t lr_decay_from = 0; // from this step, learning rates fall linearly to 0 at `steps` (0 = constant)
 
   // "default" (the defaults above) or "seed" (the seed paper: cross-entropy,
   // RMSprop, learning rate 0.01, decay 0.9, batch 128, 64x64, 5000 steps, no L1).
@@ -74,12 +76,14 @@ class Trainer {
 
   // Colorizes RGB images (treated as gray) with the generator in eval mode and
   // a fixed noise seed; returns RGB [N,3,S,S] on the CPU. Training mode is restored.
+  // Uses the weights export_model() writes.
   at::Tensor colorize(const at::Tensor& rgb);
 
   // Generator, discriminator, both optimizers and the step; written atomically.
   void save_checkpoint(const std::string& path) const;
   void load_checkpoint(const std::string& path);
 
+  // Writes the generator (its moving average when options.ema > 0) as a model file.
   void export_model(const std::string& path, const std::string& provenance) const;
 
   Generator& generator();
