@@ -23,8 +23,12 @@
 #include "colorgan/errors.h"
 #include "colorgan/frames.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <vector>
 
 GST_DEBUG_CATEGORY_STATIC(gst_cgan_colorize_debug);
 #define GST_CAT_DEFAULT gst_cgan_colorize_debug
@@ -32,13 +36,55 @@ GST_DEBUG_CATEGORY_STATIC(gst_cgan_colorize_debug);
 struct CganColorizeState {
   CganPlanarInfo in_info;
   std::unique_ptr<colorgan::PlaneColorizer> colorizer;  // loaded in start(), dropped in stop()
+  bool live = false;                  // upstream is live: frame by frame, no batching
+  std::deque<GstBuffer*> pending;     // input frames waiting for a full batch
+  std::deque<GstBuffer*> ready;       // colorized frames waiting to be pushed
+  // Measurements (object lock): per-call processing time and frames per second of processing.
+  GstClockTime latency = 0;           // mean of recent calls
+  GstClockTime max_latency = 0;       // the most one frame took: what the LATENCY query reports
+  GstClockTime reported_latency = 0;  // what the last LATENCY query answered
+  double throughput = 0;
+  guint64 dropped = 0;
+
+  void clear_queues() {
+    for (GstBuffer* b : pending) gst_buffer_unref(b);
+    for (GstBuffer* b : ready) gst_buffer_unref(b);
+    pending.clear();
+    ready.clear();
+  }
 };
 
-enum { PROP_0, PROP_MODEL, PROP_DEVICE, PROP_NUM_THREADS, PROP_SEED, PROP_INFERENCE_SIZE };
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_DEVICE,
+  PROP_NUM_THREADS,
+  PROP_SEED,
+  PROP_INFERENCE_SIZE,
+  PROP_UPSAMPLING,
+  PROP_TEMPORAL_SMOOTHING,
+  PROP_BATCH_SIZE,
+  PROP_LATENCY,
+  PROP_THROUGHPUT,
+  PROP_FRAMES_DROPPED,
+};
 
 #define DEFAULT_DEVICE "auto"
 #define DEFAULT_NUM_THREADS 0
 #define DEFAULT_SEED 0
+#define DEFAULT_UPSAMPLING GST_CGAN_UPSAMPLING_GUIDED
+#define DEFAULT_TEMPORAL_SMOOTHING 0.5
+#define DEFAULT_BATCH_SIZE 1
+
+GType gst_cgan_upsampling_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_CGAN_UPSAMPLING_GUIDED, "Guided filter: colour edges follow the full-resolution luma", "guided"},
+      {GST_CGAN_UPSAMPLING_BICUBIC, "Bicubic interpolation of the chroma alone", "bicubic"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstCganUpsampling", values));
+  return type;
+}
 
 G_DEFINE_TYPE(GstCganColorize, gst_cgan_colorize, GST_TYPE_BASE_TRANSFORM)
 
@@ -57,12 +103,56 @@ static GstCaps* gst_cgan_colorize_transform_caps(GstBaseTransform*, GstPadDirect
   return cgan_caps_translate(caps, CGAN_PLANAR_MEDIA_TYPE, "planes", "planes", map, filter);
 }
 
+static bool upstream_is_live(GstBaseTransform* trans) {
+  GstQuery* query = gst_query_new_latency();
+  gboolean live = FALSE;
+  if (gst_pad_peer_query(trans->sinkpad, query)) gst_query_parse_latency(query, &live, nullptr, nullptr);
+  gst_query_unref(query);
+  return live;
+}
+
+// Records one colorize call of `frames` frames that took `took`; returns TRUE when
+// a frame took longer than the latency last reported (the pipeline must re-query).
+static bool record_timing(GstCganColorize* self, GstClockTime took, guint frames) {
+  CganColorizeState& s = *self->state;
+  GST_OBJECT_LOCK(self);
+  const GstClockTime per_frame = took / std::max(frames, 1u);
+  s.latency = s.latency == 0 ? took : (s.latency * 7 + took) / 8;
+  const double rate = took > 0 ? frames * static_cast<double>(GST_SECOND) / took : 0;
+  s.throughput = s.throughput == 0 ? rate : (s.throughput * 7 + rate) / 8;
+  s.max_latency = std::max(s.max_latency, per_frame);
+  const bool grew = s.live && s.reported_latency > 0 && s.max_latency > s.reported_latency;
+  GST_OBJECT_UNLOCK(self);
+  return grew;
+}
+
 static gboolean gst_cgan_colorize_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps*) {
   GstCganColorize* self = GST_CGAN_COLORIZE(trans);
-  if (!cgan_planar_info_from_caps(incaps, &self->state->in_info)) {
+  CganColorizeState& s = *self->state;
+  if (!cgan_planar_info_from_caps(incaps, &s.in_info)) {
     GST_ERROR_OBJECT(self, "cannot parse input caps %" GST_PTR_FORMAT, incaps);
     return FALSE;
   }
+  s.live = upstream_is_live(trans);
+  // One blank frame at the new size: warms the model up for it and measures
+  // the processing time before the first real frame (live latency needs it).
+  const gsize plane = s.in_info.plane_size();
+  std::vector<float> y(plane, 0.5f), u(plane), v(plane);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    s.colorizer->colorize(y.data(), nullptr, u.data(), v.data(), s.in_info.width, s.in_info.height);
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", e.what()), (nullptr));
+    return FALSE;
+  }
+  s.colorizer->reset_history();
+  const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
+  GST_OBJECT_LOCK(self);
+  s.max_latency = static_cast<GstClockTime>(took.count());
+  GST_OBJECT_UNLOCK(self);
+  if (s.live) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  GST_INFO_OBJECT(self, "%dx%d frames, %s source, first frame took %" GST_TIME_FORMAT, s.in_info.width,
+                  s.in_info.height, s.live ? "live" : "non-live", GST_TIME_ARGS(took.count()));
   return TRUE;
 }
 
@@ -71,9 +161,14 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
   GST_OBJECT_LOCK(self);
   const std::string model = self->model != nullptr ? self->model : "";
   const std::string device = self->device;
-  const int threads = self->num_threads;
-  const guint64 seed = self->seed;
   const std::string inference_size = self->inference_size != nullptr ? self->inference_size : "";
+  colorgan::PlaneColorizerOptions options;
+  options.device = device;
+  options.threads = self->num_threads;
+  options.seed = self->seed;
+  options.inference_size = inference_size;
+  options.upsampling = self->upsampling == GST_CGAN_UPSAMPLING_BICUBIC ? "bicubic" : "guided";
+  options.temporal_smoothing = self->temporal_smoothing;
   GST_OBJECT_UNLOCK(self);
 
   const std::string path = model.empty() ? colorgan::default_model_path() : model;
@@ -86,7 +181,8 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
     return FALSE;
   }
   try {
-    self->state->colorizer = std::make_unique<colorgan::PlaneColorizer>(path, device, threads, seed, inference_size);
+    options.model_path = path;
+    self->state->colorizer = std::make_unique<colorgan::PlaneColorizer>(options);
   } catch (const std::invalid_argument& e) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()), ("inference-size=%s", inference_size.c_str()));
     return FALSE;
@@ -102,40 +198,177 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
 }
 
 static gboolean gst_cgan_colorize_stop(GstBaseTransform* trans) {
-  GST_CGAN_COLORIZE(trans)->state->colorizer.reset();
+  GstCganColorize* self = GST_CGAN_COLORIZE(trans);
+  self->state->clear_queues();
+  self->state->colorizer.reset();
+  GST_OBJECT_LOCK(self);
+  self->state->latency = self->state->max_latency = self->state->reported_latency = 0;
+  self->state->throughput = 0;
+  self->state->dropped = 0;
+  GST_OBJECT_UNLOCK(self);
   return TRUE;
 }
 
-static GstFlowReturn gst_cgan_colorize_transform(GstBaseTransform* trans, GstBuffer* inbuf, GstBuffer* outbuf) {
-  GstCganColorize* self = GST_CGAN_COLORIZE(trans);
-  const CganPlanarInfo& info = self->state->in_info;
-  GstMapInfo in, out;
-  if (!gst_buffer_map(inbuf, &in, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input buffer"), (nullptr));
-    return GST_FLOW_ERROR;
-  }
-  if (!gst_buffer_map(outbuf, &out, GST_MAP_WRITE)) {
-    gst_buffer_unmap(inbuf, &in);
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the output buffer"), (nullptr));
-    return GST_FLOW_ERROR;
-  }
+// Colorizes the pending frames in one forward pass and queues them for pushing.
+static GstFlowReturn colorize_pending(GstCganColorize* self) {
+  CganColorizeState& s = *self->state;
+  if (s.pending.empty()) return GST_FLOW_OK;
+  const CganPlanarInfo& info = s.in_info;
   const gsize plane = info.plane_size();
-  const float* y_in = reinterpret_cast<const float*>(in.data);
   const int noise_index = info.index_of("N");
-  const float* noise = noise_index < 0 ? nullptr : y_in + noise_index * plane;
-  float* y_out = reinterpret_cast<float*>(out.data);
-  std::memcpy(y_out, y_in, plane * sizeof(float));
-
+  const size_t count = s.pending.size();
+  std::vector<GstMapInfo> in(count), out(count);
+  std::vector<GstBuffer*> outputs(count, nullptr);
+  std::vector<colorgan::PlaneFrame> frames(count);
   GstFlowReturn ret = GST_FLOW_OK;
-  try {
-    self->state->colorizer->colorize(y_in, noise, y_out + plane, y_out + 2 * plane, info.width, info.height);
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", e.what()), (nullptr));
-    ret = GST_FLOW_ERROR;
+  size_t mapped = 0;
+  for (; mapped < count; ++mapped) {
+    GstBuffer* inbuf = s.pending[mapped];
+    GstBuffer* outbuf = gst_buffer_new_allocate(nullptr, 3 * plane * sizeof(float), nullptr);
+    gst_buffer_copy_into(outbuf, inbuf, GST_BUFFER_COPY_METADATA, 0, -1);
+    outputs[mapped] = outbuf;
+    if (!gst_buffer_map(inbuf, &in[mapped], GST_MAP_READ)) break;
+    if (!gst_buffer_map(outbuf, &out[mapped], GST_MAP_WRITE)) {
+      gst_buffer_unmap(inbuf, &in[mapped]);
+      break;
+    }
+    const float* y_in = reinterpret_cast<const float*>(in[mapped].data);
+    float* y_out = reinterpret_cast<float*>(out[mapped].data);
+    std::memcpy(y_out, y_in, plane * sizeof(float));  // Y passes bit for bit
+    frames[mapped] = {y_in, noise_index < 0 ? nullptr : y_in + noise_index * plane, y_out + plane, y_out + 2 * plane};
   }
-  gst_buffer_unmap(outbuf, &out);
-  gst_buffer_unmap(inbuf, &in);
+  if (mapped < count) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map a buffer"), (nullptr));
+    ret = GST_FLOW_ERROR;
+  } else {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      s.colorizer->colorize(frames.data(), static_cast<int>(count), info.width, info.height);
+    } catch (const std::exception& e) {
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", e.what()), (nullptr));
+      ret = GST_FLOW_ERROR;
+    }
+    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
+    if (record_timing(self, static_cast<GstClockTime>(took.count()), static_cast<guint>(count))) {
+      GST_INFO_OBJECT(self, "a frame took %" GST_TIME_FORMAT ", more than the latency reported: re-query",
+                      GST_TIME_ARGS(took.count()));
+      gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+    }
+  }
+  for (size_t i = 0; i < mapped; ++i) {
+    gst_buffer_unmap(outputs[i], &out[i]);
+    gst_buffer_unmap(s.pending[i], &in[i]);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    gst_buffer_unref(s.pending[i]);
+    if (outputs[i] == nullptr) continue;
+    if (ret == GST_FLOW_OK) {
+      s.ready.push_back(outputs[i]);
+    } else {
+      gst_buffer_unref(outputs[i]);
+    }
+  }
+  s.pending.clear();
   return ret;
+}
+
+// Base class first: it drops frames QoS reports as late (qos=true). The rest
+// wait for a full batch.
+static GstFlowReturn gst_cgan_colorize_submit_input_buffer(GstBaseTransform* trans, gboolean is_discont,
+                                                           GstBuffer* input) {
+  GstCganColorize* self = GST_CGAN_COLORIZE(trans);
+  CganColorizeState& s = *self->state;
+  const GstClockTime pts = GST_BUFFER_PTS(input);
+  GstFlowReturn ret =
+      GST_BASE_TRANSFORM_CLASS(gst_cgan_colorize_parent_class)->submit_input_buffer(trans, is_discont, input);
+  if (ret == GST_BASE_TRANSFORM_FLOW_DROPPED) {
+    GST_OBJECT_LOCK(self);
+    const guint64 dropped = ++s.dropped;
+    GST_OBJECT_UNLOCK(self);
+    GST_DEBUG_OBJECT(self, "dropped late frame %" GST_TIME_FORMAT " (%" G_GUINT64_FORMAT " so far)",
+                     GST_TIME_ARGS(pts), dropped);
+    return ret;
+  }
+  if (ret != GST_FLOW_OK || trans->queued_buf == nullptr) return ret;
+  s.pending.push_back(trans->queued_buf);
+  trans->queued_buf = nullptr;
+  GST_OBJECT_LOCK(self);
+  const guint batch = s.live ? 1 : std::max(1u, self->batch_size);
+  GST_OBJECT_UNLOCK(self);
+  return s.pending.size() >= batch ? colorize_pending(self) : GST_FLOW_OK;
+}
+
+static GstFlowReturn gst_cgan_colorize_generate_output(GstBaseTransform* trans, GstBuffer** output) {
+  CganColorizeState& s = *GST_CGAN_COLORIZE(trans)->state;
+  *output = nullptr;
+  if (!s.ready.empty()) {
+    *output = s.ready.front();
+    s.ready.pop_front();
+  }
+  return GST_FLOW_OK;
+}
+
+// A partial batch is colorized and pushed before EOS, before a new format, and before gaps.
+static GstFlowReturn drain(GstCganColorize* self) {
+  GstFlowReturn ret = colorize_pending(self);
+  CganColorizeState& s = *self->state;
+  while (!s.ready.empty()) {
+    GstBuffer* buffer = s.ready.front();
+    s.ready.pop_front();
+    if (ret == GST_FLOW_OK) {
+      ret = gst_pad_push(GST_BASE_TRANSFORM_SRC_PAD(self), buffer);
+    } else {
+      gst_buffer_unref(buffer);
+    }
+  }
+  return ret;
+}
+
+static gboolean gst_cgan_colorize_sink_event(GstBaseTransform* trans, GstEvent* event) {
+  GstCganColorize* self = GST_CGAN_COLORIZE(trans);
+  CganColorizeState& s = *self->state;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_EOS:
+    case GST_EVENT_CAPS:
+    case GST_EVENT_GAP:
+    case GST_EVENT_SEGMENT:
+      if (s.colorizer) drain(self);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      s.clear_queues();
+      break;
+    default: break;
+  }
+  // New stream, seek or flush: earlier frames say nothing about the next ones.
+  if (s.colorizer && (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP || GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT ||
+                      GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START)) {
+    s.colorizer->reset_history();
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_cgan_colorize_parent_class)->sink_event(trans, event);
+}
+
+// LATENCY: upstream's plus the most one frame has taken here, with a margin.
+static gboolean gst_cgan_colorize_query(GstBaseTransform* trans, GstPadDirection direction, GstQuery* query) {
+  GstCganColorize* self = GST_CGAN_COLORIZE(trans);
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) {
+    return GST_BASE_TRANSFORM_CLASS(gst_cgan_colorize_parent_class)->query(trans, direction, query);
+  }
+  GstQuery* upstream = gst_query_new_latency();
+  const gboolean answered = gst_pad_peer_query(trans->sinkpad, upstream);
+  if (answered) {
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency(upstream, &live, &min, &max);
+    GST_OBJECT_LOCK(self);
+    const GstClockTime ours = self->state->max_latency + self->state->max_latency / 4;
+    self->state->reported_latency = ours;
+    GST_OBJECT_UNLOCK(self);
+    GST_DEBUG_OBJECT(self, "latency: upstream %" GST_TIME_FORMAT " + ours %" GST_TIME_FORMAT, GST_TIME_ARGS(min),
+                     GST_TIME_ARGS(ours));
+    gst_query_set_latency(query, live, min + ours, GST_CLOCK_TIME_IS_VALID(max) ? max + ours : max);
+  }
+  gst_query_unref(upstream);
+  return answered;
 }
 
 static void gst_cgan_colorize_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
@@ -156,6 +389,9 @@ static void gst_cgan_colorize_set_property(GObject* object, guint prop_id, const
       g_free(self->inference_size);
       self->inference_size = g_value_dup_string(value);
       break;
+    case PROP_UPSAMPLING: self->upsampling = g_value_get_enum(value); break;
+    case PROP_TEMPORAL_SMOOTHING: self->temporal_smoothing = g_value_get_double(value); break;
+    case PROP_BATCH_SIZE: self->batch_size = g_value_get_uint(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -170,6 +406,12 @@ static void gst_cgan_colorize_get_property(GObject* object, guint prop_id, GValu
     case PROP_NUM_THREADS: g_value_set_int(value, self->num_threads); break;
     case PROP_SEED: g_value_set_uint64(value, self->seed); break;
     case PROP_INFERENCE_SIZE: g_value_set_string(value, self->inference_size); break;
+    case PROP_UPSAMPLING: g_value_set_enum(value, self->upsampling); break;
+    case PROP_TEMPORAL_SMOOTHING: g_value_set_double(value, self->temporal_smoothing); break;
+    case PROP_BATCH_SIZE: g_value_set_uint(value, self->batch_size); break;
+    case PROP_LATENCY: g_value_set_uint64(value, self->state->latency / GST_USECOND); break;
+    case PROP_THROUGHPUT: g_value_set_double(value, self->state->throughput); break;
+    case PROP_FRAMES_DROPPED: g_value_set_uint64(value, self->state->dropped); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -180,6 +422,7 @@ static void gst_cgan_colorize_finalize(GObject* object) {
   g_free(self->model);
   g_free(self->device);
   g_free(self->inference_size);
+  self->state->clear_queues();
   delete self->state;
   G_OBJECT_CLASS(gst_cgan_colorize_parent_class)->finalize(object);
 }
@@ -219,6 +462,31 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
                           "native, WxH, or a short-side length. Chroma is upsampled to the frame; Y is kept",
                           nullptr, flags));
 
+  g_object_class_install_property(object_class, PROP_UPSAMPLING,
+      g_param_spec_enum("upsampling", "Chroma upsampling",
+                        "How chroma predicted at the inference size is brought to the frame's size",
+                        GST_TYPE_CGAN_UPSAMPLING, DEFAULT_UPSAMPLING, flags));
+  g_object_class_install_property(object_class, PROP_TEMPORAL_SMOOTHING,
+      g_param_spec_double("temporal-smoothing", "Temporal smoothing",
+                          "Weight of the previous frame's chroma where the luma has not changed "
+                          "(0 = off, frames colorized independently; reset on scene cuts and seeks)",
+                          0.0, 1.0, DEFAULT_TEMPORAL_SMOOTHING, flags));
+  g_object_class_install_property(object_class, PROP_BATCH_SIZE,
+      g_param_spec_uint("batch-size", "Batch size",
+                        "Frames per forward pass for non-live sources (live sources run frame by frame); "
+                        "a partial batch is flushed at EOS and format changes",
+                        1, 256, DEFAULT_BATCH_SIZE, flags));
+  const auto readable = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property(object_class, PROP_LATENCY,
+      g_param_spec_uint64("latency", "Latency", "Measured processing time of recent forward passes, in microseconds",
+                          0, G_MAXUINT64, 0, readable));
+  g_object_class_install_property(object_class, PROP_THROUGHPUT,
+      g_param_spec_double("throughput", "Throughput", "Measured frames per second of processing time (recent calls)",
+                          0, G_MAXDOUBLE, 0, readable));
+  g_object_class_install_property(object_class, PROP_FRAMES_DROPPED,
+      g_param_spec_uint64("frames-dropped", "Frames dropped",
+                          "Frames dropped because downstream reported them late (QoS)", 0, G_MAXUINT64, 0, readable));
+
   gst_element_class_set_static_metadata(element_class, "colorgan colorizer", "Filter/Effect/Video",
                                         "Predicts colour (U,V) from luma and noise with a LibTorch conditional GAN",
                                         "colorgan developers");
@@ -230,7 +498,10 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
   trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_cgan_colorize_transform_caps);
   trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_cgan_colorize_set_caps);
   trans_class->get_unit_size = GST_DEBUG_FUNCPTR(cgan_get_unit_size);
-  trans_class->transform = GST_DEBUG_FUNCPTR(gst_cgan_colorize_transform);
+  trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_cgan_colorize_submit_input_buffer);
+  trans_class->generate_output = GST_DEBUG_FUNCPTR(gst_cgan_colorize_generate_output);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_cgan_colorize_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR(gst_cgan_colorize_query);
   trans_class->passthrough_on_same_caps = FALSE;
 
   GST_DEBUG_CATEGORY_INIT(gst_cgan_colorize_debug, "cgancolorize", 0, "colorgan colorizer");
@@ -241,5 +512,9 @@ static void gst_cgan_colorize_init(GstCganColorize* self) {
   self->device = g_strdup(DEFAULT_DEVICE);
   self->num_threads = DEFAULT_NUM_THREADS;
   self->seed = DEFAULT_SEED;
+  self->upsampling = DEFAULT_UPSAMPLING;
+  self->temporal_smoothing = DEFAULT_TEMPORAL_SMOOTHING;
+  self->batch_size = DEFAULT_BATCH_SIZE;
   self->state = new CganColorizeState();
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
 }

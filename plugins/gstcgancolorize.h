@@ -7,6 +7,10 @@ G_BEGIN_DECLS
 #define GST_TYPE_CGAN_COLORIZE (gst_cgan_colorize_get_type())
 G_DECLARE_FINAL_TYPE(GstCganColorize, gst_cgan_colorize, GST, CGAN_COLORIZE, GstBaseTransform)
 
+typedef enum { GST_CGAN_UPSAMPLING_GUIDED, GST_CGAN_UPSAMPLING_BICUBIC } GstCganUpsampling;
+#define GST_TYPE_CGAN_UPSAMPLING (gst_cgan_upsampling_get_type())
+GType gst_cgan_upsampling_get_type(void);
+
 G_END_DECLS
 
 struct CganColorizeState;
@@ -18,5 +22,8 @@ struct _GstCganColorize {
   gchar *inference_size;
   gint num_threads;
   guint64 seed;
+  gint upsampling;              // GstCganUpsampling
+  gdouble temporal_smoothing;
+  guint batch_size;
   CganColorizeState *state;  // C++ object: GObject instances are calloc'ed
 };

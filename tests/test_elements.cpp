@@ -28,6 +28,15 @@ std::vector<uint8_t> random_frame(GstVideoFormat format, int width, int height, 
   return frame;
 }
 
+colorgan::PlaneColorizerOptions cpu_colorizer(const std::string& model, const std::string& size = "") {
+  colorgan::PlaneColorizerOptions options;
+  options.model_path = model;
+  options.device = "cpu";
+  options.threads = 1;
+  options.inference_size = size;
+  return options;
+}
+
 std::string caps_planes(GstHarness* h) {
   GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
   std::string planes = gst_structure_get_string(gst_caps_get_structure(caps, 0), "planes");
@@ -199,7 +208,7 @@ TEST_F(ColorizeTest, KeepsLumaAndMatchesTheEngineWithTheSameNoise) {
 
   std::vector<float> noise(n), u(n), v(n);
   colorgan::NoiseFiller(4, "gaussian").fill(noise.data(), n, 1.0f);
-  colorgan::PlaneColorizer(model, "cpu", 1, 0).colorize(y.data(), noise.data(), u.data(), v.data(), w, h);
+  colorgan::PlaneColorizer(cpu_colorizer(model)).colorize(y.data(), noise.data(), u.data(), v.data(), w, h);
   float worst = 0;
   for (int i = 0; i < n; ++i) {
     worst = std::max({worst, std::abs(out[n + i] - u[i]), std::abs(out[2 * n + i] - v[i])});
@@ -227,7 +236,7 @@ TEST_F(ColorizeTest, RunsAtTheInferenceSizeAndKeepsFullResolutionLuma) {
   EXPECT_EQ(by_default, explicit_size);
   EXPECT_NE(by_default, native);
   std::vector<float> u(n), v(n);
-  colorgan::PlaneColorizer(model, "cpu", 1, 0, "native").colorize(y.data(), nullptr, u.data(), v.data(), w, h);
+  colorgan::PlaneColorizer(cpu_colorizer(model, "native")).colorize(y.data(), nullptr, u.data(), v.data(), w, h);
   EXPECT_TRUE(std::equal(u.begin(), u.end(), native.begin() + n));
 }
 

@@ -98,7 +98,12 @@ TEST_F(EngineTest, PlaneColorizerMatchesTheEngine) {
   auto noise = torch::randn({1, 1, h, w});
   InferenceEngine engine(model, cpu());
   auto expected = engine.colorize(y, noise);
-  PlaneColorizer planes(model, "cpu", 1, 0, "native");  // the engine runs at the frame's own size
+  PlaneColorizerOptions options;
+  options.model_path = model;
+  options.device = "cpu";
+  options.threads = 1;
+  options.inference_size = "native";  // the engine runs at the frame's own size
+  PlaneColorizer planes(options);
   std::vector<float> u(w * h), v(w * h);
   planes.colorize(y.data_ptr<float>(), noise.data_ptr<float>(), u.data(), v.data(), w, h);
   EXPECT_TRUE(torch::allclose(torch::from_blob(u.data(), {h, w}), expected[0][0]));

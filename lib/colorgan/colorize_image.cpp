@@ -36,32 +36,75 @@ WorkingSize working_size_for(const std::string& text, const ModelMetadata& model
   return size;
 }
 
-at::Tensor colorize_luma(InferenceEngine& engine, const at::Tensor& y, const WorkingSize& size, const at::Tensor& noise) {
-  const int64_t h = y.size(2), w = y.size(3);
-  int64_t wh = h, ww = w;
-  if (!size.native) {
-    if (size.short_side > 0) {
-      const double f = static_cast<double>(size.short_side) / static_cast<double>(std::min(h, w));
-      wh = std::max<int64_t>(1, std::lround(h * f));
-      ww = std::max<int64_t>(1, std::lround(w * f));
-    } else {
-      wh = size.height;
-      ww = size.width;
-    }
+std::pair<int64_t, int64_t> working_dims(const WorkingSize& size, int64_t height, int64_t width) {
+  if (size.native) return {height, width};
+  if (size.short_side > 0) {
+    const double f = static_cast<double>(size.short_side) / static_cast<double>(std::min(height, width));
+    return {std::max<int64_t>(1, std::lround(height * f)), std::max<int64_t>(1, std::lround(width * f))};
   }
-  if (wh == h && ww == w) return engine.colorize(y, noise);
-  // Area averaging when shrinking (no aliasing), bilinear when growing.
-  const at::Tensor y_work = (wh <= h && ww <= w) ? at::adaptive_avg_pool2d(y, {wh, ww})
-                                                 : at::upsample_bilinear2d(y, {wh, ww}, false);
-  // Noise is resampled by nearest neighbour, which keeps its distribution.
-  const at::Tensor noise_work =
-      noise.defined() && noise.dim() == 4 ? at::upsample_nearest2d(noise, {wh, ww}) : noise;
-  return at::upsample_bicubic2d(engine.colorize(y_work, noise_work), {h, w}, false).clamp_(0.0, 1.0);
+  return {size.height, size.width};
 }
 
-at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size) {
+at::Tensor resize_luma(const at::Tensor& y, std::pair<int64_t, int64_t> dims) {
+  const auto [h, w] = dims;
+  if (h == y.size(2) && w == y.size(3)) return y;
+  // Area averaging when shrinking (no aliasing), bilinear when growing.
+  return (h <= y.size(2) && w <= y.size(3)) ? at::adaptive_avg_pool2d(y, {h, w})
+                                            : at::upsample_bilinear2d(y, {h, w}, false);
+}
+
+ChromaUpsampling parse_chroma_upsampling(const std::string& name) {
+  if (name == "guided") return ChromaUpsampling::Guided;
+  if (name == "bicubic") return ChromaUpsampling::Bicubic;
+  throw std::invalid_argument("unknown chroma upsampling '" + name + "' (expected guided or bicubic)");
+}
+
+namespace {
+
+// Mean over a (2r+1)^2 window, counting only the pixels inside the image.
+at::Tensor box(const at::Tensor& x, int64_t r) {
+  return at::avg_pool2d(x, {2 * r + 1, 2 * r + 1}, {1, 1}, {r, r}, false, /*count_include_pad=*/false);
+}
+
+}  // namespace
+
+at::Tensor upsample_chroma(const at::Tensor& uv_low, const at::Tensor& y_low, const at::Tensor& y_full,
+                           ChromaUpsampling method) {
+  const int64_t h = y_full.size(2), w = y_full.size(3);
+  if (uv_low.size(2) == h && uv_low.size(3) == w) return uv_low;
+  if (method == ChromaUpsampling::Bicubic) {
+    return at::upsample_bicubic2d(uv_low, {h, w}, false).clamp_(0.0, 1.0);
+  }
+  // Fast guided filter: fit uv = a*Y + b in each small window at the working
+  // size, average the fits, and apply them to the full-resolution Y.
+  constexpr int64_t radius = 1;
+  constexpr double eps = 1e-3;  // below it, luma variation is treated as noise (a -> 0)
+  const at::Tensor mean_y = box(y_low, radius);
+  const at::Tensor mean_uv = box(uv_low, radius);
+  const at::Tensor cov = box(y_low * uv_low, radius) - mean_y * mean_uv;
+  const at::Tensor var = box(y_low * y_low, radius) - mean_y * mean_y;
+  const at::Tensor a = cov / (var + eps);
+  const at::Tensor b = mean_uv - a * mean_y;
+  const at::Tensor a_full = at::upsample_bilinear2d(box(a, radius), {h, w}, false);
+  const at::Tensor b_full = at::upsample_bilinear2d(box(b, radius), {h, w}, false);
+  return (a_full * y_full + b_full).clamp_(0.0, 1.0);
+}
+
+at::Tensor colorize_luma(InferenceEngine& engine, const at::Tensor& y, const WorkingSize& size, const at::Tensor& noise,
+                         ChromaUpsampling method) {
+  const auto dims = working_dims(size, y.size(2), y.size(3));
+  const at::Tensor y_work = resize_luma(y, dims);
+  // Noise is resampled by nearest neighbour, which keeps its distribution.
+  const at::Tensor noise_work = noise.defined() && noise.dim() == 4 && y_work.sizes() != y.sizes()
+                                    ? at::upsample_nearest2d(noise, {dims.first, dims.second})
+                                    : noise;
+  return upsample_chroma(engine.colorize(y_work, noise_work), y_work, y, method);
+}
+
+at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size,
+                          ChromaUpsampling method) {
   const at::Tensor y = rgb_to_yuv(rgb.to(at::kFloat)).narrow(0, 0, 1).unsqueeze(0);  // [1,1,H,W]
-  return yuv_to_rgb_keep_luma(at::cat({y, colorize_luma(engine, y, size)}, 1))[0];
+  return yuv_to_rgb_keep_luma(at::cat({y, colorize_luma(engine, y, size, at::Tensor(), method)}, 1))[0];
 }
 
 at::Tensor gray_baseline(const at::Tensor& rgb) {

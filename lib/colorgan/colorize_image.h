@@ -7,6 +7,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <string>
+#include <utility>
 
 namespace colorgan {
 
@@ -25,17 +26,39 @@ WorkingSize parse_working_size(const std::string& text);
 // As parse_working_size, but "" means the model's own training size (its short side).
 WorkingSize working_size_for(const std::string& text, const ModelMetadata& model);
 
+// The working size for a frame of height x width: {height, width}.
+std::pair<int64_t, int64_t> working_dims(const WorkingSize& size, int64_t height, int64_t width);
+
+// Luma [N,1,H,W] shrunk (area average) or grown (bilinear) to {height, width}.
+at::Tensor resize_luma(const at::Tensor& y, std::pair<int64_t, int64_t> dims);
+
+// How predicted chroma goes back to the frame's size.
+enum class ChromaUpsampling {
+  Guided,   // fast guided filter: colour edges follow the full-resolution luma's edges
+  Bicubic,  // plain interpolation: colour edges smear over a working-size pixel or two
+};
+ChromaUpsampling parse_chroma_upsampling(const std::string& name);  // "guided" | "bicubic"; throws std::invalid_argument
+
+// Chroma uv_low [N,2,h,w] predicted from luma y_low [N,1,h,w], brought to the
+// size of y_full [N,1,H,W]. Guided: a local linear model uv = a*Y + b is fitted
+// at the working size (He & Sun's fast guided filter, radius 1, eps 1e-3) and
+// applied to the full-resolution Y. Output clamped to [0,1].
+at::Tensor upsample_chroma(const at::Tensor& uv_low, const at::Tensor& y_low, const at::Tensor& y_full,
+                           ChromaUpsampling method = ChromaUpsampling::Guided);
+
 // y: luma [N,1,H,W]; noise: a plane of the frame's size (resampled to the
 // working size), a noise vector, or undefined (the engine draws it).
 // Returns U,V [N,2,H,W] at the frame's size: predicted at the working size,
-// upsampled bicubically.
+// upsampled by `method`.
 at::Tensor colorize_luma(InferenceEngine& engine, const at::Tensor& y, const WorkingSize& size,
-                         const at::Tensor& noise = at::Tensor());
+                         const at::Tensor& noise = at::Tensor(),
+                         ChromaUpsampling method = ChromaUpsampling::Guided);
 
 // rgb: float [3,H,W] in [0,1] (treated as gray: only its luma is used).
 // Returns the colorized RGB [3,H,W]: the model's U,V at the working size,
-// upsampled bicubically, with the image's own full-resolution Y.
-at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size);
+// upsampled by `method`, with the image's own full-resolution Y.
+at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size,
+                          ChromaUpsampling method = ChromaUpsampling::Guided);
 
 // The same image with U = V = 0.5: the gray baseline every metric is compared with.
 at::Tensor gray_baseline(const at::Tensor& rgb);

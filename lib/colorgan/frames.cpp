@@ -4,10 +4,12 @@
 #include "colorgan/colorspace.h"
 #include "colorgan/engine.h"
 #include "colorgan/noise.h"
+#include "colorgan/video.h"
 
 #include <ATen/ATen.h>
 
 #include <array>
+#include <vector>
 
 namespace colorgan {
 namespace {
@@ -108,30 +110,74 @@ void NoiseFiller::fill(float* out, int64_t count, float amplitude) {
 struct PlaneColorizer::Impl {
   InferenceEngine engine;
   WorkingSize size;
-  Impl(const std::string& path, EngineOptions options, const std::string& inference_size)
-      : engine(path, std::move(options)), size(working_size_for(inference_size, engine.metadata())) {}
+  ChromaUpsampling upsampling;
+  ChromaStabilizer stabilizer;
+  NoiseSource noise_source;
+  at::Tensor fixed_noise;  // [1,1,h,w] at the working size (or [1,dim]): drawn once per stream and size
+
+  Impl(const PlaneColorizerOptions& o, EngineOptions engine_options)
+      : engine(o.model_path, std::move(engine_options)),
+        size(working_size_for(o.inference_size, engine.metadata())),
+        upsampling(parse_chroma_upsampling(o.upsampling)),
+        stabilizer(StabilizerOptions{o.temporal_smoothing}),
+        noise_source(o.seed, engine.metadata().noise_distribution) {}
+
+  at::Tensor noise_for(int64_t count, int64_t h, int64_t w) {
+    const GeneratorConfig& config = engine.config();
+    const bool planes = config.noise_input == NoiseInput::Plane;
+    if (!fixed_noise.defined() || (planes && (fixed_noise.size(2) != h || fixed_noise.size(3) != w))) {
+      fixed_noise = planes ? noise_source.planes(1, h, w) : noise_source.vectors(1, config.noise_dim);
+    }
+    return fixed_noise.expand(planes ? at::IntArrayRef{count, 1, h, w} : at::IntArrayRef{count, config.noise_dim});
+  }
 };
 
-PlaneColorizer::PlaneColorizer(const std::string& model_path, const std::string& device, int threads, uint64_t seed,
-                               const std::string& inference_size) {
-  EngineOptions options;
-  options.device = device;
-  options.threads = threads;
-  options.seed = seed;
-  impl_ = std::make_unique<Impl>(model_path, options, inference_size);
+PlaneColorizer::PlaneColorizer(const PlaneColorizerOptions& options) {
+  if (options.temporal_smoothing < 0 || options.temporal_smoothing > 1) {
+    throw std::invalid_argument("temporal smoothing must be in [0, 1]");
+  }
+  EngineOptions engine_options;
+  engine_options.device = options.device;
+  engine_options.threads = options.threads;
+  engine_options.seed = options.seed;
+  impl_ = std::make_unique<Impl>(options, engine_options);
 }
 PlaneColorizer::~PlaneColorizer() = default;
 
-void PlaneColorizer::colorize(const float* y, const float* noise, float* u, float* v, int width, int height) {
-  const bool takes_planes = impl_->engine.config().noise_input == NoiseInput::Plane;
-  const at::Tensor y_view = view_planes(y, 1, height, width).unsqueeze(0);
-  const at::Tensor noise_view =
-      noise != nullptr && takes_planes ? view_planes(noise, 1, height, width).unsqueeze(0) : at::Tensor();
-  const at::Tensor uv = colorize_luma(impl_->engine, y_view, impl_->size, noise_view);
-  view_planes(u, 1, height, width).copy_(uv[0][0]);
-  view_planes(v, 1, height, width).copy_(uv[0][1]);
+void PlaneColorizer::colorize(const PlaneFrame* frames, int count, int width, int height) {
+  Impl& m = *impl_;
+  std::vector<at::Tensor> ys, noises;
+  for (int i = 0; i < count; ++i) {
+    ys.push_back(view_planes(frames[i].y, 1, height, width));
+    if (frames[i].noise != nullptr) noises.push_back(view_planes(frames[i].noise, 1, height, width));
+  }
+  const at::Tensor y = at::stack(ys);  // [N,1,H,W]
+  const auto dims = working_dims(m.size, height, width);
+  const at::Tensor y_work = resize_luma(y, dims);
+  at::Tensor noise;
+  if (m.engine.config().noise_input == NoiseInput::Plane && static_cast<int>(noises.size()) == count) {
+    // Nearest neighbour keeps the noise's distribution.
+    noise = at::stack(noises);
+    if (y_work.sizes() != y.sizes()) noise = at::upsample_nearest2d(noise, {dims.first, dims.second});
+  } else {
+    noise = m.noise_for(count, dims.first, dims.second);
+  }
+  const at::Tensor uv_work = m.engine.colorize(y_work, noise);
+  for (int i = 0; i < count; ++i) {
+    const at::Tensor uv = m.stabilizer.apply(y_work[i], uv_work[i]).unsqueeze(0);
+    const at::Tensor full = upsample_chroma(uv, y_work[i].unsqueeze(0), y[i].unsqueeze(0), m.upsampling);
+    view_planes(frames[i].u, 1, height, width).copy_(full[0][0]);
+    view_planes(frames[i].v, 1, height, width).copy_(full[0][1]);
+  }
 }
 
+void PlaneColorizer::colorize(const float* y, const float* noise, float* u, float* v, int width, int height) {
+  const PlaneFrame frame{y, noise, u, v};
+  colorize(&frame, 1, width, height);
+}
+
+void PlaneColorizer::reset_history() { impl_->stabilizer.reset(); }
+int64_t PlaneColorizer::scene_cuts() const { return impl_->stabilizer.scene_cuts(); }
 std::string PlaneColorizer::device_name() const { return impl_->engine.device().str(); }
 
 }  // namespace colorgan

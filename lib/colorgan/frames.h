@@ -51,21 +51,43 @@ class NoiseFiller {
   std::unique_ptr<Impl> impl_;
 };
 
-// The inference engine over raw planes.
+struct PlaneColorizerOptions {
+  std::string model_path;
+  std::string device = "auto";
+  int threads = 0;                     // 0 = the cores available to the process
+  uint64_t seed = 0;                   // noise drawn when frames carry none: fixed per stream
+  std::string inference_size;          // "" (the model's training size, aspect kept), "native", "WxH", short side
+  std::string upsampling = "guided";   // chroma back to frame size: guided | bicubic
+  double temporal_smoothing = 0.0;     // ChromaStabilizer strength, 0 = off
+};
+
+// One frame's planes: width*height floats each; noise may be nullptr.
+struct PlaneFrame {
+  const float* y;
+  const float* noise;
+  float* u;
+  float* v;
+};
+
+// The inference engine over raw planes, with what video needs: a fixed noise
+// plane per stream, batched forward passes, guided chroma upsampling and
+// temporal chroma stabilisation.
 class PlaneColorizer {
  public:
   // Throws ModelFileError / DeviceError (colorgan/errors.h) with a clear message,
-  // std::invalid_argument for a bad inference size. inference_size: "" (the
-  // model's training size, aspect kept), "native", "WxH" or a short-side length.
-  PlaneColorizer(const std::string& model_path, const std::string& device, int threads, uint64_t seed,
-                 const std::string& inference_size = "");
+  // std::invalid_argument for a bad inference size or upsampling name.
+  explicit PlaneColorizer(const PlaneColorizerOptions& options);
   ~PlaneColorizer();
 
-  // y: width*height luma; noise: a plane of the same size, or nullptr to draw
-  // one from the seed (models that project a noise vector always draw their own).
+  // Colorizes frames of one size in one forward pass, in order (the stabiliser
+  // sees them one after another). Frames with noise == nullptr use the stream's
+  // fixed noise (models that project a noise vector always use their own).
   // The model runs at the inference size; writes U and V at the frame's size.
+  void colorize(const PlaneFrame* frames, int count, int width, int height);
   void colorize(const float* y, const float* noise, float* u, float* v, int width, int height);
 
+  void reset_history();  // a new scene/stream: no blending with earlier frames
+  int64_t scene_cuts() const;
   std::string device_name() const;
 
  private:
