@@ -285,6 +285,68 @@ TEST_F(ColorizeTest, StateCyclesReloadCleanly) {
   gst_object_unref(element);
 }
 
+TEST_F(ColorizeTest, BatchesFramesOfFilesKeepingOrderTimestampsAndResults) {
+  const int w = 20, h = 16, n = w * h, count = 10;
+  std::mt19937 rng(3);
+  std::vector<std::vector<float>> frames(count, std::vector<float>(n));
+  for (auto& f : frames) {
+    for (auto& v : f) v = std::uniform_real_distribution<float>(0, 1)(rng);
+  }
+  auto run = [&](int batch, std::vector<GstClockTime>* pts) {
+    GstHarness* harness = gst_harness_new_parse(
+        ("cgancolorize device=cpu batch-size=" + std::to_string(batch) + " model=" + model).c_str());
+    gst_harness_set_live(harness, FALSE);  // a file, not a camera: batching applies
+    gst_harness_set_src_caps(harness, planar_caps("Y", w, h));
+    for (int i = 0; i < count; ++i) {
+      GstBuffer* buffer = buffer_of(frames[i]);
+      GST_BUFFER_PTS(buffer) = i * GST_SECOND / 30;
+      GST_BUFFER_DURATION(buffer) = GST_SECOND / 30;
+      EXPECT_EQ(gst_harness_push(harness, buffer), GST_FLOW_OK);
+    }
+    EXPECT_EQ(gst_harness_buffers_received(harness), static_cast<guint>(count / batch * batch))
+        << "whole batches go out as soon as they are full";
+    EXPECT_TRUE(gst_harness_push_event(harness, gst_event_new_eos()));
+    EXPECT_EQ(gst_harness_buffers_received(harness), static_cast<guint>(count)) << "EOS flushes the partial batch";
+    std::vector<float> all;
+    for (int i = 0; i < count; ++i) {
+      GstBuffer* out = gst_harness_pull(harness);
+      pts->push_back(GST_BUFFER_PTS(out));
+      auto data = contents_of<float>(out);
+      all.insert(all.end(), data.begin(), data.end());
+    }
+    gst_harness_teardown(harness);
+    return all;
+  };
+  std::vector<GstClockTime> pts1, pts4;
+  const auto one = run(1, &pts1), four = run(4, &pts4);
+  ASSERT_EQ(one.size(), four.size());
+  EXPECT_EQ(pts1, pts4);
+  for (int i = 0; i < count; ++i) EXPECT_EQ(pts4[i], i * GST_SECOND / 30);
+  float worst = 0;
+  for (size_t i = 0; i < one.size(); ++i) worst = std::max(worst, std::abs(one[i] - four[i]));
+  EXPECT_LT(worst, 1e-5) << "one batched pass gives what frame-by-frame passes give";
+}
+
+TEST_F(ColorizeTest, ReportsLatencyThroughputAndAnswersTheLatencyQuery) {
+  const int w = 32, h = 24;
+  GstHarness* harness = gst_harness_new_parse(("cgancolorize device=cpu model=" + model).c_str());
+  gst_harness_set_src_caps(harness, planar_caps("Y", w, h));
+  for (int i = 0; i < 3; ++i) gst_buffer_unref(gst_harness_push_and_pull(harness, buffer_of(std::vector<float>(w * h, 0.5f))));
+  guint64 latency_us = 0, dropped = 1;
+  double throughput = 0;
+  GstElement* colorize = gst_harness_find_element(harness, "cgancolorize");
+  g_object_get(colorize, "latency", &latency_us, "throughput", &throughput, "frames-dropped", &dropped, nullptr);
+  gst_object_unref(colorize);
+  EXPECT_GT(latency_us, 0u);
+  EXPECT_GT(throughput, 0.0);
+  EXPECT_EQ(dropped, 0u);
+  // The harness's source is live with no latency of its own: what comes back is ours.
+  const GstClockTime answered = gst_harness_query_latency(harness);
+  EXPECT_GT(answered, 0u);
+  EXPECT_LT(answered, 10 * GST_SECOND);
+  gst_harness_teardown(harness);
+}
+
 TEST(Elements, AllStateCycleWithoutAModelWhereNoneIsNeeded) {
   for (const char* name : {"cganrgb2yuv", "cgannoise", "cganyuv2rgb"}) {
     GstElement* element = gst_element_factory_make(name, nullptr);

@@ -4,7 +4,9 @@
 
 #include <gmock/gmock.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 
 using ::testing::HasSubstr;
@@ -115,17 +117,78 @@ TEST_F(PipelineTest, BinColorizesOrdinaryRawVideoAtOddSizes) {
 }
 
 TEST_F(PipelineTest, MidStreamResolutionChangeIsFollowed) {
-  // Two segments of different sizes through one chain, joined by a concat element.
-  SinkProbe probe;
-  auto run = run_pipeline("concat name=c ! videoconvert ! cganrgb2yuv ! cgancolorize device=cpu model=" + model +
-                              " ! cganyuv2rgb ! fakesink name=sink "
-                              "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=16,height=16 ! c. "
-                              "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=24,height=20 ! c.",
-                          probe.attach());
+  // Two segments of different sizes through one chain, joined by a concat element;
+  // with batches, the partial batch of the first size goes out before the switch.
+  for (const char* batch : {"1", "3"}) {
+    SinkProbe probe;
+    auto run = run_pipeline("concat name=c ! videoconvert ! cganrgb2yuv ! cgancolorize device=cpu batch-size=" +
+                                std::string(batch) + " model=" + model +
+                                " ! cganyuv2rgb ! fakesink name=sink "
+                                "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=16,height=16 ! c. "
+                                "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=24,height=20 ! c.",
+                            probe.attach());
+    ASSERT_TRUE(run.eos) << run.error;
+    EXPECT_EQ(probe.frames, 4) << "batch-size " << batch;
+    EXPECT_EQ(probe.width, 24);
+    EXPECT_EQ(probe.height, 20);
+  }
+}
+
+// How late frames reach a sink: arrival (running time on the pipeline clock)
+// minus the frame's timestamp (the test sources' segments start at 0).
+struct LagProbe {
+  GstClockTimeDiff max_lag = 0;
+  int frames = 0;
+  GstElement* colorize = nullptr;  // kept after the pipeline ends, to read its counters
+
+  std::function<void(GstElement*)> attach() {
+    return [this](GstElement* pipeline) {
+      colorize = gst_bin_get_by_name(GST_BIN(pipeline), "colorize");
+      GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+      GstPad* pad = gst_element_get_static_pad(sink, "sink");
+      gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER,
+                        +[](GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+                          auto* probe = static_cast<LagProbe*>(data);
+                          GstElement* element = GST_ELEMENT(GST_PAD_PARENT(pad));
+                          GstClock* clock = gst_element_get_clock(element);
+                          if (clock == nullptr) return GST_PAD_PROBE_OK;
+                          const GstClockTime now = gst_clock_get_time(clock) - gst_element_get_base_time(element);
+                          gst_object_unref(clock);
+                          const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+                          probe->max_lag = std::max(probe->max_lag, GST_CLOCK_DIFF(pts, now));
+                          ++probe->frames;
+                          return GST_PAD_PROBE_OK;
+                        },
+                        this, nullptr);
+      gst_object_unref(pad);
+      gst_object_unref(sink);
+    };
+  }
+  ~LagProbe() {
+    if (colorize != nullptr) gst_object_unref(colorize);
+  }
+};
+
+TEST_F(PipelineTest, LiveSourceWithASlowModelDropsLateFramesInsteadOfLagging) {
+  // The seed generator at 96x72 takes well over a frame's 33 ms here: without
+  // QoS drops every frame would arrive later than the one before.
+  const std::string slow = colorgan::testing::write_test_model(dir, "seed", 2);
+  LagProbe probe;
+  auto run = run_pipeline("videotestsrc is-live=true num-buffers=150 pattern=ball ! "
+                          "video/x-raw,format=RGB,width=96,height=72,framerate=30/1 ! cganrgb2yuv ! "
+                          "cgancolorize name=colorize device=cpu num-threads=2 inference-size=native model=" + slow +
+                          " ! cganyuv2rgb ! fakesink name=sink sync=true qos=true",
+                          probe.attach(), 60);
   ASSERT_TRUE(run.eos) << run.error;
-  EXPECT_EQ(probe.frames, 4);
-  EXPECT_EQ(probe.width, 24);
-  EXPECT_EQ(probe.height, 20);
+  guint64 dropped = 0, latency_us = 0;
+  g_object_get(probe.colorize, "frames-dropped", &dropped, "latency", &latency_us, nullptr);
+  std::cout << "live 30 fps, 5 s: " << probe.frames << " frames shown, " << dropped << " dropped, processing "
+            << latency_us / 1000.0 << " ms/frame, worst lag " << probe.max_lag / 1e6 << " ms\n";
+  EXPECT_GT(latency_us, 33000u) << "the model must be slower than the camera for this test to mean anything";
+  EXPECT_GT(dropped, 0u);
+  EXPECT_GT(probe.frames, 10);
+  EXPECT_EQ(probe.frames + static_cast<int>(dropped), 150);
+  EXPECT_LT(probe.max_lag, 300 * GST_MSECOND) << "frames reach the sink within a bounded lag";
 }
 
 TEST_F(PipelineTest, MissingModelIsAnErrorNamingTheFile) {
