@@ -17,6 +17,7 @@
 #include "cganplanar.h"
 #include "colorgan/frames.h"
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -27,15 +28,17 @@ GST_DEBUG_CATEGORY_STATIC(gst_cgan_noise_debug);
 struct CganNoiseState {
   CganPlanarInfo in_info;
   std::unique_ptr<colorgan::NoiseFiller> filler;  // null: (re)create from the properties
-  std::vector<float> fixed_plane;                 // mode=fixed: drawn once per stream
+  std::vector<float> fixed_plane;                 // mode=fixed: drawn once per stream; drift: the current plane
+  std::vector<float> fresh_plane;                 // mode=drift: this frame's new draw
 };
 
-enum { PROP_0, PROP_SEED, PROP_DISTRIBUTION, PROP_AMPLITUDE, PROP_MODE };
+enum { PROP_0, PROP_SEED, PROP_DISTRIBUTION, PROP_AMPLITUDE, PROP_MODE, PROP_DRIFT_RATE };
 
 #define DEFAULT_SEED 0
 #define DEFAULT_DISTRIBUTION GST_CGAN_NOISE_GAUSSIAN
 #define DEFAULT_AMPLITUDE 1.0f
 #define DEFAULT_MODE GST_CGAN_NOISE_MODE_FIXED
+#define DEFAULT_DRIFT_RATE 0.05
 
 static GType gst_cgan_noise_distribution_get_type() {
   static GType type = 0;
@@ -53,6 +56,7 @@ static GType gst_cgan_noise_mode_get_type() {
   static const GEnumValue values[] = {
       {GST_CGAN_NOISE_MODE_FIXED, "One noise plane per stream (stable colours)", "fixed"},
       {GST_CGAN_NOISE_MODE_PER_FRAME, "A new noise plane for every frame", "per-frame"},
+      {GST_CGAN_NOISE_MODE_DRIFT, "One plane per stream that drifts slowly (drift-rate per frame)", "drift"},
       {0, nullptr, nullptr},
   };
   if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstCganNoiseMode", values));
@@ -125,6 +129,12 @@ static GstFlowReturn gst_cgan_noise_transform(GstBaseTransform* trans, GstBuffer
     if (state->fixed_plane.size() != count) {
       state->fixed_plane.resize(count);
       state->filler->fill(state->fixed_plane.data(), count, self->amplitude);
+    } else if (self->mode == GST_CGAN_NOISE_MODE_DRIFT) {
+      // n = sqrt(1 - r^2) n + r fresh: a Gaussian plane stays Gaussian with the same spread.
+      state->fresh_plane.resize(count);
+      state->filler->fill(state->fresh_plane.data(), count, self->amplitude);
+      const float r = static_cast<float>(self->drift_rate), keep = std::sqrt(1.0f - r * r);
+      for (gsize i = 0; i < count; ++i) state->fixed_plane[i] = keep * state->fixed_plane[i] + r * state->fresh_plane[i];
     }
     std::memcpy(noise, state->fixed_plane.data(), count * sizeof(float));
   }
@@ -143,6 +153,7 @@ static void gst_cgan_noise_set_property(GObject* object, guint prop_id, const GV
     case PROP_DISTRIBUTION: self->distribution = static_cast<GstCganNoiseDistribution>(g_value_get_enum(value)); break;
     case PROP_AMPLITUDE: self->amplitude = g_value_get_float(value); break;
     case PROP_MODE: self->mode = static_cast<GstCganNoiseMode>(g_value_get_enum(value)); break;
+    case PROP_DRIFT_RATE: self->drift_rate = g_value_get_double(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   self->state->filler.reset();  // any change restarts the seeded sequence
@@ -157,6 +168,7 @@ static void gst_cgan_noise_get_property(GObject* object, guint prop_id, GValue* 
     case PROP_DISTRIBUTION: g_value_set_enum(value, self->distribution); break;
     case PROP_AMPLITUDE: g_value_set_float(value, self->amplitude); break;
     case PROP_MODE: g_value_set_enum(value, self->mode); break;
+    case PROP_DRIFT_RATE: g_value_set_double(value, self->drift_rate); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -187,8 +199,13 @@ static void gst_cgan_noise_class_init(GstCganNoiseClass* klass) {
       g_param_spec_float("amplitude", "Amplitude", "Factor applied to the noise", 0.0f, 100.0f, DEFAULT_AMPLITUDE,
                          flags));
   g_object_class_install_property(object_class, PROP_MODE,
-      g_param_spec_enum("mode", "Mode", "Whether the noise is fixed per stream or drawn anew per frame",
+      g_param_spec_enum("mode", "Mode", "Whether the noise is fixed per stream, drawn anew per frame or drifting",
                         gst_cgan_noise_mode_get_type(), DEFAULT_MODE, flags));
+  g_object_class_install_property(object_class, PROP_DRIFT_RATE,
+      g_param_spec_double("drift-rate", "Drift rate",
+                          "mode=drift: share of fresh noise mixed in per frame (n = sqrt(1-r^2) n + r fresh), "
+                          "so colours wander slowly instead of flickering",
+                          0.0, 1.0, DEFAULT_DRIFT_RATE, flags));
 
   gst_element_class_set_static_metadata(element_class, "colorgan noise injection", "Filter/Video",
                                         "Appends a seeded noise plane to colorgan's planar frames",
@@ -213,5 +230,6 @@ static void gst_cgan_noise_init(GstCganNoise* self) {
   self->distribution = DEFAULT_DISTRIBUTION;
   self->amplitude = DEFAULT_AMPLITUDE;
   self->mode = DEFAULT_MODE;
+  self->drift_rate = DEFAULT_DRIFT_RATE;
   self->state = new CganNoiseState();
 }

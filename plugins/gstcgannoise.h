@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(GstCganNoise, gst_cgan_noise, GST, CGAN_NOISE, GstBaseTransform)
 
 typedef enum { GST_CGAN_NOISE_GAUSSIAN, GST_CGAN_NOISE_UNIFORM } GstCganNoiseDistribution;
-typedef enum { GST_CGAN_NOISE_MODE_FIXED, GST_CGAN_NOISE_MODE_PER_FRAME } GstCganNoiseMode;
+typedef enum { GST_CGAN_NOISE_MODE_FIXED, GST_CGAN_NOISE_MODE_PER_FRAME, GST_CGAN_NOISE_MODE_DRIFT } GstCganNoiseMode;
 
 G_END_DECLS
 
@@ -20,5 +20,6 @@ struct _GstCganNoise {
   GstCganNoiseDistribution distribution;
   gfloat amplitude;
   GstCganNoiseMode mode;
+  gdouble drift_rate;
   CganNoiseState *state;  // C++ object: GObject instances are calloc'ed
 };

@@ -185,6 +185,17 @@ TEST(Noise, PerFrameModeAndSeedsDiffer) {
   }
   EXPECT_EQ(noise_of("cgannoise seed=1", 1)[0], noise_of("cgannoise seed=1", 1)[0]);
   EXPECT_NE(noise_of("cgannoise seed=1", 1)[0], noise_of("cgannoise seed=2", 1)[0]);
+
+  // Drift: each frame moves a little (about drift-rate x sqrt(2) of a fresh draw), the spread stays.
+  auto drift = noise_of("cgannoise seed=1 mode=drift drift-rate=0.05", 60);
+  auto change = [&](const std::vector<float>& a, const std::vector<float>& b) {
+    double sum = 0;
+    for (size_t i = w * h; i < a.size(); ++i) sum += std::abs(a[i] - b[i]);
+    return sum / (w * h);
+  };
+  EXPECT_GT(change(drift[0], drift[1]), 0.0);
+  EXPECT_LT(change(drift[0], drift[1]), 0.2 * change(per_frame[0], per_frame[1]) + 0.2);
+  EXPECT_GT(change(drift[0], drift[59]), 2 * change(drift[0], drift[1])) << "it wanders over time";
 }
 
 class ColorizeTest : public ::testing::Test {
