@@ -3,13 +3,19 @@
 #include "cli.h"
 
 #include "colorgan/colorize_image.h"
+#include "colorgan/colorspace.h"
 #include "colorgan/dataset.h"
 #include "colorgan/default_model.h"
+#include "colorgan/frames.h"
 #include "colorgan/image_io.h"
 #include "colorgan/metrics.h"
+#include "colorgan/video.h"
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -45,6 +51,83 @@ std::string json_number(double v) {
   return out.str();
 }
 
+// Frames of a clip: a video's frames, or a photo panned left to right (a
+// window of 60% of its size, `pan_frames` frames), each shrunk to `side`.
+class ClipFrames {
+ public:
+  ClipFrames(const std::string& path, int64_t side, int64_t pan_frames) : side_(side), pan_frames_(pan_frames) {
+    static const std::vector<std::string> photo = {".jpg", ".jpeg", ".png", ".webp", ".ppm", ".bmp"};
+    std::string ext = fs::path(path).extension().string();
+    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::find(photo.begin(), photo.end(), ext) != photo.end()) {
+      photo_ = read_image(path);
+    } else {
+      video_ = std::make_unique<VideoReader>(path);
+    }
+  }
+  // Next frame as float RGB [3,H,W], or undefined at the end.
+  at::Tensor next() {
+    at::Tensor hwc;
+    if (video_) {
+      if (!video_->read(hwc)) return {};
+    } else {
+      if (index_ >= pan_frames_) return {};
+      const int64_t h = photo_.size(0), w = photo_.size(1), ch = h * 6 / 10, cw = w * 6 / 10;
+      const int64_t x = (w - cw) * index_ / std::max<int64_t>(1, pan_frames_ - 1);
+      hwc = photo_.narrow(0, (h - ch) / 2, ch).narrow(1, x, cw).contiguous();
+    }
+    ++index_;
+    const int64_t h = hwc.size(0), w = hwc.size(1);
+    const double f = std::min(1.0, static_cast<double>(side_) / static_cast<double>(std::min(h, w)));
+    hwc = resize_image(hwc, std::max<int64_t>(1, std::lround(w * f)), std::max<int64_t>(1, std::lround(h * f)));
+    return hwc.permute({2, 0, 1}).to(at::kFloat).div(255.0);
+  }
+
+ private:
+  int64_t side_, pan_frames_, index_ = 0;
+  at::Tensor photo_;
+  std::unique_ptr<VideoReader> video_;
+};
+
+struct FlickerReport {
+  int64_t frames = 0;
+  double flicker_pred = 0, flicker_true = 0, cf_pred = 0, cf_true = 0;
+};
+
+// Colorizes a clip frame by frame as cgancolorize does (same PlaneColorizer)
+// and measures flicker and colourfulness of prediction and truth.
+FlickerReport measure_flicker(const std::string& clip, const PlaneColorizerOptions& options, int64_t side,
+                              int64_t max_frames, double luma_threshold, bool noise_per_frame) {
+  PlaneColorizer colorizer(options);
+  NoiseFiller noise_source(options.seed + 1, "gaussian");  // cgannoise mode=per-frame
+  std::vector<float> noise;
+  ClipFrames frames(clip, side, max_frames);
+  FlickerMeter pred_meter(luma_threshold), true_meter(luma_threshold);
+  FlickerReport r;
+  for (at::Tensor truth = frames.next(); truth.defined() && r.frames < max_frames; truth = frames.next()) {
+    const at::Tensor yuv = rgb_to_yuv(truth).contiguous();
+    at::Tensor pred = yuv.clone();
+    const int h = static_cast<int>(yuv.size(1)), w = static_cast<int>(yuv.size(2));
+    if (noise_per_frame) {
+      noise.resize(static_cast<size_t>(w) * h);
+      noise_source.fill(noise.data(), static_cast<int64_t>(noise.size()), 1.0f);
+    }
+    colorizer.colorize(yuv[0].data_ptr<float>(), noise_per_frame ? noise.data() : nullptr, pred[1].data_ptr<float>(),
+                       pred[2].data_ptr<float>(), w, h);
+    pred_meter.add(pred);
+    true_meter.add(yuv);
+    r.cf_pred += colorfulness(yuv_to_rgb_keep_luma(pred));
+    r.cf_true += colorfulness(truth);
+    ++r.frames;
+  }
+  if (r.frames == 0) throw std::runtime_error("no frames decoded from '" + clip + "'");
+  r.flicker_pred = pred_meter.mean();
+  r.flicker_true = true_meter.mean();
+  r.cf_pred /= static_cast<double>(r.frames);
+  r.cf_true /= static_cast<double>(r.frames);
+  return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,10 +135,18 @@ int main(int argc, char** argv) {
   std::vector<std::string> data;
   int64_t eval_side = 256, max_images = 0, grid_count = 8, video_every = 30, threads = 0;
   uint64_t seed = 0;
+  bool flicker = false;
+  double smoothing = 0.5, luma_threshold = 0.02;
+  int64_t max_frames = 300;
+  std::string upsampling = "guided", noise_mode = "fixed";
   ArgParser args("colorgan-eval", "--data DIR... [--model M] [options]",
                  "Turns each colour image gray, colorizes it, and reports PSNR (RGB), SSIM (luma), colourfulness\n"
                  "(Hasler & Suesstrunk 2003) of prediction and truth, and mean CIEDE2000, each beside the gray\n"
-                 "baseline (U = V = 0.5). Writes OUT/report.json, OUT/report.csv and OUT/grid.png.");
+                 "baseline (U = V = 0.5). Writes OUT/report.json, OUT/report.csv and OUT/grid.png.\n"
+                 "With --flicker, each --data is a colour clip (a video, or a photo panned as one) colorized frame\n"
+                 "by frame as cgancolorize does; reports flicker (mean |change of U,V| between consecutive frames\n"
+                 "over pixels whose luma changed less than --luma-threshold) and colourfulness, prediction beside\n"
+                 "truth, in OUT/flicker.json.");
   args.option("--model", &model, "model file (default: the project's default model)");
   args.option("--data", &data, "colour images: folders, image files, videos");
   args.option("--out", &out, "report directory (default ./eval)");
@@ -67,10 +158,53 @@ int main(int argc, char** argv) {
   args.option("--device", &device, "auto | cpu | cuda | cuda:N");
   args.option("--threads", &threads, "LibTorch CPU threads (default: all cores available)");
   args.option("--seed", &seed, "noise seed (default 0)");
+  args.option("--upsampling", &upsampling, "chroma upsampling: guided | bicubic (default guided)");
+  args.flag("--flicker", &flicker, "measure flicker on clips instead of scoring photos");
+  args.option("--temporal-smoothing", &smoothing, "--flicker: cgancolorize's temporal-smoothing, 0-1 (default 0.5)");
+  args.option("--noise", &noise_mode, "--flicker: fixed (cgancolorize's own, the default) | per-frame (cgannoise mode=per-frame)");
+  args.option("--max-frames", &max_frames, "--flicker: frames per clip (default 300; panned photos: this many)");
+  args.option("--luma-threshold", &luma_threshold, "--flicker: luma change below which a pixel is still (default 0.02)");
   if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
   if (data.empty()) args.fail("missing --data DIR");
   if (model.empty()) model = default_model_path();
   if (model.empty()) args.fail("missing --model (and no default model is installed)");
+
+  if (flicker) {
+    if (noise_mode != "fixed" && noise_mode != "per-frame") args.fail("--noise must be fixed or per-frame");
+    return args.run([&] {
+      PlaneColorizerOptions options;
+      options.model_path = model;
+      options.device = device;
+      options.threads = static_cast<int>(threads);
+      options.seed = seed;
+      options.inference_size = size_text;
+      options.upsampling = upsampling;
+      options.temporal_smoothing = smoothing;
+      fs::create_directories(out);
+      std::ofstream json(fs::path(out) / "flicker.json");
+      json << "{\n  \"model\": \"" << model << "\",\n  \"noise\": \"" << noise_mode
+           << "\",\n  \"temporal_smoothing\": " << smoothing
+           << ",\n  \"luma_threshold\": " << luma_threshold << ",\n  \"clips\": [";
+      std::cout << "temporal-smoothing " << smoothing << ", noise " << noise_mode << ", model " << model << "\n"
+                << "clip                                   frames  flicker pred  flicker true  ratio   CF pred  CF true\n";
+      for (size_t i = 0; i < data.size(); ++i) {
+        const FlickerReport r = measure_flicker(data[i], options, eval_side, max_frames, luma_threshold,
+                                                  noise_mode == "per-frame");
+        std::cout << std::left << std::setw(38) << fs::path(data[i]).filename().string().substr(0, 37) << std::right
+                  << std::setw(7) << r.frames << std::fixed << std::setprecision(5) << std::setw(14) << r.flicker_pred
+                  << std::setw(14) << r.flicker_true << std::setprecision(2) << std::setw(7)
+                  << r.flicker_pred / r.flicker_true << std::setw(10) << r.cf_pred << std::setw(9) << r.cf_true << "\n";
+        json << (i ? "," : "") << "\n    {\"clip\": \"" << data[i] << "\", \"frames\": " << r.frames
+             << ", \"flicker_pred\": " << json_number(r.flicker_pred) << ", \"flicker_true\": "
+             << json_number(r.flicker_true) << ", \"flicker_ratio\": " << json_number(r.flicker_pred / r.flicker_true)
+             << ", \"colorfulness_pred\": " << json_number(r.cf_pred) << ", \"colorfulness_true\": "
+             << json_number(r.cf_true) << "}";
+      }
+      json << "\n  ]\n}\n";
+      std::cout << "wrote " << out << "/flicker.json\n";
+      return 0;
+    });
+  }
 
   return args.run([&] {
     EngineOptions engine_options;
@@ -100,7 +234,7 @@ int main(int argc, char** argv) {
     std::vector<at::Tensor> cells;
     for (int64_t i = 0; i < n; ++i) {
       const at::Tensor truth = images.image(i).permute({2, 0, 1}).to(at::kFloat).div(255.0);
-      const at::Tensor prediction = colorize_image(engine, truth, size);
+      const at::Tensor prediction = colorize_image(engine, truth, size, parse_chroma_upsampling(upsampling));
       const at::Tensor gray = gray_baseline(truth);
       const Scores p = score(prediction, truth), g = score(gray, truth);
       const double cf_true = colorfulness(truth);

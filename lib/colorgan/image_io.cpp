@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
 
 namespace colorgan {
 namespace {
@@ -28,6 +29,22 @@ cv::Mat view_mat(const at::Tensor& hwc) {
 }
 
 }  // namespace
+
+struct VideoReader::Impl {
+  cv::VideoCapture capture;
+  cv::Mat frame;
+};
+
+VideoReader::VideoReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  if (!impl_->capture.open(path) || !impl_->capture.isOpened()) throw ImageError("cannot open video '" + path + "'");
+}
+VideoReader::~VideoReader() = default;
+
+bool VideoReader::read(at::Tensor& rgb) {
+  if (!impl_->capture.read(impl_->frame) || impl_->frame.empty()) return false;
+  rgb = from_mat(impl_->frame, "video frame");
+  return true;
+}
 
 at::Tensor read_image(const std::string& path) { return from_mat(cv::imread(path, cv::IMREAD_COLOR), path); }
 

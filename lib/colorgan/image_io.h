@@ -3,6 +3,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +20,18 @@ class ImageError : public std::runtime_error {
 at::Tensor read_image(const std::string& path);
 // The same from encoded bytes in memory (`what` names the source in errors).
 at::Tensor decode_image(const std::vector<uint8_t>& bytes, const std::string& what);
+
+// A video file decoded frame by frame (OpenCV's decoders: MPEG-1/2, VP8/9, MJPEG...).
+class VideoReader {
+ public:
+  explicit VideoReader(const std::string& path);  // throws ImageError when it cannot be opened
+  ~VideoReader();
+  bool read(at::Tensor& rgb);  // next frame as RGB uint8 [H, W, 3]; false at the end
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Writes float RGB [3, H, W] in [0,1] (or uint8 [H, W, 3]) as PNG/JPEG by extension.
 void write_image(const std::string& path, const at::Tensor& image);
