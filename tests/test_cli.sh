@@ -115,10 +115,14 @@ expect_output "it reports progress" "step 50/50"
 for f in loss.png samples_000025.png samples_000050.png log.csv model.cgan checkpoint.pt config.json; do
   check "run directory has $f" 0 test -s "$run/$f"
 done
-check "colorgan-train --resume to 100 steps" 0 "$train" --resume "$run" --steps 100
+check "colorgan-train --resume to 100 steps" 0 "$train" --resume "$run" --steps 100 --l1-weight 7 --ema 0.9
 expect_output "it resumes at step 50" "resumed .* at step 50"
 check "the log continues to step 100" 0 grep -q "^100," "$run/log.csv"
 check "the log holds step 50 once" 0 test "$(grep -c '^50,' "$run/log.csv")" -eq 1
+check "a model file per checkpoint" 0 test -s "$run/model_000075.cgan"
+check "colorgan-train --resume again to 110 steps" 0 "$train" --resume "$run" --steps 110
+check "an earlier resume's changes are kept" 0 grep -q '"l1_weight": 7,' "$run/config.json"
+check "... with the moving average" 0 grep -q '"ema": 0.9,' "$run/config.json"
 check "a trained model runs in cgancolorize" 0 gst-launch-1.0 $chain ! cgancolorize model="$run/model.cgan" ! cganyuv2rgb ! videoconvert ! fakesink
 
 # SIGINT: a checkpoint is written and the run can go on.

@@ -28,6 +28,7 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -298,8 +299,8 @@ int main(int argc, char** argv) {
   } else {
     std::cout << "\npipeline (appsrc RGB -> chain -> appsink) vs raw engine on the same frames, batch 1\n";
     // inference-size=native: the same work as the engine on the whole frame.
-    const std::string props =
-        " device=cpu inference-size=native num-threads=" + std::to_string(nthreads) + " model=" + model;
+    const std::string props = " device=cpu inference-size=native temporal-smoothing=0 num-threads=" +
+                              std::to_string(nthreads) + " model=" + model;
     for (int side : {64, 256}) {
       PipelineRunner chain("cganrgb2yuv ! cgannoise ! cgancolorize" + props + " ! cganyuv2rgb", side, side);
       PipelineRunner bin("cgancolorizebin" + props, side, side);
@@ -315,6 +316,28 @@ int main(int argc, char** argv) {
       report.add("raw." + key + "_b1_fps", frames / t[0], 1, "frames/s");
       report.add("pipeline_vs_raw." + key, t[0] / t[1], 3, "x");
       report.add("pipeline_bin_vs_raw." + key, t[0] / t[2], 3, "x");
+    }
+
+    // ---- batch-size on a file-like (non-live) source, default inference size ----------
+    std::cout << "\nbatch-size (chain, 320x240 frames, the model's default inference size)\n";
+    {
+      std::vector<std::unique_ptr<PipelineRunner>> chains;
+      std::vector<std::function<void()>> runs;
+      const int frames = quick ? 16 : 48;
+      for (int batch : {1, 4, 8}) {
+        chains.push_back(std::make_unique<PipelineRunner>(
+            "cganrgb2yuv ! cgancolorize device=cpu batch-size=" + std::to_string(batch) +
+                " num-threads=" + std::to_string(nthreads) + " model=" + model + " ! cganyuv2rgb",
+            320, 240));
+        PipelineRunner* chain = chains.back().get();
+        runs.push_back([chain, frames] { chain->run(frames); });
+      }
+      const auto t = interleaved(runs, rounds, 1);
+      const int sizes[] = {1, 4, 8};
+      for (size_t i = 0; i < t.size(); ++i) {
+        report.add("batch.320x240_b" + std::to_string(sizes[i]) + "_fps", frames / t[i], 1, "frames/s");
+      }
+      report.add("batch.b8_vs_b1", t[0] / t[2], 3, "x");
     }
 
     // ---- memory: RSS growth over many frames (tiny model, so 10,000 frames are quick) ----

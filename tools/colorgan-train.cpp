@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
   args.option("--log-every", &log_every, "steps between log rows (default 10)");
 
   std::vector<std::string> cli(argv + 1, argv + argc);
+  std::vector<std::string> run_args = cli;  // what args.txt will hold
   if (!args.parse(cli).empty()) args.fail("unexpected positional argument");
   const bool resuming = !resume.empty();
   fs::path run;
@@ -162,6 +163,7 @@ int main(int argc, char** argv) {
       args.fail("'" + resume + "' is not a run directory with a checkpoint (args.txt, checkpoint.pt)");
     }
     // The saved arguments first, then today's on top (e.g. a larger --steps).
+    // args.txt keeps both, so a later --resume repeats today's changes too.
     std::vector<std::string> saved;
     std::ifstream in(run / "args.txt");
     for (std::string line; std::getline(in, line);) saved.push_back(line);
@@ -170,6 +172,14 @@ int main(int argc, char** argv) {
     args.parse(saved);
     args.parse(cli);
     resume = run.string();
+    for (size_t i = 0; i < cli.size(); ++i) {
+      if (cli[i] == "--resume") {
+        ++i;
+      } else if (cli[i].rfind("--resume=", 0) != 0) {
+        saved.push_back(cli[i]);
+      }
+    }
+    run_args = saved;
   } else {
     if (out.empty()) args.fail("missing --out RUN (or --resume RUN)");
     if (data.empty()) args.fail("missing --data DIR");
@@ -256,11 +266,10 @@ int main(int argc, char** argv) {
     if (resuming) {
       trainer.load_checkpoint((run / "checkpoint.pt").string());
       std::cerr << "resumed " << run.string() << " at step " << trainer.step() << "\n";
-    } else {
-      std::ostringstream saved;
-      for (const auto& a : cli) saved << a << "\n";
-      write_file_atomically(run / "args.txt", saved.str());
     }
+    std::ostringstream saved_args;
+    for (const auto& a : run_args) saved_args << a << "\n";
+    write_file_atomically(run / "args.txt", saved_args.str());
     write_file_atomically(run / "config.json", options.to_json());
     std::vector<LogRow> log = read_log(run / "log.csv", trainer.step());
 
