@@ -4,8 +4,10 @@
  *
  * The whole colorgan chain in one element, raw video on both sides:
  * cganrgb2yuv ! cgannoise ! cgancolorize ! cganyuv2rgb. Its properties are
- * those of the inner cgancolorize (model, device, num-threads, inference-size) and cgannoise
- * (seed, which also seeds cgancolorize).
+ * those of the inner cgancolorize (model, device, num-threads, inference-size,
+ * upsampling, temporal-smoothing, batch-size and the read-only latency,
+ * throughput and frames-dropped) and cgannoise (seed, which also seeds
+ * cgancolorize; noise-mode and drift-rate are its mode and drift-rate).
  *
  * ## Example launch line
  * |[
@@ -17,8 +19,6 @@
 GST_DEBUG_CATEGORY_STATIC(gst_cgan_colorize_bin_debug);
 #define GST_CAT_DEFAULT gst_cgan_colorize_bin_debug
 
-enum { PROP_0, PROP_MODEL, PROP_DEVICE, PROP_NUM_THREADS, PROP_SEED, PROP_INFERENCE_SIZE };
-
 G_DEFINE_TYPE(GstCganColorizeBin, gst_cgan_colorize_bin, GST_TYPE_BIN)
 
 static GstStaticPadTemplate sink_template =
@@ -27,54 +27,81 @@ static GstStaticPadTemplate sink_template =
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw, format=(string){ RGB, RGBx, BGRx, RGBA, I420 }"));
 
+// The bin's properties: each is an inner element's, under the same name unless
+// `bin_name` says otherwise. seed goes to both (cgancolorize draws with it when
+// no noise plane arrives).
+enum class Inner { Colorize, Noise, Both };
+struct ProxiedProperty {
+  const char* bin_name;
+  Inner inner;
+  const char* inner_name;
+};
+static const ProxiedProperty kProperties[] = {
+    {"model", Inner::Colorize, "model"},
+    {"device", Inner::Colorize, "device"},
+    {"num-threads", Inner::Colorize, "num-threads"},
+    {"inference-size", Inner::Colorize, "inference-size"},
+    {"upsampling", Inner::Colorize, "upsampling"},
+    {"temporal-smoothing", Inner::Colorize, "temporal-smoothing"},
+    {"batch-size", Inner::Colorize, "batch-size"},
+    {"latency", Inner::Colorize, "latency"},
+    {"throughput", Inner::Colorize, "throughput"},
+    {"frames-dropped", Inner::Colorize, "frames-dropped"},
+    {"seed", Inner::Both, "seed"},
+    {"noise-mode", Inner::Noise, "mode"},
+    {"drift-rate", Inner::Noise, "drift-rate"},
+};
+
+static const ProxiedProperty& proxied(guint prop_id) { return kProperties[prop_id - 1]; }
+
 static void gst_cgan_colorize_bin_set_property(GObject* object, guint prop_id, const GValue* value,
                                                GParamSpec* pspec) {
   GstCganColorizeBin* self = GST_CGAN_COLORIZE_BIN(object);
-  switch (prop_id) {
-    case PROP_MODEL: g_object_set_property(G_OBJECT(self->colorize), "model", value); break;
-    case PROP_DEVICE: g_object_set_property(G_OBJECT(self->colorize), "device", value); break;
-    case PROP_NUM_THREADS: g_object_set_property(G_OBJECT(self->colorize), "num-threads", value); break;
-    case PROP_INFERENCE_SIZE: g_object_set_property(G_OBJECT(self->colorize), "inference-size", value); break;
-    case PROP_SEED:
-      g_object_set_property(G_OBJECT(self->noise), "seed", value);
-      g_object_set_property(G_OBJECT(self->colorize), "seed", value);
-      break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  if (prop_id == 0 || prop_id > G_N_ELEMENTS(kProperties)) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    return;
   }
+  const ProxiedProperty& p = proxied(prop_id);
+  if (p.inner != Inner::Noise) g_object_set_property(G_OBJECT(self->colorize), p.inner_name, value);
+  if (p.inner != Inner::Colorize) g_object_set_property(G_OBJECT(self->noise), p.inner_name, value);
 }
 
 static void gst_cgan_colorize_bin_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
   GstCganColorizeBin* self = GST_CGAN_COLORIZE_BIN(object);
-  switch (prop_id) {
-    case PROP_MODEL: g_object_get_property(G_OBJECT(self->colorize), "model", value); break;
-    case PROP_DEVICE: g_object_get_property(G_OBJECT(self->colorize), "device", value); break;
-    case PROP_NUM_THREADS: g_object_get_property(G_OBJECT(self->colorize), "num-threads", value); break;
-    case PROP_INFERENCE_SIZE: g_object_get_property(G_OBJECT(self->colorize), "inference-size", value); break;
-    case PROP_SEED: g_object_get_property(G_OBJECT(self->noise), "seed", value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  if (prop_id == 0 || prop_id > G_N_ELEMENTS(kProperties)) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    return;
   }
+  const ProxiedProperty& p = proxied(prop_id);
+  g_object_get_property(G_OBJECT(p.inner == Inner::Colorize ? self->colorize : self->noise), p.inner_name, value);
 }
 
-// Installs a property on the bin with the same spec as the inner element's.
-static void proxy_property(GObjectClass* bin_class, guint prop_id, GType inner_type, const char* name) {
-  GObjectClass* inner_class = G_OBJECT_CLASS(g_type_class_ref(inner_type));
-  GParamSpec* inner = g_object_class_find_property(inner_class, name);
-  GParamSpec* spec = nullptr;
-  const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+// A copy of an inner element's property spec under the bin's name.
+static GParamSpec* copy_spec(const char* name, GParamSpec* inner) {
+  const char* nick = g_param_spec_get_nick(inner);
+  const char* blurb = g_param_spec_get_blurb(inner);
+  const auto flags = static_cast<GParamFlags>(inner->flags | G_PARAM_STATIC_STRINGS);
   if (G_IS_PARAM_SPEC_STRING(inner)) {
-    spec = g_param_spec_string(name, g_param_spec_get_nick(inner), g_param_spec_get_blurb(inner),
-                               G_PARAM_SPEC_STRING(inner)->default_value, flags);
-  } else if (G_IS_PARAM_SPEC_INT(inner)) {
-    auto* p = G_PARAM_SPEC_INT(inner);
-    spec = g_param_spec_int(name, g_param_spec_get_nick(inner), g_param_spec_get_blurb(inner), p->minimum, p->maximum,
-                            p->default_value, flags);
-  } else {
-    auto* p = G_PARAM_SPEC_UINT64(inner);
-    spec = g_param_spec_uint64(name, g_param_spec_get_nick(inner), g_param_spec_get_blurb(inner), p->minimum,
-                               p->maximum, p->default_value, flags);
+    return g_param_spec_string(name, nick, blurb, G_PARAM_SPEC_STRING(inner)->default_value, flags);
   }
-  g_object_class_install_property(bin_class, prop_id, spec);
-  g_type_class_unref(inner_class);
+  if (G_IS_PARAM_SPEC_INT(inner)) {
+    auto* p = G_PARAM_SPEC_INT(inner);
+    return g_param_spec_int(name, nick, blurb, p->minimum, p->maximum, p->default_value, flags);
+  }
+  if (G_IS_PARAM_SPEC_UINT(inner)) {
+    auto* p = G_PARAM_SPEC_UINT(inner);
+    return g_param_spec_uint(name, nick, blurb, p->minimum, p->maximum, p->default_value, flags);
+  }
+  if (G_IS_PARAM_SPEC_UINT64(inner)) {
+    auto* p = G_PARAM_SPEC_UINT64(inner);
+    return g_param_spec_uint64(name, nick, blurb, p->minimum, p->maximum, p->default_value, flags);
+  }
+  if (G_IS_PARAM_SPEC_DOUBLE(inner)) {
+    auto* p = G_PARAM_SPEC_DOUBLE(inner);
+    return g_param_spec_double(name, nick, blurb, p->minimum, p->maximum, p->default_value, flags);
+  }
+  auto* p = G_PARAM_SPEC_ENUM(inner);
+  return g_param_spec_enum(name, nick, blurb, G_PARAM_SPEC_VALUE_TYPE(inner), p->default_value, flags);
 }
 
 static void gst_cgan_colorize_bin_class_init(GstCganColorizeBinClass* klass) {
@@ -84,12 +111,15 @@ static void gst_cgan_colorize_bin_class_init(GstCganColorizeBinClass* klass) {
   object_class->set_property = gst_cgan_colorize_bin_set_property;
   object_class->get_property = gst_cgan_colorize_bin_get_property;
 
-  const GType colorize = g_type_from_name("GstCganColorize");
-  proxy_property(object_class, PROP_MODEL, colorize, "model");
-  proxy_property(object_class, PROP_DEVICE, colorize, "device");
-  proxy_property(object_class, PROP_NUM_THREADS, colorize, "num-threads");
-  proxy_property(object_class, PROP_INFERENCE_SIZE, colorize, "inference-size");
-  proxy_property(object_class, PROP_SEED, g_type_from_name("GstCganNoise"), "seed");
+  auto* colorize = static_cast<GObjectClass*>(g_type_class_ref(g_type_from_name("GstCganColorize")));
+  auto* noise = static_cast<GObjectClass*>(g_type_class_ref(g_type_from_name("GstCganNoise")));
+  for (guint i = 0; i < G_N_ELEMENTS(kProperties); ++i) {
+    const ProxiedProperty& p = kProperties[i];
+    GParamSpec* inner = g_object_class_find_property(p.inner == Inner::Noise ? noise : colorize, p.inner_name);
+    g_object_class_install_property(object_class, i + 1, copy_spec(p.bin_name, inner));
+  }
+  g_type_class_unref(noise);
+  g_type_class_unref(colorize);
 
   gst_element_class_set_static_metadata(element_class, "colorgan colorizer bin", "Filter/Effect/Video/Bin",
                                         "Colorizes raw video: cganrgb2yuv ! cgannoise ! cgancolorize ! cganyuv2rgb",
