@@ -62,6 +62,7 @@ enum {
   PROP_SEED,
   PROP_INFERENCE_SIZE,
   PROP_UPSAMPLING,
+  PROP_PRECISION,
   PROP_TEMPORAL_SMOOTHING,
   PROP_BATCH_SIZE,
   PROP_LATENCY,
@@ -73,6 +74,7 @@ enum {
 #define DEFAULT_NUM_THREADS 0
 #define DEFAULT_SEED 0
 #define DEFAULT_UPSAMPLING GST_CGAN_UPSAMPLING_GUIDED
+#define DEFAULT_PRECISION GST_CGAN_PRECISION_FP32
 #define DEFAULT_TEMPORAL_SMOOTHING 0.5
 #define DEFAULT_BATCH_SIZE 1
 
@@ -101,6 +103,16 @@ static GstCaps* gst_cgan_colorize_transform_caps(GstBaseTransform*, GstPadDirect
                                                  GstCaps* filter) {
   const CganCapsMap& map = direction == GST_PAD_SINK ? kToColour : cgan_caps_map_reversed(kToColour);
   return cgan_caps_translate(caps, CGAN_PLANAR_MEDIA_TYPE, "planes", "planes", map, filter);
+}
+
+GType gst_cgan_precision_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_CGAN_PRECISION_FP32, "32-bit float", "fp32"},
+      {GST_CGAN_PRECISION_BF16, "bfloat16 convolutions (about 2x faster on CPUs with AVX512-BF16)", "bf16"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstCganPrecision", values));
+  return type;
 }
 
 static bool upstream_is_live(GstBaseTransform* trans) {
@@ -173,6 +185,7 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
   options.inference_size = inference_size;
   options.upsampling = self->upsampling == GST_CGAN_UPSAMPLING_BICUBIC ? "bicubic" : "guided";
   options.temporal_smoothing = self->temporal_smoothing;
+  options.precision = self->precision == GST_CGAN_PRECISION_BF16 ? "bf16" : "fp32";
   GST_OBJECT_UNLOCK(self);
 
   GST_OBJECT_LOCK(self);
@@ -395,6 +408,7 @@ static void gst_cgan_colorize_set_property(GObject* object, guint prop_id, const
       self->inference_size = g_value_dup_string(value);
       break;
     case PROP_UPSAMPLING: self->upsampling = g_value_get_enum(value); break;
+    case PROP_PRECISION: self->precision = g_value_get_enum(value); break;
     case PROP_TEMPORAL_SMOOTHING: self->temporal_smoothing = g_value_get_double(value); break;
     case PROP_BATCH_SIZE: self->batch_size = g_value_get_uint(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
@@ -412,6 +426,7 @@ static void gst_cgan_colorize_get_property(GObject* object, guint prop_id, GValu
     case PROP_SEED: g_value_set_uint64(value, self->seed); break;
     case PROP_INFERENCE_SIZE: g_value_set_string(value, self->inference_size); break;
     case PROP_UPSAMPLING: g_value_set_enum(value, self->upsampling); break;
+    case PROP_PRECISION: g_value_set_enum(value, self->precision); break;
     case PROP_TEMPORAL_SMOOTHING: g_value_set_double(value, self->temporal_smoothing); break;
     case PROP_BATCH_SIZE: g_value_set_uint(value, self->batch_size); break;
     case PROP_LATENCY: g_value_set_uint64(value, self->state->latency / GST_USECOND); break;
@@ -471,6 +486,9 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
       g_param_spec_enum("upsampling", "Chroma upsampling",
                         "How chroma predicted at the inference size is brought to the frame's size",
                         GST_TYPE_CGAN_UPSAMPLING, DEFAULT_UPSAMPLING, flags));
+  g_object_class_install_property(object_class, PROP_PRECISION,
+      g_param_spec_enum("precision", "Precision", "Number format of the model's convolutions",
+                        GST_TYPE_CGAN_PRECISION, DEFAULT_PRECISION, flags));
   g_object_class_install_property(object_class, PROP_TEMPORAL_SMOOTHING,
       g_param_spec_double("temporal-smoothing", "Temporal smoothing",
                           "Weight of the previous frame's chroma where the luma has not changed "
@@ -510,6 +528,8 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
   trans_class->passthrough_on_same_caps = FALSE;
 
   GST_DEBUG_CATEGORY_INIT(gst_cgan_colorize_debug, "cgancolorize", 0, "colorgan colorizer");
+  gst_type_mark_as_plugin_api(GST_TYPE_CGAN_UPSAMPLING, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_CGAN_PRECISION, static_cast<GstPluginAPIFlags>(0));
 }
 
 static void gst_cgan_colorize_init(GstCganColorize* self) {
@@ -518,6 +538,7 @@ static void gst_cgan_colorize_init(GstCganColorize* self) {
   self->num_threads = DEFAULT_NUM_THREADS;
   self->seed = DEFAULT_SEED;
   self->upsampling = DEFAULT_UPSAMPLING;
+  self->precision = DEFAULT_PRECISION;
   self->temporal_smoothing = DEFAULT_TEMPORAL_SMOOTHING;
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->state = new CganColorizeState();

@@ -11,6 +11,10 @@ typedef enum { GST_CGAN_UPSAMPLING_GUIDED, GST_CGAN_UPSAMPLING_BICUBIC } GstCgan
 #define GST_TYPE_CGAN_UPSAMPLING (gst_cgan_upsampling_get_type())
 GType gst_cgan_upsampling_get_type(void);
 
+typedef enum { GST_CGAN_PRECISION_FP32, GST_CGAN_PRECISION_BF16 } GstCganPrecision;
+#define GST_TYPE_CGAN_PRECISION (gst_cgan_precision_get_type())
+GType gst_cgan_precision_get_type(void);
+
 G_END_DECLS
 
 struct CganColorizeState;
@@ -23,6 +27,7 @@ struct _GstCganColorize {
   gint num_threads;
   guint64 seed;
   gint upsampling;              // GstCganUpsampling
+  gint precision;               // GstCganPrecision
   gdouble temporal_smoothing;
   guint batch_size;
   CganColorizeState *state;  // C++ object: GObject instances are calloc'ed

@@ -5,7 +5,7 @@
  * The whole colorgan chain in one element, raw video on both sides:
  * cganrgb2yuv ! cgannoise ! cgancolorize ! cganyuv2rgb. Its properties are
  * those of the inner cgancolorize (model, device, num-threads, inference-size,
- * upsampling, temporal-smoothing, batch-size and the read-only latency,
+ * upsampling, precision, temporal-smoothing, batch-size and the read-only latency,
  * throughput and frames-dropped) and cgannoise (seed, which also seeds
  * cgancolorize; noise-mode and drift-rate are its mode and drift-rate).
  *
@@ -42,6 +42,7 @@ static const ProxiedProperty kProperties[] = {
     {"num-threads", Inner::Colorize, "num-threads"},
     {"inference-size", Inner::Colorize, "inference-size"},
     {"upsampling", Inner::Colorize, "upsampling"},
+    {"precision", Inner::Colorize, "precision"},
     {"temporal-smoothing", Inner::Colorize, "temporal-smoothing"},
     {"batch-size", Inner::Colorize, "batch-size"},
     {"latency", Inner::Colorize, "latency"},

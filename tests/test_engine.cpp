@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <iostream>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -66,6 +67,16 @@ TEST(FoldedGenerator, MatchesTheUnfoldedSeedGeneratorWithTrainedStatistics) {
   const float diff = (folded.forward(y, noise) - g->forward(y, noise)).abs().max().item<float>();
   EXPECT_LT(diff, 1e-4);
   EXPECT_THROW(folded.forward(torch::rand({1, 1, 8, 8}), torch::randn({1, 1, 4, 4})), std::invalid_argument);
+
+  // bfloat16 weights: float in and out, chroma within a few 8-bit levels.
+  FoldedGenerator half(*g);
+  half.to(torch::kCPU, torch::kBFloat16);
+  const auto out = half.forward(y, noise);
+  EXPECT_EQ(out.scalar_type(), torch::kFloat);
+  const auto error = (out - g->forward(y, noise)).abs();
+  std::cout << "bf16 vs fp32: max " << error.max().item<float>() << ", mean " << error.mean().item<float>() << "\n";
+  EXPECT_LT(error.max().item<float>(), 0.03);
+  EXPECT_LT(error.mean().item<float>(), 0.004);
 }
 
 TEST_F(EngineTest, OwnNoiseIsSeededAndReproducible) {
@@ -108,6 +119,12 @@ TEST_F(EngineTest, PlaneColorizerMatchesTheEngine) {
   planes.colorize(y.data_ptr<float>(), noise.data_ptr<float>(), u.data(), v.data(), w, h);
   EXPECT_TRUE(torch::allclose(torch::from_blob(u.data(), {h, w}), expected[0][0]));
   EXPECT_TRUE(torch::allclose(torch::from_blob(v.data(), {h, w}), expected[0][1]));
+}
+
+TEST_F(EngineTest, UnknownPrecisionIsAClearError) {
+  auto options = cpu();
+  options.precision = "fp8";
+  EXPECT_THROW(InferenceEngine(model, options), std::invalid_argument);
 }
 
 TEST_F(EngineTest, BadModelFileIsAClearError) {

@@ -269,6 +269,8 @@ int main(int argc, char** argv) {
   engine_options.device = "cpu";
   engine_options.threads = static_cast<int>(threads);
   InferenceEngine engine(model, engine_options);
+  engine_options.precision = "bf16";
+  InferenceEngine engine_bf16(model, engine_options);
   ModelFile plain = load_model(model);
   plain.generator->eval();
   for (auto [side, batch] : {std::pair{64, 1}, std::pair{64, 8}, std::pair{256, 1}, std::pair{256, 8}}) {
@@ -280,13 +282,16 @@ int main(int argc, char** argv) {
                                 [&] {
                                   torch::NoGradGuard no_grad;
                                   plain.generator->forward(y, noise);
-                                }},
+                                },
+                                [&] { engine_bf16.colorize(y, noise); }},
                                large ? (quick ? 2 : 5) : rounds, iterations);
     const std::string key = std::to_string(side) + "x" + std::to_string(side) + "_b" + std::to_string(batch);
     const double gflops = generator_flops(engine.config(), side, side) * batch / t[0] / 1e9;
     report.add("raw." + key + "_ms", t[0] * 1e3, 2, "ms per batch");
     report.add("baseline." + key + "_ms", t[1] * 1e3, 2, "ms per batch");
     report.add("raw_vs_baseline." + key, t[1] / t[0], 2, "x");
+    report.add("raw_bf16." + key + "_ms", t[2] * 1e3, 2, "ms per batch (precision=bf16)");
+    report.add("raw_bf16_vs_baseline." + key, t[1] / t[2], 2, "x");
     report.add("raw." + key + "_gflops", gflops, 1, "GFLOP/s (" + std::to_string(static_cast<int>(100 * gflops / peak_gflops)) + "% of peak)");
     report.figures.emplace_back("raw." + key + "_share_of_peak", gflops / peak_gflops);
   }

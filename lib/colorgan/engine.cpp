@@ -65,9 +65,12 @@ struct InferenceEngine::Impl {
 
 InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions options) {
   const c10::Device device = resolve_device(options.device);  // fail fast, before loading
+  if (options.precision != "fp32" && options.precision != "bf16") {
+    throw std::invalid_argument("unknown precision '" + options.precision + "' (expected fp32 or bf16)");
+  }
   impl_ = std::make_unique<Impl>(load_model(model_path), device, options.seed);
   set_thread_count(options.threads);
-  impl_->folded.to(device);
+  impl_->folded.to(device, options.precision == "bf16" ? at::kBFloat16 : at::kFloat);
   if (options.warm_up) {
     const auto& meta = impl_->model.metadata;
     colorize(at::zeros({1, 1, meta.training_height, meta.training_width}));

@@ -140,6 +140,7 @@ PlaneColorizer::PlaneColorizer(const PlaneColorizerOptions& options) {
   engine_options.device = options.device;
   engine_options.threads = options.threads;
   engine_options.seed = options.seed;
+  engine_options.precision = options.precision;
   impl_ = std::make_unique<Impl>(options, engine_options);
 }
 PlaneColorizer::~PlaneColorizer() = default;

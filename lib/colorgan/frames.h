@@ -59,6 +59,7 @@ struct PlaneColorizerOptions {
   std::string inference_size;          // "" (the model's training size, aspect kept), "native", "WxH", short side
   std::string upsampling = "guided";   // chroma back to frame size: guided | bicubic
   double temporal_smoothing = 0.0;     // ChromaStabilizer strength, 0 = off
+  std::string precision = "fp32";      // fp32 | bf16 (see EngineOptions)
 };
 
 // One frame's planes: width*height floats each; noise may be nullptr.
@@ -75,7 +76,7 @@ struct PlaneFrame {
 class PlaneColorizer {
  public:
   // Throws ModelFileError / DeviceError (colorgan/errors.h) with a clear message,
-  // std::invalid_argument for a bad inference size or upsampling name.
+  // std::invalid_argument for a bad inference size, upsampling or precision name.
   explicit PlaneColorizer(const PlaneColorizerOptions& options);
   ~PlaneColorizer();
 

@@ -161,20 +161,21 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
   }
 }
 
-void FoldedGenerator::to(const torch::Device& device) {
+void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
   for (auto& layer : layers_) {
-    layer.weight = layer.weight.to(device);
-    layer.bias = layer.bias.to(device);
+    layer.weight = layer.weight.to(device, dtype);  // keeps channels_last
+    layer.bias = layer.bias.to(device, dtype);
   }
   if (projection_weight_.defined()) {
-    projection_weight_ = projection_weight_.to(device);
-    projection_bias_ = projection_bias_.to(device);
+    projection_weight_ = projection_weight_.to(device, dtype);
+    projection_bias_ = projection_bias_.to(device, dtype);
   }
 }
 
 torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::Tensor& noise) const {
   if (y_in.dim() != 4 || y_in.size(1) != 1) throw std::invalid_argument("generator: Y must be [N,1,H,W]");
-  const auto y = y_in.contiguous(torch::MemoryFormat::ChannelsLast);
+  const auto dtype = layers_.front().weight.scalar_type();
+  const auto y = y_in.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast);
   torch::Tensor noise_plane;
   if (config_.noise_input == NoiseInput::ProjectedVector) {
     if (noise.dim() != 2 || noise.size(1) != config_.noise_dim || y.size(2) != config_.projected_size ||
@@ -183,14 +184,14 @@ torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::T
                                   "] noise vector and " + std::to_string(config_.projected_size) + "x" +
                                   std::to_string(config_.projected_size) + " frames");
     }
-    noise_plane = torch::addmm(projection_bias_, noise, projection_weight_.t())
+    noise_plane = torch::addmm(projection_bias_, noise.to(dtype), projection_weight_.t())
                       .view({-1, 1, config_.projected_size, config_.projected_size});
   } else if (noise.dim() != 4 || noise.size(1) != 1 || noise.size(2) != y.size(2) || noise.size(3) != y.size(3)) {
     throw std::invalid_argument("generator: noise must be a [N,1,H,W] plane of the frame's size");
   } else {
     noise_plane = noise;
   }
-  noise_plane = noise_plane.contiguous(torch::MemoryFormat::ChannelsLast);
+  noise_plane = noise_plane.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast);
 
   torch::Tensor x;
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -202,7 +203,7 @@ torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::T
     x = torch::conv2d(torch::cat(inputs, 1), layer.weight, layer.bias, 1, layer.padding);
     x = i + 1 < layers_.size() ? torch::relu_(x) : torch::sigmoid_(x);
   }
-  return x.contiguous();
+  return x.to(torch::kFloat).contiguous();
 }
 
 int64_t parameter_count(const torch::nn::Module& module) {

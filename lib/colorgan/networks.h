@@ -95,9 +95,12 @@ class FoldedGenerator {
  public:
   explicit FoldedGenerator(GeneratorImpl& generator);
 
-  // Same contract as GeneratorImpl::forward; call under InferenceMode or NoGradGuard.
+  // Same contract as GeneratorImpl::forward (float in, float out, whatever the
+  // weights' dtype); call under InferenceMode or NoGradGuard.
   torch::Tensor forward(const torch::Tensor& y, const torch::Tensor& noise) const;
-  void to(const torch::Device& device);
+  // Moves the weights; dtype kBFloat16 runs the convolutions in bfloat16
+  // (about twice as fast where the CPU has AVX512-BF16; outputs within ~1e-2).
+  void to(const torch::Device& device, torch::ScalarType dtype = torch::kFloat);
 
  private:
   struct Layer {
