@@ -17,11 +17,15 @@ require_plugin() {
     die "the colorgan GStreamer plugin was not found: build it (meson setup build && meson compile -C build) or install it"
 }
 
-# The options every script shares. Sets model, device, seed, threads and
+# The options every script shares. Sets model, device, seed, threads, smoothing,
+# batch, precision and
 # shift_by (how many arguments the option took); returns 1 for other arguments.
-model="" device=auto seed=0 threads=0
+model="" device=auto seed=0 threads=0 smoothing="" batch="" precision=""
 common_option() {
   case "$1" in
+    --smoothing) smoothing="${2:?--smoothing needs a value 0-1}"; shift_by=2 ;;
+    --batch) batch="${2:?--batch needs a number}"; shift_by=2 ;;
+    --precision) precision="${2:?--precision needs fp32 or bf16}"; shift_by=2 ;;
     --model) model="${2:?--model needs a file}"; shift_by=2 ;;
     --device) device="${2:?--device needs a value}"; shift_by=2 ;;
     --seed) seed="${2:?--seed needs a value}"; shift_by=2 ;;
@@ -35,6 +39,9 @@ colorize_properties() {
   local props="device=$device seed=$seed"
   [ -n "$model" ] && props="$props model=\"$model\""
   [ "$threads" != 0 ] && props="$props num-threads=$threads"
+  [ -n "$smoothing" ] && props="$props temporal-smoothing=$smoothing"
+  [ -n "$batch" ] && props="$props batch-size=$batch"
+  [ -n "$precision" ] && props="$props precision=$precision"
   echo "$props"
 }
 
