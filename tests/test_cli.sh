@@ -73,6 +73,14 @@ check "colorize-video.sh side by side" 0 bash "$src/pipelines/colorize-video.sh"
 check "the side-by-side video decodes" 0 gst-launch-1.0 -v filesrc location="$tmp/out.webm" ! decodebin ! fakesink name=probe
 expect_output "side by side is twice as wide" "width=(int)96"
 
+# The video issue's acceptance line, with the default model (no model property) at 1280x720.
+gst-launch-1.0 -q videotestsrc num-buffers=3 pattern=smpte ! video/x-raw,width=1280,height=720,framerate=25/1 ! \
+  videoconvert ! vp8enc deadline=1 ! webmmux ! filesink location="$tmp/hd.webm"
+check "cgancolorizebin with the default model on 1280x720" 0 gst-launch-1.0 -q filesrc location="$tmp/hd.webm" ! \
+  decodebin ! videoconvert ! cgancolorizebin ! videoconvert ! vp8enc deadline=1 ! webmmux ! filesink location="$tmp/hd-out.webm"
+check "the output keeps 1280x720" 0 gst-launch-1.0 -v filesrc location="$tmp/hd-out.webm" ! decodebin ! fakesink name=probe
+expect_output "1280x720 out" "width=(int)1280, height=(int)720"
+
 mkdir -p "$tmp/images"
 gst-launch-1.0 -q videotestsrc num-buffers=3 ! video/x-raw,width=20,height=10,framerate=1/1 ! videoconvert ! \
   video/x-raw,format=GRAY8 ! pngenc ! multifilesink location="$tmp/images/%02d.png"
@@ -144,6 +152,13 @@ check "colorgan-eval" 0 "$evaluate" --model "$run/model.cgan" --data "$tmp/data"
 expect_output "eval prints the gray baseline" "gray baseline"
 for f in report.json report.csv grid.png; do check "eval wrote $f" 0 test -s "$tmp/eval/$f"; done
 check "eval report has both columns" 0 grep -q '"gray_baseline"' "$tmp/eval/report.json"
+
+check "colorgan-eval --flicker on a video and a panned photo" 0 "$evaluate" --flicker --model "$run/model.cgan" \
+  --data "$tmp/in.webm" --data "$tmp/data/p0.png" --max-frames 6 --out "$tmp/flicker"
+expect_output "flicker is reported beside the original's" "flicker pred  flicker true"
+check "flicker.json has both clips" 0 test "$(grep -c '"flicker_ratio"' "$tmp/flicker/flicker.json")" -eq 2
+check "colorgan-eval --flicker on a missing clip fails" 1 "$evaluate" --flicker --model "$run/model.cgan" \
+  --data "$tmp/none.webm" --out "$tmp/flicker"
 
 check "colorgan-colorize" 0 "$colorize" --model "$run/model.cgan" --out "$tmp/colour" "$tmp/data/p0.png" "$tmp/data/tall.jpg"
 check "colorize wrote p0.png" 0 test -s "$tmp/colour/p0.png"
