@@ -22,7 +22,7 @@ if [ ! -f "$model" ]; then
   echo "NOTE: no trained default model (models/default.cgan) exists yet: using an UNTRAINED model,"
   echo "      so the colours below are noise from random weights, not a real colorization."
 else
-  echo "using the default model $model (interim: see models/README.md)"
+  echo "using the default model $model (see models/README.md)"
 fi
 
 # The input: a real video clip, cityCC0.mpg (MPEG-1, 720x405, 7.6 s; CC0 by its name, Expat per the package) from
