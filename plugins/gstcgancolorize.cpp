@@ -267,6 +267,7 @@ static GstFlowReturn colorize_pending(GstCganColorize* self) {
       ret = GST_FLOW_ERROR;
     }
     const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
+    GST_LOG_OBJECT(self, "colorized %zu frame(s) in %" GST_TIME_FORMAT, count, GST_TIME_ARGS(took.count()));
     if (record_timing(self, static_cast<GstClockTime>(took.count()), static_cast<guint>(count))) {
       GST_INFO_OBJECT(self, "a frame took %" GST_TIME_FORMAT ", more than the latency reported: re-query",
                       GST_TIME_ARGS(took.count()));
