@@ -42,11 +42,12 @@ require_plugin
 
 props=$(colorize_properties)
 encode="videoconvert ! vp8enc deadline=1 cpu-used=8 target-bitrate=4000000 ! webmmux ! filesink location=\"$output\""
+# The compositor would otherwise settle on the gray input's format and drop the colour.
 if [ "$side_by_side" = 1 ]; then
   read -r width height < <(probe_size "$input") || die "cannot decode a video frame from $input"
   eval gst-launch-1.0 -q \
     filesrc location="\"$input\"" ! decodebin ! videoconvert ! tee name=t \
-    compositor name=mix sink_1::xpos="$width" ! $encode \
+    compositor name=mix sink_1::xpos="$width" ! video/x-raw,format=BGRx ! $encode \
     t. ! queue ! videoconvert ! video/x-raw,format=GRAY8 ! videoconvert ! mix.sink_0 \
     t. ! queue ! cgancolorizebin $props ! videoconvert ! mix.sink_1
 else

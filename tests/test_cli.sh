@@ -153,6 +153,15 @@ expect_output "eval prints the gray baseline" "gray baseline"
 for f in report.json report.csv grid.png; do check "eval wrote $f" 0 test -s "$tmp/eval/$f"; done
 check "eval report has both columns" 0 grep -q '"gray_baseline"' "$tmp/eval/report.json"
 
+# The side-by-side video must keep its colour half in colour (a compositor left
+# to itself settled on the gray half's format once).
+gst-launch-1.0 -q filesrc location="$tmp/out.webm" ! decodebin ! videoconvert ! pngenc snapshot=true ! \
+  filesink location="$tmp/side-by-side.png"
+check "colorgan-eval reads the side-by-side frame" 0 "$evaluate" --model "$tmp/m.cgan" --data "$tmp/side-by-side.png" \
+  --out "$tmp/sbs-eval"
+check "the side-by-side frame has colour" 0 awk -F'"colorfulness": ' '/"truth"/ { exit !($2 + 0 > 1) }' \
+  "$tmp/sbs-eval/report.json"
+
 check "colorgan-eval --flicker on a video and a panned photo" 0 "$evaluate" --flicker --model "$run/model.cgan" \
   --data "$tmp/in.webm" --data "$tmp/data/p0.png" --max-frames 6 --out "$tmp/flicker"
 expect_output "flicker is reported beside the original's" "flicker pred  flicker true"
