@@ -113,6 +113,11 @@ GstCaps* cgan_caps_translate(GstCaps* caps, const char* to_media_type, const cha
   return result;
 }
 
+GType cgan_enum_type(GType* type, const char* name, const GEnumValue* values) {
+  if (g_once_init_enter(type)) g_once_init_leave(type, g_enum_register_static(name, values));
+  return *type;
+}
+
 colorgan::PixelLayout cgan_pixel_layout(GstVideoFormat format) {
   switch (format) {
     case GST_VIDEO_FORMAT_RGB: return colorgan::PixelLayout::RGB;

@@ -52,5 +52,9 @@ GstCaps* cgan_caps_translate(GstCaps* caps, const char* to_media_type, const cha
 // The same map read in the other direction.
 CganCapsMap cgan_caps_map_reversed(const CganCapsMap& map);
 
+// The enum type `name` with `values` (ending in {0, nullptr, nullptr}),
+// registered on first use, thread-safe; `type` is the caller's static storage.
+GType cgan_enum_type(GType* type, const char* name, const GEnumValue* values);
+
 // The packed layout of a raw video format the elements accept (GRAY8 for anything else).
 colorgan::PixelLayout cgan_pixel_layout(GstVideoFormat format);

@@ -84,8 +84,7 @@ GType gst_cgan_upsampling_get_type(void) {
       {GST_CGAN_UPSAMPLING_GUIDED, "Guided filter: colour edges follow the full-resolution luma", "guided"},
       {GST_CGAN_UPSAMPLING_BICUBIC, "Bicubic interpolation of the chroma alone", "bicubic"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstCganUpsampling", values));
-  return type;
+  return cgan_enum_type(&type, "GstCganUpsampling", values);
 }
 
 G_DEFINE_TYPE(GstCganColorize, gst_cgan_colorize, GST_TYPE_BASE_TRANSFORM)
@@ -111,8 +110,7 @@ GType gst_cgan_precision_get_type(void) {
       {GST_CGAN_PRECISION_FP32, "32-bit float", "fp32"},
       {GST_CGAN_PRECISION_BF16, "bfloat16 convolutions (about 2x faster on CPUs with AVX512-BF16)", "bf16"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstCganPrecision", values));
-  return type;
+  return cgan_enum_type(&type, "GstCganPrecision", values);
 }
 
 static bool upstream_is_live(GstBaseTransform* trans) {

@@ -47,8 +47,7 @@ static GType gst_cgan_noise_distribution_get_type() {
       {GST_CGAN_NOISE_UNIFORM, "Uniform U(-1,1)", "uniform"},
       {0, nullptr, nullptr},
   };
-  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstCganNoiseDistribution", values));
-  return type;
+  return cgan_enum_type(&type, "GstCganNoiseDistribution", values);
 }
 
 static GType gst_cgan_noise_mode_get_type() {
@@ -59,8 +58,7 @@ static GType gst_cgan_noise_mode_get_type() {
       {GST_CGAN_NOISE_MODE_DRIFT, "One plane per stream that drifts slowly (drift-rate per frame)", "drift"},
       {0, nullptr, nullptr},
   };
-  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstCganNoiseMode", values));
-  return type;
+  return cgan_enum_type(&type, "GstCganNoiseMode", values);
 }
 
 G_DEFINE_TYPE(GstCganNoise, gst_cgan_noise, GST_TYPE_BASE_TRANSFORM)
