@@ -87,6 +87,15 @@ GType gst_cgan_upsampling_get_type(void) {
   return cgan_enum_type(&type, "GstCganUpsampling", values);
 }
 
+GType gst_cgan_precision_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_CGAN_PRECISION_FP32, "32-bit float", "fp32"},
+      {GST_CGAN_PRECISION_BF16, "bfloat16 convolutions (about 2x faster on CPUs with AVX512-BF16)", "bf16"},
+      {0, nullptr, nullptr}};
+  return cgan_enum_type(&type, "GstCganPrecision", values);
+}
+
 G_DEFINE_TYPE(GstCganColorize, gst_cgan_colorize, GST_TYPE_BASE_TRANSFORM)
 
 static const CganCapsMap kToColour = {{"Y", "Y,U,V"}, {"Y,N", "Y,U,V"}, {"Y,U,V", "Y,U,V"}, {"Y,U,V,N", "Y,U,V"}};
@@ -104,13 +113,9 @@ static GstCaps* gst_cgan_colorize_transform_caps(GstBaseTransform*, GstPadDirect
   return cgan_caps_translate(caps, CGAN_PLANAR_MEDIA_TYPE, "planes", "planes", map, filter);
 }
 
-GType gst_cgan_precision_get_type(void) {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-      {GST_CGAN_PRECISION_FP32, "32-bit float", "fp32"},
-      {GST_CGAN_PRECISION_BF16, "bfloat16 convolutions (about 2x faster on CPUs with AVX512-BF16)", "bf16"},
-      {0, nullptr, nullptr}};
-  return cgan_enum_type(&type, "GstCganPrecision", values);
+static GstClockTime since(std::chrono::steady_clock::time_point start) {
+  return static_cast<GstClockTime>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
 }
 
 static bool upstream_is_live(GstBaseTransform* trans) {
@@ -144,29 +149,29 @@ static gboolean gst_cgan_colorize_set_caps(GstBaseTransform* trans, GstCaps* inc
     return FALSE;
   }
   s.live = upstream_is_live(trans);
+  if (!s.live) return TRUE;  // only a live pipeline needs the latency before the first frame
   // Blank frames at the new size: the first warms the model up for it (memory,
-  // kernels), the second measures the processing time before the first real
-  // frame (live latency needs it).
+  // kernels), the second measures the processing time the LATENCY query answers.
   const gsize plane = s.in_info.plane_size();
   std::vector<float> y(plane, 0.5f), u(plane), v(plane);
-  auto start = std::chrono::steady_clock::now();
+  auto blank = [&] { s.colorizer->colorize(y.data(), nullptr, u.data(), v.data(), s.in_info.width, s.in_info.height); };
+  GstClockTime took = 0;
   try {
-    for (int pass = 0; pass < 2; ++pass) {
-      start = std::chrono::steady_clock::now();
-      s.colorizer->colorize(y.data(), nullptr, u.data(), v.data(), s.in_info.width, s.in_info.height);
-    }
+    blank();
+    const auto start = std::chrono::steady_clock::now();
+    blank();
+    took = since(start);
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", e.what()), (nullptr));
     return FALSE;
   }
   s.colorizer->reset_history();
-  const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
   GST_OBJECT_LOCK(self);
-  s.max_latency = static_cast<GstClockTime>(took.count());
+  s.max_latency = took;
   GST_OBJECT_UNLOCK(self);
-  if (s.live) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
-  GST_INFO_OBJECT(self, "%dx%d frames, %s source, a blank frame took %" GST_TIME_FORMAT, s.in_info.width,
-                  s.in_info.height, s.live ? "live" : "non-live", GST_TIME_ARGS(took.count()));
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  GST_INFO_OBJECT(self, "%dx%d frames from a live source, a blank frame took %" GST_TIME_FORMAT, s.in_info.width,
+                  s.in_info.height, GST_TIME_ARGS(took));
   return TRUE;
 }
 
@@ -184,9 +189,6 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
   options.upsampling = self->upsampling == GST_CGAN_UPSAMPLING_BICUBIC ? "bicubic" : "guided";
   options.temporal_smoothing = self->temporal_smoothing;
   options.precision = self->precision == GST_CGAN_PRECISION_BF16 ? "bf16" : "fp32";
-  GST_OBJECT_UNLOCK(self);
-
-  GST_OBJECT_LOCK(self);
   self->state->latency = self->state->max_latency = self->state->reported_latency = 0;
   self->state->throughput = 0;
   self->state->dropped = 0;
@@ -264,11 +266,11 @@ static GstFlowReturn colorize_pending(GstCganColorize* self) {
       GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", e.what()), (nullptr));
       ret = GST_FLOW_ERROR;
     }
-    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
-    GST_LOG_OBJECT(self, "colorized %zu frame(s) in %" GST_TIME_FORMAT, count, GST_TIME_ARGS(took.count()));
-    if (record_timing(self, static_cast<GstClockTime>(took.count()), static_cast<guint>(count))) {
+    const GstClockTime took = since(start);
+    GST_LOG_OBJECT(self, "colorized %zu frame(s) in %" GST_TIME_FORMAT, count, GST_TIME_ARGS(took));
+    if (record_timing(self, took, static_cast<guint>(count))) {
       GST_INFO_OBJECT(self, "a frame took %" GST_TIME_FORMAT ", more than the latency reported: re-query",
-                      GST_TIME_ARGS(took.count()));
+                      GST_TIME_ARGS(took));
       gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
     }
   }
@@ -344,22 +346,24 @@ static GstFlowReturn drain(GstCganColorize* self) {
 static gboolean gst_cgan_colorize_sink_event(GstBaseTransform* trans, GstEvent* event) {
   GstCganColorize* self = GST_CGAN_COLORIZE(trans);
   CganColorizeState& s = *self->state;
-  switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_EOS:
-    case GST_EVENT_CAPS:
-    case GST_EVENT_GAP:
-    case GST_EVENT_SEGMENT:
-      if (s.colorizer) drain(self);
-      break;
-    case GST_EVENT_FLUSH_STOP:
-      s.clear_queues();
-      break;
-    default: break;
-  }
-  // New stream, seek or flush: earlier frames say nothing about the next ones.
-  if (s.colorizer && (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP || GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT ||
-                      GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START)) {
-    s.colorizer->reset_history();
+  // A partial batch goes out before what follows; after a flush, seek or new
+  // stream, earlier frames say nothing about the next ones.
+  if (s.colorizer) {
+    switch (GST_EVENT_TYPE(event)) {
+      case GST_EVENT_EOS:
+      case GST_EVENT_CAPS:
+      case GST_EVENT_GAP: drain(self); break;
+      case GST_EVENT_SEGMENT:
+        drain(self);
+        s.colorizer->reset_history();
+        break;
+      case GST_EVENT_FLUSH_STOP:
+        s.clear_queues();
+        s.colorizer->reset_history();
+        break;
+      case GST_EVENT_STREAM_START: s.colorizer->reset_history(); break;
+      default: break;
+    }
   }
   return GST_BASE_TRANSFORM_CLASS(gst_cgan_colorize_parent_class)->sink_event(trans, event);
 }
