@@ -53,6 +53,13 @@ at::Tensor resize_luma(const at::Tensor& y, std::pair<int64_t, int64_t> dims) {
                                             : at::upsample_bilinear2d(y, {h, w}, false);
 }
 
+at::Tensor resize_noise(const at::Tensor& noise, std::pair<int64_t, int64_t> dims) {
+  if (!noise.defined() || noise.dim() != 4 || (noise.size(2) == dims.first && noise.size(3) == dims.second)) {
+    return noise;
+  }
+  return at::upsample_nearest2d(noise, {dims.first, dims.second});
+}
+
 ChromaUpsampling parse_chroma_upsampling(const std::string& name) {
   if (name == "guided") return ChromaUpsampling::Guided;
   if (name == "bicubic") return ChromaUpsampling::Bicubic;
@@ -94,11 +101,7 @@ at::Tensor colorize_luma(InferenceEngine& engine, const at::Tensor& y, const Wor
                          ChromaUpsampling method) {
   const auto dims = working_dims(size, y.size(2), y.size(3));
   const at::Tensor y_work = resize_luma(y, dims);
-  // Noise is resampled by nearest neighbour, which keeps its distribution.
-  const at::Tensor noise_work = noise.defined() && noise.dim() == 4 && y_work.sizes() != y.sizes()
-                                    ? at::upsample_nearest2d(noise, {dims.first, dims.second})
-                                    : noise;
-  return upsample_chroma(engine.colorize(y_work, noise_work), y_work, y, method);
+  return upsample_chroma(engine.colorize(y_work, resize_noise(noise, dims)), y_work, y, method);
 }
 
 at::Tensor colorize_image(InferenceEngine& engine, const at::Tensor& rgb, const WorkingSize& size,

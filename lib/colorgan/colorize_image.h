@@ -32,6 +32,10 @@ std::pair<int64_t, int64_t> working_dims(const WorkingSize& size, int64_t height
 // Luma [N,1,H,W] shrunk (area average) or grown (bilinear) to {height, width}.
 at::Tensor resize_luma(const at::Tensor& y, std::pair<int64_t, int64_t> dims);
 
+// A noise plane [N,1,H,W] resampled by nearest neighbour (which keeps its
+// distribution) to {height, width}; noise vectors and undefined tensors pass.
+at::Tensor resize_noise(const at::Tensor& noise, std::pair<int64_t, int64_t> dims);
+
 // How predicted chroma goes back to the frame's size.
 enum class ChromaUpsampling {
   Guided,   // fast guided filter: colour edges follow the full-resolution luma's edges

@@ -157,9 +157,7 @@ void PlaneColorizer::colorize(const PlaneFrame* frames, int count, int width, in
   const at::Tensor y_work = resize_luma(y, dims);
   at::Tensor noise;
   if (m.engine.config().noise_input == NoiseInput::Plane && static_cast<int>(noises.size()) == count) {
-    // Nearest neighbour keeps the noise's distribution.
-    noise = at::stack(noises);
-    if (y_work.sizes() != y.sizes()) noise = at::upsample_nearest2d(noise, {dims.first, dims.second});
+    noise = resize_noise(at::stack(noises), dims);
   } else {
     noise = m.noise_for(count, dims.first, dims.second);
   }
