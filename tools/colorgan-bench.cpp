@@ -329,7 +329,8 @@ int main(int argc, char** argv) {
       std::vector<std::unique_ptr<PipelineRunner>> chains;
       std::vector<std::function<void()>> runs;
       const int frames = quick ? 16 : 48;
-      for (int batch : {1, 4, 8}) {
+      const int batches[] = {1, 4, 8};
+      for (int batch : batches) {
         chains.push_back(std::make_unique<PipelineRunner>(
             "cganrgb2yuv ! cgancolorize device=cpu batch-size=" + std::to_string(batch) +
                 " num-threads=" + std::to_string(nthreads) + " model=" + model + " ! cganyuv2rgb",
@@ -338,9 +339,8 @@ int main(int argc, char** argv) {
         runs.push_back([chain, frames] { chain->run(frames); });
       }
       const auto t = interleaved(runs, rounds, 1);
-      const int sizes[] = {1, 4, 8};
       for (size_t i = 0; i < t.size(); ++i) {
-        report.add("batch.320x240_b" + std::to_string(sizes[i]) + "_fps", frames / t[i], 1, "frames/s");
+        report.add("batch.320x240_b" + std::to_string(batches[i]) + "_fps", frames / t[i], 1, "frames/s");
       }
       report.add("batch.b8_vs_b1", t[0] / t[2], 3, "x");
     }
