@@ -141,20 +141,53 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
   torch::NoGradGuard no_grad;
   auto params = generator.named_parameters();
   auto buffers = generator.named_buffers();
+  // Per layer (hidden ones, then the output conv): the folded weight over [x, Y, noise] and bias.
+  std::vector<torch::Tensor> weights, biases;
   for (size_t i = 0; i < config_.hidden.size(); ++i) {
     const std::string conv = "convs." + std::to_string(i), norm = "norms." + std::to_string(i);
     // BN(conv(x)) = gamma * (W*x - mean) / sqrt(var + eps) + beta = (s W)*x + (beta - s mean), s = gamma / sqrt(var + eps)
     const double eps = generator.named_modules()[norm]->as<torch::nn::BatchNorm2d>()->options.eps();
     const auto scale = params[norm + ".weight"] / torch::sqrt(buffers[norm + ".running_var"] + eps);
-    Layer layer;
-    layer.weight = (params[conv + ".weight"] * scale.view({-1, 1, 1, 1})).contiguous(torch::MemoryFormat::ChannelsLast);
-    layer.bias = params[norm + ".bias"] - scale * buffers[norm + ".running_mean"];
-    layer.padding = config_.hidden[i].kernel / 2;
-    layer.noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;
-    layers_.push_back(layer);
+    weights.push_back(params[conv + ".weight"] * scale.view({-1, 1, 1, 1}));
+    biases.push_back(params[norm + ".bias"] - scale * buffers[norm + ".running_mean"]);
   }
-  layers_.push_back({params["output.weight"].contiguous(torch::MemoryFormat::ChannelsLast).clone(),
-                     params["output.bias"].clone(), config_.output_kernel / 2, false});
+  weights.push_back(params["output.weight"]);
+  biases.push_back(params["output.bias"]);
+
+  // Split each weight into its part on the previous maps and its [Y, noise] part (a zero noise column
+  // where the layer takes no noise), and stack the side parts by kernel size.
+  std::vector<std::vector<torch::Tensor>> side_weights, side_biases;
+  int64_t previous = 0;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const torch::Tensor& w = weights[i];
+    const bool noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;
+    const int64_t kernel = w.size(2);
+    auto side_w = torch::zeros({w.size(0), 2, kernel, kernel});
+    side_w.narrow(1, 0, noisy ? 2 : 1).copy_(w.narrow(1, previous, noisy ? 2 : 1));
+    size_t side = 0;
+    while (side < sides_.size() && sides_[side].padding != kernel / 2) ++side;
+    if (side == sides_.size()) {
+      sides_.push_back({{}, {}, kernel / 2});
+      side_weights.emplace_back();
+      side_biases.emplace_back();
+    }
+    int64_t offset = 0;
+    for (const auto& stacked : side_weights[side]) offset += stacked.size(0);
+    side_weights[side].push_back(side_w);
+    side_biases[side].push_back(biases[i]);
+    Layer layer;
+    if (previous > 0) layer.weight = w.narrow(1, 0, previous).contiguous(torch::MemoryFormat::ChannelsLast);
+    layer.padding = kernel / 2;
+    layer.side = side;
+    layer.side_offset = offset;
+    layer.channels = w.size(0);
+    layers_.push_back(layer);
+    previous = w.size(0);
+  }
+  for (size_t s = 0; s < sides_.size(); ++s) {
+    sides_[s].weight = torch::cat(side_weights[s]).contiguous(torch::MemoryFormat::ChannelsLast);
+    sides_[s].bias = torch::cat(side_biases[s]);
+  }
   if (config_.noise_input == NoiseInput::ProjectedVector) {
     projection_weight_ = params["projection.weight"].clone();
     projection_bias_ = params["projection.bias"].clone();
@@ -163,8 +196,11 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
 
 void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
   for (auto& layer : layers_) {
-    layer.weight = layer.weight.to(device, dtype);  // keeps channels_last
-    layer.bias = layer.bias.to(device, dtype);
+    if (layer.weight.defined()) layer.weight = layer.weight.to(device, dtype);  // keeps channels_last
+  }
+  for (auto& side : sides_) {
+    side.weight = side.weight.to(device, dtype);
+    side.bias = side.bias.to(device, dtype);
   }
   if (projection_weight_.defined()) {
     projection_weight_ = projection_weight_.to(device, dtype);
@@ -174,8 +210,8 @@ void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
 
 torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::Tensor& noise) const {
   if (y_in.dim() != 4 || y_in.size(1) != 1) throw std::invalid_argument("generator: Y must be [N,1,H,W]");
-  const auto dtype = layers_.front().weight.scalar_type();
-  const auto y = y_in.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast);
+  const auto dtype = sides_.front().weight.scalar_type();
+  const auto y = y_in.to(dtype);
   torch::Tensor noise_plane;
   if (config_.noise_input == NoiseInput::ProjectedVector) {
     if (noise.dim() != 2 || noise.size(1) != config_.noise_dim || y.size(2) != config_.projected_size ||
@@ -191,16 +227,15 @@ torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::T
   } else {
     noise_plane = noise;
   }
-  noise_plane = noise_plane.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast);
+  const auto inputs = torch::cat({y, noise_plane.to(dtype)}, 1).contiguous(torch::MemoryFormat::ChannelsLast);
+  std::vector<torch::Tensor> side_terms;
+  for (const auto& side : sides_) side_terms.push_back(torch::conv2d(inputs, side.weight, side.bias, 1, side.padding));
 
   torch::Tensor x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
-    std::vector<torch::Tensor> inputs;
-    if (x.defined()) inputs.push_back(x);
-    inputs.push_back(y);
-    if (layer.noisy) inputs.push_back(noise_plane);
-    x = torch::conv2d(torch::cat(inputs, 1), layer.weight, layer.bias, 1, layer.padding);
+    const auto side = side_terms[layer.side].narrow(1, layer.side_offset, layer.channels);
+    x = layer.weight.defined() ? torch::conv2d(x, layer.weight, {}, 1, layer.padding).add_(side) : side.clone();
     x = i + 1 < layers_.size() ? torch::relu_(x) : torch::sigmoid_(x);
   }
   return x.to(torch::kFloat).contiguous();

@@ -91,6 +91,11 @@ TORCH_MODULE(Discriminator);
 // An inference-only copy of a Generator with each batch norm (running
 // statistics, eval mode) folded into the conv before it, in channels_last
 // layout: fewer passes over memory, the same outputs within float rounding.
+// Each conv is split by linearity, conv([x, Y, noise]) = conv_x(x) +
+// conv_side([Y, noise]): the side terms of all layers depend only on the
+// inputs, so they come out of one stacked conv per kernel size up front, and
+// the per-layer convs see 128/64/32 channels (no concatenation, no odd
+// channel counts that oneDNN pads).
 class FoldedGenerator {
  public:
   explicit FoldedGenerator(GeneratorImpl& generator);
@@ -103,13 +108,18 @@ class FoldedGenerator {
   void to(const torch::Device& device, torch::ScalarType dtype = torch::kFloat);
 
  private:
-  struct Layer {
-    torch::Tensor weight;
-    torch::Tensor bias;
+  struct SideConv {  // the [Y, noise] terms (and biases) of every layer with one kernel size, stacked
+    torch::Tensor weight, bias;
     int64_t padding;
-    bool noisy;
+  };
+  struct Layer {
+    torch::Tensor weight;  // on the previous layer's maps only; undefined for the first layer
+    int64_t padding;
+    size_t side;           // which SideConv holds this layer's side term
+    int64_t side_offset, channels;
   };
   GeneratorConfig config_;
+  std::vector<SideConv> sides_;
   std::vector<Layer> layers_;  // hidden layers, then the output conv
   torch::Tensor projection_weight_, projection_bias_;
 };
