@@ -4,7 +4,11 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 
+#include <malloc.h>
 #include <sched.h>
+
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 namespace colorgan {
@@ -38,6 +42,23 @@ int available_cores() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+bool keep_freed_memory() {
+#ifdef __GLIBC__
+  static const bool applied = [] {
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    if ((tunables != nullptr && std::strstr(tunables, "glibc.malloc.") != nullptr) ||
+        std::getenv("MALLOC_TRIM_THRESHOLD_") != nullptr || std::getenv("MALLOC_MMAP_THRESHOLD_") != nullptr) {
+      return false;  // the user's malloc settings win
+    }
+    // Activations up to 32 MB (glibc's maximum on 64-bit) come from the heap and stay there for the next frame.
+    return mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 256 << 20) == 1;
+  }();
+  return applied;
+#else
+  return false;
+#endif
+}
+
 void set_thread_count(int threads) { at::set_num_threads(threads > 0 ? threads : available_cores()); }
 
 struct InferenceEngine::Impl {
@@ -68,6 +89,7 @@ InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions op
   if (options.precision != "fp32" && options.precision != "bf16") {
     throw std::invalid_argument("unknown precision '" + options.precision + "' (expected fp32 or bf16)");
   }
+  if (device.is_cpu()) keep_freed_memory();
   impl_ = std::make_unique<Impl>(load_model(model_path), device, options.seed);
   set_thread_count(options.threads);
   impl_->folded.to(device, options.precision == "bf16" ? at::kBFloat16 : at::kFloat);

@@ -20,6 +20,13 @@ c10::Device resolve_device(const std::string& name);
 void set_thread_count(int threads);
 int available_cores();
 
+// Makes glibc keep freed memory for reuse (once per process; false where the
+// user set malloc tunables, which win, or without glibc). By default it returns a forward pass's freed
+// activations to the kernel after every frame and maps the larger ones afresh:
+// ~3,000 page faults per 64x64 frame, 15% of the CPU time. InferenceEngine and
+// Trainer call it; it changes process-wide malloc settings (docs/PERFORMANCE.md).
+bool keep_freed_memory();
+
 struct EngineOptions {
   std::string device = "auto";
   int threads = 0;       // 0 = available_cores()

@@ -154,39 +154,19 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
   weights.push_back(params["output.weight"]);
   biases.push_back(params["output.bias"]);
 
-  // Split each weight into its part on the previous maps and its [Y, noise] part (a zero noise column
-  // where the layer takes no noise), and stack the side parts by kernel size.
-  std::vector<std::vector<torch::Tensor>> side_weights, side_biases;
   int64_t previous = 0;
   for (size_t i = 0; i < weights.size(); ++i) {
     const torch::Tensor& w = weights[i];
     const bool noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;
-    const int64_t kernel = w.size(2);
-    auto side_w = torch::zeros({w.size(0), 2, kernel, kernel});
-    side_w.narrow(1, 0, noisy ? 2 : 1).copy_(w.narrow(1, previous, noisy ? 2 : 1));
-    size_t side = 0;
-    while (side < sides_.size() && sides_[side].padding != kernel / 2) ++side;
-    if (side == sides_.size()) {
-      sides_.push_back({{}, {}, kernel / 2});
-      side_weights.emplace_back();
-      side_biases.emplace_back();
-    }
-    int64_t offset = 0;
-    for (const auto& stacked : side_weights[side]) offset += stacked.size(0);
-    side_weights[side].push_back(side_w);
-    side_biases[side].push_back(biases[i]);
+    auto side = torch::zeros({w.size(0), 2, w.size(2), w.size(3)});
+    side.narrow(1, 0, noisy ? 2 : 1).copy_(w.narrow(1, previous, noisy ? 2 : 1));
     Layer layer;
     if (previous > 0) layer.weight = w.narrow(1, 0, previous).contiguous(torch::MemoryFormat::ChannelsLast);
-    layer.padding = kernel / 2;
-    layer.side = side;
-    layer.side_offset = offset;
-    layer.channels = w.size(0);
+    layer.side_weight = side.contiguous(torch::MemoryFormat::ChannelsLast);
+    layer.bias = biases[i].clone();
+    layer.padding = w.size(2) / 2;
     layers_.push_back(layer);
     previous = w.size(0);
-  }
-  for (size_t s = 0; s < sides_.size(); ++s) {
-    sides_[s].weight = torch::cat(side_weights[s]).contiguous(torch::MemoryFormat::ChannelsLast);
-    sides_[s].bias = torch::cat(side_biases[s]);
   }
   if (config_.noise_input == NoiseInput::ProjectedVector) {
     projection_weight_ = params["projection.weight"].clone();
@@ -195,12 +175,10 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
 }
 
 void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
-  for (auto& layer : layers_) {
-    if (layer.weight.defined()) layer.weight = layer.weight.to(device, dtype);  // keeps channels_last
-  }
-  for (auto& side : sides_) {
-    side.weight = side.weight.to(device, dtype);
-    side.bias = side.bias.to(device, dtype);
+  for (auto& layer : layers_) {  // .to keeps channels_last
+    if (layer.weight.defined()) layer.weight = layer.weight.to(device, dtype);
+    layer.side_weight = layer.side_weight.to(device, dtype);
+    layer.bias = layer.bias.to(device, dtype);
   }
   if (projection_weight_.defined()) {
     projection_weight_ = projection_weight_.to(device, dtype);
@@ -210,7 +188,7 @@ void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
 
 torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::Tensor& noise) const {
   if (y_in.dim() != 4 || y_in.size(1) != 1) throw std::invalid_argument("generator: Y must be [N,1,H,W]");
-  const auto dtype = sides_.front().weight.scalar_type();
+  const auto dtype = layers_.front().side_weight.scalar_type();
   const auto y = y_in.to(dtype);
   torch::Tensor noise_plane;
   if (config_.noise_input == NoiseInput::ProjectedVector) {
@@ -228,14 +206,11 @@ torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::T
     noise_plane = noise;
   }
   const auto inputs = torch::cat({y, noise_plane.to(dtype)}, 1).contiguous(torch::MemoryFormat::ChannelsLast);
-  std::vector<torch::Tensor> side_terms;
-  for (const auto& side : sides_) side_terms.push_back(torch::conv2d(inputs, side.weight, side.bias, 1, side.padding));
-
   torch::Tensor x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
-    const auto side = side_terms[layer.side].narrow(1, layer.side_offset, layer.channels);
-    x = layer.weight.defined() ? torch::conv2d(x, layer.weight, {}, 1, layer.padding).add_(side) : side.clone();
+    auto side = torch::conv2d(inputs, layer.side_weight, layer.bias, 1, layer.padding);
+    x = layer.weight.defined() ? torch::conv2d(x, layer.weight, {}, 1, layer.padding).add_(side) : side;
     x = i + 1 < layers_.size() ? torch::relu_(x) : torch::sigmoid_(x);
   }
   return x.to(torch::kFloat).contiguous();

@@ -92,10 +92,8 @@ TORCH_MODULE(Discriminator);
 // statistics, eval mode) folded into the conv before it, in channels_last
 // layout: fewer passes over memory, the same outputs within float rounding.
 // Each conv is split by linearity, conv([x, Y, noise]) = conv_x(x) +
-// conv_side([Y, noise]): the side terms of all layers depend only on the
-// inputs, so they come out of one stacked conv per kernel size up front, and
-// the per-layer convs see 128/64/32 channels (no concatenation, no odd
-// channel counts that oneDNN pads).
+// conv_side([Y, noise]), so the convs over the maps see 128/64/32 channels:
+// no per-layer concatenation and no odd channel counts for oneDNN to pad.
 class FoldedGenerator {
  public:
   explicit FoldedGenerator(GeneratorImpl& generator);
@@ -108,18 +106,13 @@ class FoldedGenerator {
   void to(const torch::Device& device, torch::ScalarType dtype = torch::kFloat);
 
  private:
-  struct SideConv {  // the [Y, noise] terms (and biases) of every layer with one kernel size, stacked
-    torch::Tensor weight, bias;
-    int64_t padding;
-  };
   struct Layer {
-    torch::Tensor weight;  // on the previous layer's maps only; undefined for the first layer
+    torch::Tensor weight;       // over the previous layer's maps; undefined for the first layer
+    torch::Tensor side_weight;  // over [Y, noise] (zero noise weights where the layer takes no noise)
+    torch::Tensor bias;
     int64_t padding;
-    size_t side;           // which SideConv holds this layer's side term
-    int64_t side_offset, channels;
   };
   GeneratorConfig config_;
-  std::vector<SideConv> sides_;
   std::vector<Layer> layers_;  // hidden layers, then the output conv
   torch::Tensor projection_weight_, projection_bias_;
 };

@@ -240,7 +240,10 @@ struct Trainer::Impl {
   }
 };
 
-Trainer::Trainer(const TrainOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Trainer::Trainer(const TrainOptions& options) {
+  keep_freed_memory();
+  impl_ = std::make_unique<Impl>(options);
+}
 Trainer::~Trainer() = default;
 
 StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
