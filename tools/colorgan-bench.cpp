@@ -46,8 +46,9 @@ double median(std::vector<double> v) {
 }
 
 // Runs each variant `iterations` times per round, alternating variants, for
-// `rounds` rounds; returns the median seconds per iteration of each.
-std::vector<double> interleaved(const std::vector<std::function<void()>>& variants, int rounds, int iterations) {
+// `rounds` rounds; returns the median (or the fastest) seconds per iteration of each.
+std::vector<double> interleaved(const std::vector<std::function<void()>>& variants, int rounds, int iterations,
+                                bool fastest = false) {
   for (const auto& v : variants) v();  // warm-up
   std::vector<std::vector<double>> times(variants.size());
   for (int r = 0; r < rounds; ++r) {
@@ -60,7 +61,7 @@ std::vector<double> interleaved(const std::vector<std::function<void()>>& varian
     }
   }
   std::vector<double> medians;
-  for (auto& t : times) medians.push_back(median(t));
+  for (auto& t : times) medians.push_back(fastest ? *std::min_element(t.begin(), t.end()) : median(t));
   return medians;
 }
 
@@ -254,7 +255,8 @@ int main(int argc, char** argv) {
     auto x = torch::rand({1, 128, 128, 128}).contiguous(torch::MemoryFormat::ChannelsLast);
     auto w = torch::rand({128, 128, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast);
     auto a = torch::rand({2048, 2048}), b = torch::rand({2048, 2048});
-    const auto t = interleaved({[&] { torch::conv2d(x, w, {}, 1, 2); }, [&] { torch::mm(a, b); }}, rounds, 1);
+    // Attainable: the fastest of the runs.
+    const auto t = interleaved({[&] { torch::conv2d(x, w, {}, 1, 2); }, [&] { torch::mm(a, b); }}, 2 * rounds, 1, true);
     const double conv_gflops = 2.0 * 128 * 128 * 25 * 128 * 128 / t[0] / 1e9;
     const double mm_gflops = 2.0 * 2048 * 2048 * 2048 / t[1] / 1e9;
     peak_gflops = std::max(conv_gflops, mm_gflops);
@@ -316,15 +318,23 @@ int main(int argc, char** argv) {
       auto y = torch::rand({1, 1, side, side});
       auto noise = torch::randn({1, 1, side, side});
       const int frames = side == 64 ? (quick ? 20 : 60) : (quick ? 3 : 10);
-      const auto t = interleaved({[&] { for (int i = 0; i < frames; ++i) engine.colorize(y, noise); },
+      const auto engine_frames = [&] {
+        for (int i = 0; i < frames; ++i) engine.colorize(y, noise);
+      };
+      // The chain's engine runs in a streaming thread, whose malloc arena and OpenMP team are not the main
+      // thread's: the engine in a worker thread isolates what the glue costs (both are reported).
+      const auto t = interleaved({engine_frames, [&] { std::thread(engine_frames).join(); },
                                   [&] { chain.run(frames); }, [&] { bin.run(frames); }},
                                  rounds, 1);
       const std::string key = std::to_string(side) + "x" + std::to_string(side);
-      report.add("pipeline." + key + "_fps", frames / t[1], 1, "frames/s");
-      report.add("pipeline_bin." + key + "_fps", frames / t[2], 1, "frames/s");
-      report.add("raw." + key + "_b1_fps", frames / t[0], 1, "frames/s");
-      report.add("pipeline_vs_raw." + key, t[0] / t[1], 3, "x");
-      report.add("pipeline_bin_vs_raw." + key, t[0] / t[2], 3, "x");
+      report.add("raw." + key + "_b1_fps", frames / t[0], 1, "frames/s (engine, main thread)");
+      report.add("raw_in_thread." + key + "_b1_fps", frames / t[1], 1, "frames/s (engine, a worker thread)");
+      report.add("pipeline." + key + "_fps", frames / t[2], 1, "frames/s");
+      report.add("pipeline_bin." + key + "_fps", frames / t[3], 1, "frames/s");
+      report.add("pipeline_vs_raw_in_thread." + key, t[1] / t[2], 3, "x");
+      report.add("pipeline_bin_vs_raw_in_thread." + key, t[1] / t[3], 3, "x");
+      report.add("pipeline_vs_raw." + key, t[0] / t[2], 3, "x");
+      report.add("pipeline_bin_vs_raw." + key, t[0] / t[3], 3, "x");
     }
 
     // ---- batch-size on a file-like (non-live) source, default inference size ----------

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <thread>
 
 namespace colorgan {
@@ -90,14 +91,26 @@ InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions op
     throw std::invalid_argument("unknown precision '" + options.precision + "' (expected fp32 or bf16)");
   }
   if (device.is_cpu()) keep_freed_memory();
-  impl_ = std::make_unique<Impl>(load_model(model_path), device, options.seed);
   set_thread_count(options.threads);
-  impl_->folded.to(device, options.precision == "bf16" ? at::kBFloat16 : at::kFloat);
-  if (options.warm_up) {
-    const auto& meta = impl_->model.metadata;
-    colorize(at::zeros({1, 1, meta.training_height, meta.training_width}));
-    impl_->noise = NoiseSource(options.seed, meta.noise_distribution);  // warm-up must not shift the stream
-  }
+  // Loading, folding and the warm-up run on a short-lived thread. libgomp keeps an OpenMP pool alive for
+  // every thread that ever ran a parallel region, and with more pool threads than cores it throttles the
+  // spin-waits between regions: a GStreamer element loads on the application thread and colorizes on a
+  // streaming thread, and the pool left on the application thread made every frame 8% slower.
+  std::exception_ptr error;
+  std::thread([&] {
+    try {
+      impl_ = std::make_unique<Impl>(load_model(model_path), device, options.seed);
+      impl_->folded.to(device, options.precision == "bf16" ? at::kBFloat16 : at::kFloat);
+      if (options.warm_up) {
+        const auto& meta = impl_->model.metadata;
+        colorize(at::zeros({1, 1, meta.training_height, meta.training_width}));
+        impl_->noise = NoiseSource(options.seed, meta.noise_distribution);  // warm-up must not shift the stream
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }).join();
+  if (error) std::rethrow_exception(error);
 }
 
 InferenceEngine::~InferenceEngine() = default;
