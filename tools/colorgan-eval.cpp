@@ -14,7 +14,6 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -56,10 +55,7 @@ std::string json_number(double v) {
 class ClipFrames {
  public:
   ClipFrames(const std::string& path, int64_t side, int64_t pan_frames) : side_(side), pan_frames_(pan_frames) {
-    static const std::vector<std::string> photo = {".jpg", ".jpeg", ".png", ".webp", ".ppm", ".bmp"};
-    std::string ext = fs::path(path).extension().string();
-    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (std::find(photo.begin(), photo.end(), ext) != photo.end()) {
+    if (is_image_file(path)) {
       photo_ = read_image(path);
     } else {
       video_ = std::make_unique<VideoReader>(path);
@@ -77,10 +73,7 @@ class ClipFrames {
       hwc = photo_.narrow(0, (h - ch) / 2, ch).narrow(1, x, cw).contiguous();
     }
     ++index_;
-    const int64_t h = hwc.size(0), w = hwc.size(1);
-    const double f = std::min(1.0, static_cast<double>(side_) / static_cast<double>(std::min(h, w)));
-    hwc = resize_image(hwc, std::max<int64_t>(1, std::lround(w * f)), std::max<int64_t>(1, std::lround(h * f)));
-    return hwc.permute({2, 0, 1}).to(at::kFloat).div(255.0);
+    return shrink_to_short_side(hwc, side_).permute({2, 0, 1}).to(at::kFloat).div(255.0);
   }
 
  private:

@@ -4,8 +4,6 @@
 
 #include <ATen/ATen.h>
 #include <lmdb.h>
-#include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -20,7 +18,6 @@ namespace fs = std::filesystem;
 namespace colorgan {
 namespace {
 
-const std::set<std::string> kImageExtensions = {".jpg", ".jpeg", ".png", ".webp", ".ppm", ".pgm", ".bmp"};
 const std::set<std::string> kVideoExtensions = {".webm", ".mkv", ".mp4", ".avi", ".ogv", ".ogg", ".mpg", ".mpeg", ".mov"};
 
 std::string lower_extension(const fs::path& p) {
@@ -31,14 +28,6 @@ std::string lower_extension(const fs::path& p) {
 
 bool is_lmdb(const fs::path& p) { return fs::is_directory(p) && fs::exists(p / "data.mdb"); }
 
-// Shrinks an image so its short side is at most `keep_side` (memory: photos can be 20 megapixels).
-at::Tensor shrink(const at::Tensor& hwc, int64_t keep_side) {
-  const int64_t h = hwc.size(0), w = hwc.size(1), short_side = std::min(h, w);
-  if (short_side <= keep_side) return hwc;
-  const double f = static_cast<double>(keep_side) / static_cast<double>(short_side);
-  return resize_image(hwc, std::max<int64_t>(1, std::lround(w * f)), std::max<int64_t>(1, std::lround(h * f)));
-}
-
 struct Decoded {
   std::vector<at::Tensor> images;
   std::vector<std::string> names;
@@ -46,19 +35,16 @@ struct Decoded {
   std::string error;
 };
 
+// Shrunk to `keep_side` (memory: photos and frames can be 20 megapixels). Throws ImageError when it cannot be opened.
 Decoded decode_video(const std::string& path, const DatasetOptions& options, int64_t keep_side) {
   Decoded out;
-  cv::VideoCapture capture(path);
-  if (!capture.isOpened()) {
-    out.failed = true;
-    out.error = "cannot open video '" + path + "'";
-    return out;
-  }
-  cv::Mat frame, rgb;
-  for (int64_t index = 0; capture.read(frame); ++index) {
-    if (index % options.video_every != 0 || frame.empty()) continue;
-    cv::cvtColor(frame, rgb, frame.channels() == 1 ? cv::COLOR_GRAY2RGB : cv::COLOR_BGR2RGB);
-    out.images.push_back(shrink(at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte).clone(), keep_side));
+  VideoReader video(path);
+  at::Tensor rgb;
+  for (int64_t index = 0;; ++index) {
+    const bool wanted = index % options.video_every == 0;
+    if (!(wanted ? video.read(rgb) : video.skip())) break;
+    if (!wanted) continue;
+    out.images.push_back(shrink_to_short_side(rgb, keep_side));
     out.names.push_back(path + "#" + std::to_string(index));
   }
   if (out.images.empty()) {
@@ -96,7 +82,7 @@ Decoded decode_lmdb(const std::string& path, int64_t keep_side, const ImageSet::
     const std::string name = path + "#" + std::string(static_cast<const char*>(key.mv_data), key.mv_size);
     const auto* bytes = static_cast<const uint8_t*>(value.mv_data);
     try {
-      out.images.push_back(shrink(decode_image(std::vector<uint8_t>(bytes, bytes + value.mv_size), name), keep_side));
+      out.images.push_back(shrink_to_short_side(decode_image(std::vector<uint8_t>(bytes, bytes + value.mv_size), name), keep_side));
       out.names.push_back(name);
     } catch (const ImageError& e) {
       warn(std::string("skipping ") + e.what());
@@ -129,8 +115,9 @@ std::vector<std::string> find_inputs(const std::vector<std::string>& paths) {
         found.push_back(it->path().string());
         it.disable_recursion_pending();
       } else if (it->is_regular_file()) {
-        const std::string ext = lower_extension(it->path());
-        if (kImageExtensions.count(ext) || kVideoExtensions.count(ext)) found.push_back(it->path().string());
+        if (is_image_file(it->path().string()) || kVideoExtensions.count(lower_extension(it->path()))) {
+          found.push_back(it->path().string());
+        }
       }
     }
     std::sort(found.begin(), found.end());  // a stable order whatever the file system returns
@@ -162,7 +149,7 @@ ImageSet ImageSet::load(const std::vector<std::string>& inputs, const DatasetOpt
         } else if (kVideoExtensions.count(lower_extension(p))) {
           d = decode_video(inputs[i], options, keep_side);
         } else {
-          d.images.push_back(shrink(read_image(inputs[i]), keep_side));
+          d.images.push_back(shrink_to_short_side(read_image(inputs[i]), keep_side));
           d.names.push_back(inputs[i]);
         }
       } catch (const std::exception& e) {

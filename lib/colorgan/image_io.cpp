@@ -7,6 +7,12 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
 namespace colorgan {
 namespace {
 
@@ -40,6 +46,8 @@ VideoReader::VideoReader(const std::string& path) : impl_(std::make_unique<Impl>
 }
 VideoReader::~VideoReader() = default;
 
+bool VideoReader::skip() { return impl_->capture.grab(); }
+
 bool VideoReader::read(at::Tensor& rgb) {
   if (!impl_->capture.read(impl_->frame) || impl_->frame.empty()) return false;
   rgb = from_mat(impl_->frame, "video frame");
@@ -47,6 +55,13 @@ bool VideoReader::read(at::Tensor& rgb) {
 }
 
 at::Tensor read_image(const std::string& path) { return from_mat(cv::imread(path, cv::IMREAD_COLOR), path); }
+
+bool is_image_file(const std::string& path) {
+  static const std::set<std::string> extensions = {".jpg", ".jpeg", ".png", ".webp", ".ppm", ".pgm", ".bmp"};
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return extensions.count(ext) > 0;
+}
 
 at::Tensor decode_image(const std::vector<uint8_t>& bytes, const std::string& what) {
   if (bytes.empty()) throw ImageError("cannot decode image '" + what + "' (empty)");
@@ -67,6 +82,13 @@ at::Tensor resize_image(const at::Tensor& hwc, int64_t width, int64_t height) {
   const bool shrinking = width * height < source.size(0) * source.size(1);
   cv::resize(view_mat(source), dst, dst.size(), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_CUBIC);
   return out;
+}
+
+at::Tensor shrink_to_short_side(const at::Tensor& hwc, int64_t max_side) {
+  const int64_t h = hwc.size(0), w = hwc.size(1), short_side = std::min(h, w);
+  if (short_side <= max_side) return hwc;
+  const double f = static_cast<double>(max_side) / static_cast<double>(short_side);
+  return resize_image(hwc, std::max<int64_t>(1, std::lround(w * f)), std::max<int64_t>(1, std::lround(h * f)));
 }
 
 at::Tensor image_grid(const std::vector<at::Tensor>& images, int64_t columns) {

@@ -18,6 +18,8 @@ class ImageError : public std::runtime_error {
 // Any image OpenCV decodes (PNG, JPEG, WebP, PPM/PGM, BMP...) as RGB uint8
 // [H, W, 3]; gray images are expanded. Throws ImageError naming the file.
 at::Tensor read_image(const std::string& path);
+// Whether a path names a still image read_image takes (jpg, jpeg, png, webp, ppm, pgm, bmp; any case).
+bool is_image_file(const std::string& path);
 // The same from encoded bytes in memory (`what` names the source in errors).
 at::Tensor decode_image(const std::vector<uint8_t>& bytes, const std::string& what);
 
@@ -27,6 +29,7 @@ class VideoReader {
   explicit VideoReader(const std::string& path);  // throws ImageError when it cannot be opened
   ~VideoReader();
   bool read(at::Tensor& rgb);  // next frame as RGB uint8 [H, W, 3]; false at the end
+  bool skip();                 // passes over the next frame without converting it; false at the end
 
  private:
   struct Impl;
@@ -38,6 +41,8 @@ void write_image(const std::string& path, const at::Tensor& image);
 
 // Resizes uint8 [H, W, 3] (area filter when shrinking, bicubic when growing).
 at::Tensor resize_image(const at::Tensor& hwc, int64_t width, int64_t height);
+// Shrinks uint8 [H, W, 3] so its short side is at most `max_side` (aspect kept); smaller images pass as they are.
+at::Tensor shrink_to_short_side(const at::Tensor& hwc, int64_t max_side);
 
 // Lays out float RGB images [3, H, W] (all the same size) in a grid with
 // `columns` columns and a 2-pixel white gutter; returns float [3, H', W'].
