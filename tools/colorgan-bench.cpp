@@ -60,9 +60,9 @@ std::vector<double> interleaved(const std::vector<std::function<void()>>& varian
       }
     }
   }
-  std::vector<double> medians;
-  for (auto& t : times) medians.push_back(fastest ? *std::min_element(t.begin(), t.end()) : median(t));
-  return medians;
+  std::vector<double> figures;
+  for (auto& t : times) figures.push_back(fastest ? *std::min_element(t.begin(), t.end()) : median(t));
+  return figures;
 }
 
 // 2 * multiply-adds of every conv of the generator on an H x W frame.
@@ -276,13 +276,13 @@ int main(int argc, char** argv) {
   ModelFile plain = load_model(model);
   plain.generator->eval();
   for (auto [side, batch] : {std::pair{64, 1}, std::pair{64, 8}, std::pair{256, 1}, std::pair{256, 8}}) {
-    if (quick && side * side * batch > 100000) {
+    const bool large = side * side * batch > 100000;
+    if (quick && large) {
       std::cout << "  (256x256 batch 8: full run only)\n";  // 40 s of the quick run's 2 minutes
       continue;
     }
     auto y = torch::rand({batch, 1, side, side});
     auto noise = torch::randn({batch, 1, side, side});
-    const bool large = side * side * batch > 100000;
     const int iterations = large ? 1 : (quick ? 5 : 20);
     const auto t = interleaved({[&] { engine.colorize(y, noise); },
                                 [&] {
