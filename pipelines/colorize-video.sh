@@ -5,7 +5,7 @@ source "$(dirname "$0")/common.sh"
 
 usage() {
   cat <<USAGE
-usage: $(basename "$0") [options] INPUT OUTPUT.webm
+usage: $(basename "$0") [options] [--] INPUT OUTPUT.webm
 
 Colorizes INPUT (colour input is treated as grayscale) with colorgan's element
 chain and writes OUTPUT as WebM (VP8).
@@ -29,7 +29,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --side-by-side) side_by_side=1 ;;
-    -*) usage >&2; die "unknown option $1" ;;
+    --) shift; args+=("$@"); break ;;
+    -*) usage >&2; die "unknown option $1 (put -- before file names that start with -)" ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -40,18 +41,20 @@ input="${args[0]}" output="${args[1]}"
 [ -z "$model" ] || [ -r "$model" ] || die "cannot read model $model"
 require_plugin
 
-props=$(colorize_properties)
-encode="videoconvert ! vp8enc deadline=1 cpu-used=8 target-bitrate=4000000 ! webmmux ! filesink location=\"$output\""
-# The compositor would otherwise settle on the gray input's format and drop the colour.
+gst_quoted_path input_location "$input"
+gst_quoted_path output_location "$output"
+colorize=(cgancolorizebin)
+colorize_properties
+encode=(videoconvert ! vp8enc deadline=1 cpu-used=8 target-bitrate=4000000 ! webmmux ! filesink location="$output_location")
 if [ "$side_by_side" = 1 ]; then
   read -r width height < <(probe_size "$input") || die "cannot decode a video frame from $input"
-  eval gst-launch-1.0 -q \
-    filesrc location="\"$input\"" ! decodebin ! videoconvert ! tee name=t \
-    compositor name=mix sink_1::xpos="$width" ! video/x-raw,format=BGRx ! $encode \
+  # The compositor would otherwise settle on the gray input's format and drop the colour.
+  gst-launch-1.0 -q \
+    filesrc location="$input_location" ! decodebin ! videoconvert ! tee name=t \
+    compositor name=mix sink_1::xpos="$width" ! video/x-raw,format=BGRx ! "${encode[@]}" \
     t. ! queue ! videoconvert ! video/x-raw,format=GRAY8 ! videoconvert ! mix.sink_0 \
-    t. ! queue ! cgancolorizebin $props ! videoconvert ! mix.sink_1
+    t. ! queue ! "${colorize[@]}" ! videoconvert ! mix.sink_1
 else
-  eval gst-launch-1.0 -q \
-    filesrc location="\"$input\"" ! decodebin ! videoconvert ! cgancolorizebin $props ! $encode
+  gst-launch-1.0 -q filesrc location="$input_location" ! decodebin ! videoconvert ! "${colorize[@]}" ! "${encode[@]}"
 fi
 echo "wrote $output"

@@ -18,37 +18,62 @@ require_plugin() {
 }
 
 # The options every script shares. Sets model, device, seed, threads, smoothing,
-# batch, precision and
-# shift_by (how many arguments the option took); returns 1 for other arguments.
+# batch, precision and shift_by (how many arguments the option took); returns 1
+# for other arguments. Numbers are checked here: they reach gst-launch unquoted.
 model="" device=auto seed=0 threads=0 smoothing="" batch="" precision=""
 common_option() {
   case "$1" in
-    --smoothing) smoothing="${2:?--smoothing needs a value 0-1}"; shift_by=2 ;;
-    --batch) batch="${2:?--batch needs a number}"; shift_by=2 ;;
-    --precision) precision="${2:?--precision needs fp32 or bf16}"; shift_by=2 ;;
-    --model) model="${2:?--model needs a file}"; shift_by=2 ;;
-    --device) device="${2:?--device needs a value}"; shift_by=2 ;;
-    --seed) seed="${2:?--seed needs a value}"; shift_by=2 ;;
-    --threads) threads="${2:?--threads needs a value}"; shift_by=2 ;;
+    --smoothing) number smoothing "$1" "${2-}" '0|1|0?\.[0-9]+|1\.0*' ;;
+    --batch) number batch "$1" "${2-}" '[1-9][0-9]{0,3}' ;;
+    --precision) precision="${2-}"; [[ "$precision" =~ ^(fp32|bf16)$ ]] || die "--precision takes fp32 or bf16" ;;
+    --model) model="${2:?--model needs a file}" ;;
+    --device) device="${2-}"; [[ "$device" =~ ^(auto|cpu|cuda(:[0-9]{1,3})?)$ ]] || die "--device takes auto, cpu, cuda or cuda:N" ;;
+    --seed) number seed "$1" "${2-}" '[0-9]{1,19}' ;;
+    --threads) number threads "$1" "${2-}" '[0-9]{1,4}' ;;
     *) return 1 ;;
   esac
+  shift_by=2
 }
 
-# Properties for cgancolorizebin from the common options.
+number() {  # VARIABLE OPTION VALUE REGEX: sets VARIABLE to VALUE if it matches, else dies
+  [[ "$3" =~ ^($4)$ ]] || die "$2 needs a number, got '$3'"
+  printf -v "$1" '%s' "$3"
+}
+
+# gst-launch-1.0 parses its arguments once more as pipeline syntax, so a file
+# name goes in double quotes with \ and " escaped. A relative name gets "./"
+# first: gst would read a value that starts and ends with " as quoted once
+# more, and the value NULL as no file. Sets the variable named $1.
+gst_quoted_path() {
+  local value="$2"
+  [[ "$value" == /* ]] || value="./$value"
+  value=${value//\\/\\\\}
+  value=${value//\"/\\\"}
+  printf -v "$1" '"%s"' "$value"
+}
+
+# A printf-style location (multifilesrc/-sink) from a literal folder: % doubled.
+printf_escaped() { echo "${1//%/%%}"; }
+
+# Appends the cgancolorizebin properties of the common options to the array colorize.
 colorize_properties() {
-  local props="device=$device seed=$seed"
-  [ -n "$model" ] && props="$props model=\"$model\""
-  [ "$threads" != 0 ] && props="$props num-threads=$threads"
-  [ -n "$smoothing" ] && props="$props temporal-smoothing=$smoothing"
-  [ -n "$batch" ] && props="$props batch-size=$batch"
-  [ -n "$precision" ] && props="$props precision=$precision"
-  echo "$props"
+  colorize+=("device=$device" "seed=$seed")
+  if [ -n "$model" ]; then
+    local quoted
+    gst_quoted_path quoted "$model"
+    colorize+=("model=$quoted")
+  fi
+  [ "$threads" = 0 ] || colorize+=("num-threads=$threads")
+  [ -z "$smoothing" ] || colorize+=("temporal-smoothing=$smoothing")
+  [ -z "$batch" ] || colorize+=("batch-size=$batch")
+  [ -z "$precision" ] || colorize+=("precision=$precision")
 }
 
 # Prints "WIDTH HEIGHT" of the first decoded frame of a media file.
 probe_size() {
-  local caps
-  caps=$(gst-launch-1.0 -v filesrc location="$1" ! decodebin ! videoconvert ! video/x-raw,format=RGB ! \
+  local caps location
+  gst_quoted_path location "$1"
+  caps=$(gst-launch-1.0 -v filesrc location="$location" ! decodebin ! videoconvert ! video/x-raw,format=RGB ! \
          fakesink name=probe num-buffers=1 2>/dev/null | grep 'probe.GstPad:sink: caps = video/x-raw' | head -n1)
   [ -n "$caps" ] || return 1
   echo "$(echo "$caps" | sed -E 's/.*width=\(int\)([0-9]+).*/\1/') $(echo "$caps" | sed -E 's/.*height=\(int\)([0-9]+).*/\1/')"

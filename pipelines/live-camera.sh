@@ -34,27 +34,32 @@ while [ $# -gt 0 ]; do
   if common_option "$@"; then shift "$shift_by"; continue; fi
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --camera) camera="${2:?}"; shift ;;
-    --size) size="${2:?}"; shift ;;
-    --sink) sink="${2:?}"; shift ;;
-    --num-buffers) num_buffers="${2:?}"; shift ;;
+    --camera) camera="${2:?--camera needs a device}"; shift ;;
+    --size) size="${2:?--size needs WxH}"; shift ;;
+    --sink) sink="${2:?--sink needs an element}"; shift ;;
+    --num-buffers) number num_buffers "$1" "${2-}" '-1|[0-9]{1,9}'; shift ;;
     *) usage >&2; die "unknown argument $1" ;;
   esac
   shift
 done
-[[ "$size" =~ ^[0-9]+x[0-9]+$ ]] || die "--size must look like 320x240"
+[[ "$size" =~ ^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$ ]] || die "--size must look like 320x240"
 width=${size%x*} height=${size#*x}
+# The sink is an element with optional properties ("xvimagesink sync=false"): split into words, never evaluated.
+read -r -a sink_words <<< "$sink"
+[[ "${sink_words[0]-}" =~ ^[A-Za-z0-9_-]+$ ]] || die "--sink must start with an element name, got '$sink'"
 [ -z "$model" ] || [ -r "$model" ] || die "cannot read model $model"
 require_plugin
 
 if [ -e "$camera" ]; then
   echo "using camera $camera"
-  source_desc="v4l2src device=$camera num-buffers=$num_buffers"
+  gst_quoted_path device_location "$camera"
+  source=(v4l2src device="$device_location" num-buffers="$num_buffers")
 else
   echo "no camera at $camera: using videotestsrc is-live=true instead"
-  source_desc="videotestsrc is-live=true pattern=ball num-buffers=$num_buffers"
+  source=(videotestsrc is-live=true pattern=ball num-buffers="$num_buffers")
 fi
-props=$(colorize_properties)
-eval gst-launch-1.0 $source_desc ! videoconvert ! videoscale ! video/x-raw,width=$width,height=$height ! \
+colorize=(cgancolorizebin)
+colorize_properties
+gst-launch-1.0 "${source[@]}" ! videoconvert ! videoscale ! video/x-raw,width="$width",height="$height" ! \
   queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 ! \
-  cgancolorizebin $props ! videoconvert ! $sink
+  "${colorize[@]}" ! videoconvert ! "${sink_words[@]}"
