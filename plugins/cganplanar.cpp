@@ -24,7 +24,19 @@ gboolean cgan_planar_info_from_caps(const GstCaps* caps, CganPlanarInfo* info) {
   info->planes.clear();
   std::stringstream list(planes);
   for (std::string plane; std::getline(list, plane, ',');) info->planes.push_back(plane);
-  return info->width > 0 && info->height > 0 && !info->planes.empty();
+  return info->width > 0 && info->height > 0 && !info->planes.empty() &&
+         info->plane_size() <= CGAN_MAX_FRAME_PIXELS;
+}
+
+gboolean cgan_buffer_holds(GstElement* element, GstBuffer* buffer, gsize needed, const char* which) {
+  const gsize size = gst_buffer_get_size(buffer);
+  if (size >= needed) return TRUE;
+  GST_ELEMENT_ERROR(element, STREAM, FORMAT,
+                    ("The %s buffer holds %" G_GSIZE_FORMAT " bytes, less than the %" G_GSIZE_FORMAT
+                     "-byte frame its caps describe",
+                     which, size, needed),
+                    (nullptr));
+  return FALSE;
 }
 
 gboolean cgan_get_unit_size(GstBaseTransform*, GstCaps* caps, gsize* size) {

@@ -31,8 +31,18 @@ struct CganPlanarInfo {
   int index_of(const char* plane) const;  // -1 if absent
 };
 
-// Parses fixed planar caps. Returns FALSE for anything else.
+// Frames larger than this are refused at caps time, so that plane and frame
+// sizes stay far from overflowing (4 planes of floats: 4 GiB at most).
+constexpr gsize CGAN_MAX_FRAME_PIXELS = gsize{1} << 28;
+
+// Parses fixed planar caps. Returns FALSE for anything else, and for frames
+// over CGAN_MAX_FRAME_PIXELS.
 gboolean cgan_planar_info_from_caps(const GstCaps* caps, CganPlanarInfo* info);
+
+// Checks that `buffer` holds at least `needed` bytes before it is mapped: caps
+// do not prove anything about the buffers that follow them. Otherwise posts a
+// stream error naming both sizes and returns FALSE.
+gboolean cgan_buffer_holds(GstElement* element, GstBuffer* buffer, gsize needed, const char* which);
 
 // GstBaseTransform::get_unit_size for planar frames and raw video alike.
 gboolean cgan_get_unit_size(GstBaseTransform* trans, GstCaps* caps, gsize* size);

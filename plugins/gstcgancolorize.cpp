@@ -245,6 +245,10 @@ static GstFlowReturn colorize_pending(GstCganColorize* self) {
     GstBuffer* outbuf = gst_buffer_new_allocate(nullptr, 3 * plane * sizeof(float), nullptr);
     gst_buffer_copy_into(outbuf, inbuf, GST_BUFFER_COPY_METADATA, 0, -1);
     outputs[mapped] = outbuf;
+    if (!cgan_buffer_holds(GST_ELEMENT(self), inbuf, info.size(), "input")) {
+      ret = GST_FLOW_ERROR;
+      break;
+    }
     if (!gst_buffer_map(inbuf, &in[mapped], GST_MAP_READ)) break;
     if (!gst_buffer_map(outbuf, &out[mapped], GST_MAP_WRITE)) {
       gst_buffer_unmap(inbuf, &in[mapped]);
@@ -256,7 +260,7 @@ static GstFlowReturn colorize_pending(GstCganColorize* self) {
     frames[mapped] = {y_in, noise_index < 0 ? nullptr : y_in + noise_index * plane, y_out + plane, y_out + 2 * plane};
   }
   if (mapped < count) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map a buffer"), (nullptr));
+    if (ret == GST_FLOW_OK) GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map a buffer"), (nullptr));
     ret = GST_FLOW_ERROR;
   } else {
     const auto start = std::chrono::steady_clock::now();

@@ -101,6 +101,12 @@ static gboolean gst_cgan_noise_start(GstBaseTransform* trans) {
 static GstFlowReturn gst_cgan_noise_transform(GstBaseTransform* trans, GstBuffer* inbuf, GstBuffer* outbuf) {
   GstCganNoise* self = GST_CGAN_NOISE(trans);
   CganNoiseState* state = self->state;
+  const gsize frame = state->in_info.size();
+  const gsize count = state->in_info.plane_size();
+  if (!cgan_buffer_holds(GST_ELEMENT(self), inbuf, frame, "input") ||
+      !cgan_buffer_holds(GST_ELEMENT(self), outbuf, frame + count * sizeof(float), "output")) {
+    return GST_FLOW_ERROR;
+  }
   GstMapInfo in, out;
   if (!gst_buffer_map(inbuf, &in, GST_MAP_READ)) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input buffer"), (nullptr));
@@ -111,9 +117,8 @@ static GstFlowReturn gst_cgan_noise_transform(GstBaseTransform* trans, GstBuffer
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the output buffer"), (nullptr));
     return GST_FLOW_ERROR;
   }
-  std::memcpy(out.data, in.data, in.size);
-  float* noise = reinterpret_cast<float*>(out.data + in.size);
-  const gsize count = state->in_info.plane_size();
+  std::memcpy(out.data, in.data, frame);
+  float* noise = reinterpret_cast<float*>(out.data + frame);
 
   GST_OBJECT_LOCK(self);
   if (!state->filler) {

@@ -53,6 +53,12 @@ static gboolean gst_cgan_rgb2yuv_set_caps(GstBaseTransform* trans, GstCaps* inca
 
 static GstFlowReturn gst_cgan_rgb2yuv_transform(GstBaseTransform* trans, GstBuffer* inbuf, GstBuffer* outbuf) {
   GstCganRgb2Yuv* self = GST_CGAN_RGB2YUV(trans);
+  const gsize planes = GST_VIDEO_INFO_IS_GRAY(&self->in_info) ? 1 : 3;  // Y, or Y,U,V
+  const gsize plane = static_cast<gsize>(GST_VIDEO_INFO_WIDTH(&self->in_info)) * GST_VIDEO_INFO_HEIGHT(&self->in_info);
+  if (!cgan_buffer_holds(GST_ELEMENT(self), inbuf, GST_VIDEO_INFO_SIZE(&self->in_info), "input") ||
+      !cgan_buffer_holds(GST_ELEMENT(self), outbuf, planes * plane * sizeof(float), "output")) {
+    return GST_FLOW_ERROR;
+  }
   GstVideoFrame in;
   if (!gst_video_frame_map(&in, &self->in_info, inbuf, GST_MAP_READ)) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input frame"), (nullptr));

@@ -50,6 +50,10 @@ static gboolean gst_cgan_yuv2rgb_set_caps(GstBaseTransform* trans, GstCaps* inca
 
 static GstFlowReturn gst_cgan_yuv2rgb_transform(GstBaseTransform* trans, GstBuffer* inbuf, GstBuffer* outbuf) {
   GstCganYuv2Rgb* self = GST_CGAN_YUV2RGB(trans);
+  if (!cgan_buffer_holds(GST_ELEMENT(self), inbuf, self->in_info->size(), "input") ||
+      !cgan_buffer_holds(GST_ELEMENT(self), outbuf, GST_VIDEO_INFO_SIZE(&self->out_info), "output")) {
+    return GST_FLOW_ERROR;
+  }
   GstMapInfo in;
   if (!gst_buffer_map(inbuf, &in, GST_MAP_READ)) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input buffer"), (nullptr));
