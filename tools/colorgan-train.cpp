@@ -283,6 +283,8 @@ int main(int argc, char** argv) {
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::cerr << "training: Ctrl-C (SIGINT) or SIGTERM stops with a checkpoint; --resume " << run.string()
+              << " goes on\n";
     const bool terminal = isatty(fileno(stderr));
     auto provenance = [&] {
       std::time_t now = std::time(nullptr);
