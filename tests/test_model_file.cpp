@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <unistd.h>
 
 using namespace colorgan;
 using ::testing::HasSubstr;
@@ -98,7 +100,7 @@ TEST_F(ModelFileTest, DirectoryInsteadOfFile) { expect_load_error(dir, "not a fi
 
 TEST_F(ModelFileTest, EmptyFile) {
   std::ofstream(dir + "/empty.cgan").close();
-  expect_load_error(dir + "/empty.cgan", "cannot load");
+  expect_load_error(dir + "/empty.cgan", "not a colorgan model file");
 }
 
 TEST_F(ModelFileTest, RandomBytes) {
@@ -106,7 +108,7 @@ TEST_F(ModelFileTest, RandomBytes) {
   auto bytes = torch::randint(0, 256, {4096}, torch::kByte);
   out.write(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), bytes.numel());
   out.close();
-  expect_load_error(dir + "/random.cgan", "cannot load");
+  expect_load_error(dir + "/random.cgan", "not a colorgan model file");
 }
 
 TEST_F(ModelFileTest, TruncatedFilesAtManyLengths) {
@@ -116,7 +118,7 @@ TEST_F(ModelFileTest, TruncatedFilesAtManyLengths) {
   for (double fraction : {0.1, 0.5, 0.9, 0.99}) {
     const std::string path = dir + "/truncated.cgan";
     std::ofstream(path, std::ios::binary).write(content.data(), static_cast<std::streamsize>(content.size() * fraction));
-    expect_load_error(path, "cannot load");
+    expect_load_error(path, "truncated or padded");
   }
 }
 
@@ -124,32 +126,126 @@ TEST_F(ModelFileTest, WrongKindOfTorchFile) {
   // A valid LibTorch archive that is not a colorgan model.
   const std::string path = dir + "/tensor.pt";
   torch::save(torch::ones({3}), path);
-  expect_load_error(path, "not a colorgan model file");
+  expect_load_error(path, "no colorgan header");
+  EXPECT_THROW(load_model(path, Integrity::Unchecked), ModelFileError);  // parsed: no colorgan format tag
 }
 
-TEST_F(ModelFileTest, WeightsThatDoNotMatchTheConfig) {
-  // Hand-made archive: a valid header whose stored layer list disagrees with its weights.
-  Generator small(GeneratorConfig::preset("tiny"));
-  const std::string good = dir + "/good.cgan";
-  save_model(good, small, {});
+// Writes the model file `to` from the archive in the model file `from`, with
+// `replace(key, value)` deciding each entry's value (false: leave the entry
+// out); the weights are copied as they are. `bare` writes a version-1 file: the
+// archive alone, without the container and its digest.
+void copy_archive(const std::string& from, const std::string& to,
+                  const std::function<bool(const std::string&, c10::IValue&)>& replace, bool bare = false) {
   torch::serialize::InputArchive in;
-  in.load_from(good);
+  read_model_archive(from, in);
   torch::serialize::OutputArchive out;
   for (const auto& key : in.keys()) {
     if (key == "generator") {
       torch::serialize::InputArchive weights;
       in.read(key, weights);
-      torch::serialize::OutputArchive copy;
-      Generator(GeneratorConfig::preset("tiny"))->save(copy);
-      out.write(key, copy);
-    } else if (key == "config.hidden_channels") {
-      out.write(key, c10::IValue(c10::List<int64_t>({9, 8, 4})));
-    } else {
-      c10::IValue value;
-      in.read(key, value);
-      out.write(key, value);
+      Generator copy(GeneratorConfig::preset("tiny"));
+      copy->load(weights);
+      torch::serialize::OutputArchive saved;
+      copy->save(saved);
+      out.write(key, saved);
+      continue;
     }
+    c10::IValue value;
+    in.read(key, value);
+    if (replace(key, value)) out.write(key, value);
   }
-  out.save_to(dir + "/mismatch.cgan");
+  if (bare) {
+    out.save_to(to);
+  } else {
+    write_model_archive(out, to);
+  }
+}
+
+TEST_F(ModelFileTest, WeightsThatDoNotMatchTheConfig) {
+  // The stored layer list disagrees with the weights.
+  const std::string good = colorgan::testing::write_test_model(dir);
+  copy_archive(good, dir + "/mismatch.cgan", [](const std::string& key, c10::IValue& value) {
+    if (key == "config.hidden_channels") value = c10::IValue(c10::List<int64_t>({9, 8, 4}));
+    return true;
+  });
   expect_load_error(dir + "/mismatch.cgan", "does not match");
+}
+
+TEST_F(ModelFileTest, AFlippedByteInAWeightIsRejected) {
+  torch::manual_seed(5);
+  Generator g(GeneratorConfig::preset("tiny"));
+  const std::string path = dir + "/m.cgan";
+  save_model(path, g, {});
+  std::ifstream in(path, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The first conv's weights are stored raw: find them and flip one bit in the middle.
+  const at::Tensor weight = g->named_parameters()[0].value().contiguous();
+  const std::string raw(static_cast<const char*>(weight.data_ptr()), weight.numel() * sizeof(float));
+  const size_t at = content.find(raw);
+  ASSERT_NE(at, std::string::npos);
+  content[at + raw.size() / 2] ^= 0x10;
+  std::ofstream(path, std::ios::binary) << content;
+  expect_load_error(path, "is corrupt");
+}
+
+TEST_F(ModelFileTest, SizesOutOfBoundsAreRejectedBeforeAllocating) {
+  const std::string good = colorgan::testing::write_test_model(dir);
+  const std::vector<std::pair<std::string, c10::IValue>> bad = {
+      {"meta.training_width", c10::IValue(int64_t{0})},
+      {"meta.training_height", c10::IValue(int64_t{-64})},
+      {"meta.training_width", c10::IValue(int64_t{100000})},
+      {"config.hidden_channels", c10::IValue(c10::List<int64_t>({500000, 8, 4}))},
+      {"config.hidden_channels", c10::IValue(c10::List<int64_t>({2000000, 2000000, 2000000}))},
+      {"config.hidden_kernels", c10::IValue(c10::List<int64_t>({4, 3, 3}))},
+      {"config.output_kernel", c10::IValue(int64_t{1001})},
+      {"config.noise_layers", c10::IValue(c10::List<int64_t>({7}))},
+  };
+  const std::vector<std::string> reasons = {"outside 1..8192", "outside 1..8192", "outside 1..8192", "channels",
+                                            "channels", "kernel 4 is not odd", "kernel 1001", "out of range"};
+  for (size_t i = 0; i < bad.size(); ++i) {
+    const std::string path = dir + "/bad" + std::to_string(i) + ".cgan";
+    copy_archive(good, path, [&](const std::string& key, c10::IValue& value) {
+      if (key == bad[i].first) value = bad[i].second;
+      return true;
+    });
+    expect_load_error(path, reasons[i]);
+  }
+}
+
+TEST_F(ModelFileTest, VersionOneFilesAreRefusedUntilUpgraded) {
+  const std::string good = colorgan::testing::write_test_model(dir), old = dir + "/v1.cgan";
+  copy_archive(
+      good, old,
+      [](const std::string& key, c10::IValue& value) {
+        if (key == "format_version") value = c10::IValue(int64_t{1});
+        return true;
+      },
+      true);
+  expect_load_error(old, "colorgan-model upgrade");
+  ModelFile unchecked = load_model(old, Integrity::Unchecked);
+  save_model(dir + "/v2.cgan", unchecked.generator, unchecked.metadata);
+  ModelFile upgraded = load_model(dir + "/v2.cgan");
+  ModelFile original = load_model(good);
+  auto y = torch::rand({1, 1, 8, 8});
+  auto n = torch::randn({1, 1, 8, 8});
+  EXPECT_TRUE(torch::equal(run(original.generator, y, n), run(upgraded.generator, y, n)));
+}
+
+TEST_F(ModelFileTest, ATruncatedOrPaddedContainerIsRejected) {
+  const std::string good = colorgan::testing::write_test_model(dir);
+  std::ifstream in(good, std::ios::binary);
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(dir + "/padded.cgan", std::ios::binary) << content << "extra";
+  expect_load_error(dir + "/padded.cgan", "truncated or padded");
+  std::ofstream(dir + "/short.cgan", std::ios::binary) << content.substr(0, 30);
+  expect_load_error(dir + "/short.cgan", "truncated or padded");
+  std::ofstream(dir + "/text.cgan", std::ios::binary) << "CGAN? no, just text";
+  expect_load_error(dir + "/text.cgan", "not a colorgan model file");
+}
+
+TEST_F(ModelFileTest, PermissionDeniedSaysSo) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads files whatever their permissions";
+  const std::string path = colorgan::testing::write_test_model(dir);
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  expect_load_error(path, "Permission denied");
 }

@@ -67,14 +67,17 @@ void ArgParser::fail(const std::string& message) const {
   std::exit(2);
 }
 
+std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
+
 int ArgParser::run(const std::function<int()>& body) const {
+  // First lines only: LibTorch appends a C++ stack trace to its messages.
   try {
     return body();
   } catch (const std::invalid_argument& e) {
-    std::cerr << program_ << ": " << e.what() << "\n";
+    std::cerr << program_ << ": " << first_line(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << program_ << ": " << e.what() << "\n";
+    std::cerr << program_ << ": " << first_line(e.what()) << "\n";
     return 1;
   }
 }
@@ -87,6 +90,10 @@ std::vector<std::string> ArgParser::parse(const std::vector<std::string>& args) 
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
+    if (arg == "--") {  // the rest are positionals, even if they start with -
+      positional.insert(positional.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
+    }
     if (arg == "-h" || arg == "--help") {
       print_usage(false);
       std::exit(0);

@@ -1,5 +1,5 @@
 // A small command-line parser shared by the colorgan tools: --flag VALUE
-// options, switches, positionals, --help, and exit code 2 on misuse.
+// options, switches, positionals (all after --), --help, and exit code 2 on misuse.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,9 @@
 #include <set>
 #include <string>
 #include <vector>
+
+// The first line of an exception message (LibTorch's carry a stack trace after it).
+std::string first_line(const std::string& message);
 
 class ArgParser {
  public:

@@ -1,4 +1,5 @@
 // colorgan-model: create (randomly initialised) model files and show what a model file holds.
+#include "cli.h"
 #include "colorgan/model_file.h"
 
 #include <torch/cuda.h>
@@ -15,11 +16,14 @@ const char* kUsage =
     "usage: colorgan-model init [--preset seed|public-code|tiny] [--noise-input plane|projected-vector]\n"
     "                           [--size N] [--seed S] [--provenance TEXT] OUT.cgan\n"
     "       colorgan-model info MODEL.cgan\n"
+    "       colorgan-model upgrade OLD.cgan [NEW.cgan]\n"
     "       colorgan-model devices\n"
     "\n"
     "init  writes an untrained generator (random weights from --seed) as a model file:\n"
     "      useful for tests and for trying the pipelines before a model is trained.\n"
     "info  prints a model file's config and metadata.\n"
+    "upgrade  re-saves a model file of an earlier format version (in place without NEW.cgan):\n"
+    "      version 1 files have no integrity digest, so check that OLD.cgan is the file you trust.\n"
     "devices  lists the devices this build can run on (cpu, cuda:N).\n";
 
 int usage_error(const std::string& message) {
@@ -27,27 +31,22 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
-int init(int argc, char** argv) {
-  std::string preset = "seed", noise_input = "plane", out, provenance = "untrained (colorgan-model init)";
+int init(int argc, char** argv) {  // argv[0] is "init"
+  std::string preset = "seed", noise_input = "plane", provenance = "untrained (colorgan-model init)";
   int64_t size = 64;
   uint64_t seed = 0;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument("missing value for " + arg);
-      return argv[++i];
-    };
-    if (arg == "--preset") preset = value();
-    else if (arg == "--noise-input") noise_input = value();
-    else if (arg == "--size") size = std::stoll(value());
-    else if (arg == "--seed") seed = std::stoull(value());
-    else if (arg == "--provenance") provenance = value();
-    else if (!arg.empty() && arg[0] == '-') throw std::invalid_argument("unknown option " + arg);
-    else if (out.empty()) out = arg;
-    else throw std::invalid_argument("unexpected argument " + arg);
+  ArgParser args("colorgan-model init", "[options] OUT.cgan", "Writes an untrained generator (random weights from --seed).");
+  args.option("--preset", &preset, "seed | public-code | tiny (default seed)");
+  args.option("--noise-input", &noise_input, "plane | projected-vector (default plane)");
+  args.option("--size", &size, "training size recorded in the file (default 64)");
+  args.option("--seed", &seed, "weight initialisation seed (default 0)");
+  args.option("--provenance", &provenance, "free text stored in the file");
+  const auto positionals = args.parse(argc, argv);
+  if (positionals.size() != 1) args.fail("expected one output file");
+  const std::string& out = positionals[0];
+  if (size < 1 || size > colorgan::kMaxTrainingSide) {
+    args.fail("--size must be 1.." + std::to_string(colorgan::kMaxTrainingSide));
   }
-  if (out.empty()) throw std::invalid_argument("missing output file");
-  if (size < 1) throw std::invalid_argument("--size must be positive");
 
   colorgan::GeneratorConfig config = colorgan::GeneratorConfig::preset(preset);
   config.noise_input = colorgan::parse_noise_input(noise_input);
@@ -78,6 +77,14 @@ int info(const std::string& path) {
   return 0;
 }
 
+int upgrade(const std::string& from, const std::string& to) {
+  colorgan::ModelFile model = colorgan::load_model(from, colorgan::Integrity::Unchecked);
+  colorgan::save_model(to, model.generator, model.metadata);
+  colorgan::load_model(to);  // the digest written matches what was read
+  std::cout << "wrote " << to << " (format with integrity digest)\n";
+  return 0;
+}
+
 int devices() {
   std::cout << "cpu\n";
   for (size_t i = 0; i < torch::cuda::device_count(); ++i) std::cout << "cuda:" << i << "\n";
@@ -94,11 +101,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    if (command == "init") return init(argc - 2, argv + 2);
+    if (command == "init") return init(argc - 1, argv + 1);
     if (command == "devices") return devices();
     if (command == "info") {
       if (argc != 3) return usage_error("info takes one model file");
       return info(argv[2]);
+    }
+    if (command == "upgrade") {
+      if (argc != 3 && argc != 4) return usage_error("upgrade takes a model file and optionally where to write it");
+      return upgrade(argv[2], argv[argc - 1]);
     }
     return usage_error("unknown command '" + command + "'");
   } catch (const std::invalid_argument& e) {

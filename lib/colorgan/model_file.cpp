@@ -4,15 +4,21 @@
 
 #include <torch/serialize/input-archive.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 namespace colorgan {
 namespace {
 
 constexpr const char* kFormatTag = "colorgan-model";
-constexpr int64_t kFormatVersion = 1;
+// Version 2: the archive inside a container with a digest (write_model_archive);
+// version 1 files, bare archives, load only unchecked (for upgrading).
+constexpr int64_t kFormatVersion = 2;
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
@@ -36,19 +42,144 @@ std::string read_string(torch::serialize::InputArchive& archive, const std::stri
   return value.toStringRef();
 }
 
+// 64-bit FNV-1a: detects corruption (it is no signature: whoever can write the
+// file can write a matching digest).
+uint64_t fnv1a(const char* data, size_t size) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < size; ++i) hash = (hash ^ static_cast<unsigned char>(data[i])) * 0x100000001b3ULL;
+  return hash;
+}
+
+// The container around a model's LibTorch archive: magic, payload length and
+// payload digest (u64, little-endian), then the payload.
+constexpr char kMagic[8] = {'C', 'G', 'A', 'N', 'M', 'O', 'D', 'L'};
+constexpr size_t kHeaderBytes = 24;
+
+void put_u64(std::string& out, uint64_t value) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+uint64_t get_u64(const char* in) {
+  uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(in[i]);
+  return value;
+}
+
+std::string archive_bytes(torch::serialize::OutputArchive& archive) {
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void write_atomically(const std::string& bytes, const std::string& path, const char* what) {
+  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+      const std::string reason = std::strerror(errno);
+      std::remove(temporary.c_str());
+      throw ModelFileError(std::string("cannot write ") + what + " '" + path + "': " + reason);
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    std::remove(temporary.c_str());
+    throw ModelFileError(std::string("cannot write ") + what + " '" + path + "': " + reason);
+  }
+}
+
+// Says why a model file cannot be read, before LibTorch tries (its messages
+// for these are raw errno numbers).
+uintmax_t check_readable(const std::string& path) {
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (!std::filesystem::exists(status)) throw ModelFileError("model file '" + path + "' does not exist");
+  if (!std::filesystem::is_regular_file(status)) throw ModelFileError("model file '" + path + "' is not a file");
+  std::ifstream probe(path, std::ios::binary);
+  if (!probe) throw ModelFileError("cannot read model file '" + path + "': " + std::strerror(errno));
+  const auto size = std::filesystem::file_size(path, error);
+  if (error || size > static_cast<uintmax_t>(kMaxModelFileBytes)) {
+    throw ModelFileError("model file '" + path + "' is " + std::to_string(size) + " bytes, more than the " +
+                         std::to_string(kMaxModelFileBytes) + " a model file may have");
+  }
+  return size;
+}
+
+int64_t read_bounded(torch::serialize::InputArchive& archive, const std::string& key, int64_t low, int64_t high,
+                     const std::string& path) {
+  const int64_t value = read_int(archive, key);
+  if (value < low || value > high) {
+    throw ModelFileError("model file '" + path + "': " + key + " is " + std::to_string(value) + ", outside " +
+                         std::to_string(low) + ".." + std::to_string(high));
+  }
+  return value;
+}
+
 }  // namespace
 
 void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path, const char* what) {
-  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  std::string bytes;
   try {
-    archive.save_to(temporary);
+    bytes = archive_bytes(archive);
   } catch (const std::exception& e) {
-    std::remove(temporary.c_str());
     throw ModelFileError(std::string("cannot write ") + what + " '" + path + "': " + first_line(e.what()));
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw ModelFileError(std::string("cannot write ") + what + " '" + path + "': rename failed");
+  write_atomically(bytes, path, what);
+}
+
+void write_model_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
+  std::string payload;
+  try {
+    payload = archive_bytes(archive);
+  } catch (const std::exception& e) {
+    throw ModelFileError("cannot write model file '" + path + "': " + first_line(e.what()));
+  }
+  std::string file(kMagic, sizeof kMagic);
+  put_u64(file, payload.size());
+  put_u64(file, fnv1a(payload.data(), payload.size()));
+  file += payload;
+  write_atomically(file, path, "model file");
+}
+
+void read_model_archive(const std::string& path, torch::serialize::InputArchive& archive, Integrity integrity) {
+  const uintmax_t size = check_readable(path);
+  std::string file(static_cast<size_t>(size), '\0');
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(file.data(), static_cast<std::streamsize>(size))) {
+    throw ModelFileError("cannot read model file '" + path + "': " + std::strerror(errno));
+  }
+  const bool contained = size >= kHeaderBytes && file.compare(0, sizeof kMagic, kMagic, sizeof kMagic) == 0;
+  try {
+    if (!contained) {
+      // Version 1: a bare LibTorch archive (a zip), without a digest.
+      if (file.compare(0, 2, "PK") != 0) {
+        throw ModelFileError("'" + path + "' is not a colorgan model file (no colorgan header)");
+      }
+      if (integrity == Integrity::Required) {
+        throw ModelFileError("'" + path + "' is a LibTorch archive with no colorgan header: not a model file, or " +
+                             "one of format version 1, which has no integrity digest (check it, then re-save it " +
+                             "with `colorgan-model upgrade " + path + "`)");
+      }
+      archive.load_from(file.data(), file.size());
+      return;
+    }
+    const uint64_t length = get_u64(file.data() + 8), digest = get_u64(file.data() + 16);
+    if (length != size - kHeaderBytes) {
+      throw ModelFileError("model file '" + path + "' is truncated or padded: its header says " +
+                           std::to_string(length) + " bytes follow, the file has " +
+                           std::to_string(size - kHeaderBytes));
+    }
+    // Checked before LibTorch parses anything: its archive reader is not made for hostile input.
+    if (fnv1a(file.data() + kHeaderBytes, length) != digest) {
+      throw ModelFileError("model file '" + path + "' is corrupt: its contents do not match the digest in its header");
+    }
+    archive.load_from(file.data() + kHeaderBytes, length);
+  } catch (const ModelFileError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ModelFileError("cannot load model file '" + path + "': " + first_line(e.what()));
   }
 }
 
@@ -78,26 +209,22 @@ void save_model(const std::string& path, Generator& generator, const ModelMetada
   generator->save(weights);
   archive.write("generator", weights);
 
-  save_archive_atomically(archive, path, "model file");
+  write_model_archive(archive, path);
 }
 
-ModelFile load_model(const std::string& path) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) {
-    throw ModelFileError("model file '" + path + "' does not exist or is not a file");
-  }
+ModelFile load_model(const std::string& path, Integrity integrity) {
+  torch::serialize::InputArchive archive;
+  read_model_archive(path, archive, integrity);
   ModelFile model;
   try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
     c10::IValue tag;
     if (!archive.try_read("format", tag) || !tag.isString() || tag.toStringRef() != kFormatTag) {
       throw ModelFileError("'" + path + "' is not a colorgan model file (no colorgan format tag)");
     }
     const int64_t version = read_int(archive, "format_version");
-    if (version != kFormatVersion) {
+    if (version != 1 && version != kFormatVersion) {
       throw ModelFileError("model file '" + path + "' has format version " + std::to_string(version) +
-                           ", this build reads version " + std::to_string(kFormatVersion));
+                           ", this build reads versions 1 and " + std::to_string(kFormatVersion));
     }
     GeneratorConfig config;
     const auto channels = read_ints(archive, "config.hidden_channels");
@@ -110,10 +237,15 @@ ModelFile load_model(const std::string& path) {
     config.noise_input = parse_noise_input(read_string(archive, "config.noise_input"));
     config.noise_dim = read_int(archive, "config.noise_dim");
     config.projected_size = read_int(archive, "config.projected_size");
+    try {
+      config.check();
+    } catch (const std::invalid_argument& e) {
+      throw ModelFileError("model file '" + path + "': " + e.what());
+    }
 
     ModelMetadata& meta = model.metadata;
-    meta.training_width = read_int(archive, "meta.training_width");
-    meta.training_height = read_int(archive, "meta.training_height");
+    meta.training_width = read_bounded(archive, "meta.training_width", 1, kMaxTrainingSide, path);
+    meta.training_height = read_bounded(archive, "meta.training_height", 1, kMaxTrainingSide, path);
     meta.noise_distribution = parse_noise_distribution(read_string(archive, "meta.noise_distribution"));
     meta.colour_convention = read_int(archive, "meta.colour_convention");
     meta.provenance = read_string(archive, "meta.provenance");

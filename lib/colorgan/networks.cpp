@@ -47,13 +47,45 @@ bool GeneratorConfig::operator==(const GeneratorConfig& o) const {
          noise_input == o.noise_input && noise_dim == o.noise_dim && projected_size == o.projected_size;
 }
 
-GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)) {
-  if (config_.hidden.empty()) throw std::invalid_argument("generator needs at least one hidden layer");
-  for (int64_t layer : config_.noise_layers) {
-    if (layer < 0 || layer >= static_cast<int64_t>(config_.hidden.size())) {
-      throw std::invalid_argument("generator noise layer index out of range");
+void GeneratorConfig::check() const {
+  // Far beyond any useful generator (the seed has 6 layers of <= 128 channels,
+  // 0.6 M parameters), far below what a 2-core machine could not allocate.
+  constexpr int64_t kMaxLayers = 64, kMaxChannels = 1024, kMaxKernel = 15, kMaxParameters = int64_t{1} << 26;
+  auto fail = [](const std::string& what) { throw std::invalid_argument("generator config: " + what); };
+  auto check_kernel = [&](int64_t k, const std::string& which) {
+    if (k < 1 || k > kMaxKernel || k % 2 == 0) fail(which + " kernel " + std::to_string(k) + " is not odd in 1.." +
+                                                      std::to_string(kMaxKernel));
+  };
+  if (hidden.empty() || static_cast<int64_t>(hidden.size()) > kMaxLayers) {
+    fail(std::to_string(hidden.size()) + " hidden layers (1.." + std::to_string(kMaxLayers) + ")");
+  }
+  int64_t parameters = 0, previous = 0;
+  for (size_t i = 0; i < hidden.size(); ++i) {
+    if (hidden[i].channels < 1 || hidden[i].channels > kMaxChannels) {
+      fail("layer " + std::to_string(i) + " has " + std::to_string(hidden[i].channels) + " channels (1.." +
+           std::to_string(kMaxChannels) + ")");
+    }
+    check_kernel(hidden[i].kernel, "layer " + std::to_string(i));
+    parameters += (previous + 2) * hidden[i].channels * hidden[i].kernel * hidden[i].kernel + 4 * hidden[i].channels;
+    previous = hidden[i].channels;
+  }
+  check_kernel(output_kernel, "output");
+  if (static_cast<int64_t>(noise_layers.size()) > kMaxLayers) fail("too many noise layers");
+  for (int64_t layer : noise_layers) {
+    if (layer < 0 || layer >= static_cast<int64_t>(hidden.size())) {
+      fail("noise layer index " + std::to_string(layer) + " out of range");
     }
   }
+  if (noise_input == NoiseInput::ProjectedVector) {
+    if (noise_dim < 1 || noise_dim > 4096) fail("noise_dim " + std::to_string(noise_dim) + " (1..4096)");
+    if (projected_size < 1 || projected_size > 1024) fail("projected_size " + std::to_string(projected_size) + " (1..1024)");
+    parameters += (noise_dim + 1) * projected_size * projected_size;
+  }
+  if (parameters > kMaxParameters) fail(std::to_string(parameters) + " parameters (at most 2^26)");
+}
+
+GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)) {
+  config_.check();
   int64_t previous = 0;
   for (size_t i = 0; i < config_.hidden.size(); ++i) {
     const bool noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;

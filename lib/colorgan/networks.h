@@ -40,6 +40,11 @@ struct GeneratorConfig {
   // 64/5 x3, 32/5, noise at the input only), "tiny" (for tests).
   static GeneratorConfig preset(const std::string& name);
   bool operator==(const GeneratorConfig& o) const;
+
+  // Throws std::invalid_argument unless every size is within sane bounds
+  // (layers, channels, odd kernels, noise layers, parameter count): model files
+  // are untrusted, and this runs before anything is allocated.
+  void check() const;
 };
 
 class GeneratorImpl : public torch::nn::Module {
