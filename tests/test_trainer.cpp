@@ -272,6 +272,24 @@ TEST(Trainer, OptionsRoundTripThroughJsonAndPresets) {
 
 // ---- whole-image colorization -----------------------------------------------------
 
+TEST(ColorizeImage, SizesBeyondTheActivationLimitAreAnErrorNotAnAllocation) {
+  const std::string dir = colorgan::testing::make_temp_dir("colorize-limit");
+  EngineOptions options;
+  options.device = "cpu";
+  options.warm_up = false;
+  InferenceEngine engine(colorgan::testing::write_test_model(dir, "seed", 1), options);
+  // 7000x5000 at native size: 2 maps x 128 channels x 35 Mpx x 4 bytes = 36 GB. The
+  // luma plane itself (140 MB) is a view of one row broadcast: nothing big is allocated.
+  const auto y = torch::zeros({1, 1, 1, 1}).expand({1, 1, 5000, 7000});
+  try {
+    engine.colorize(y);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("7000x5000"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("smaller working size"));
+  }
+}
+
 TEST(ColorizeImage, KeepsTheSizeAndTheLuma) {
   const std::string dir = colorgan::testing::make_temp_dir("colorize-image");
   EngineOptions options;
@@ -288,6 +306,9 @@ TEST(ColorizeImage, KeepsTheSizeAndTheLuma) {
   }
   EXPECT_THROW(parse_working_size("big"), std::invalid_argument);
   EXPECT_THROW(parse_working_size("0x4"), std::invalid_argument);
+  EXPECT_THROW(parse_working_size("99999999999999999999999"), std::invalid_argument);  // was std::out_of_range "stoll"
+  EXPECT_THROW(parse_working_size("64x100000"), std::invalid_argument);
+  EXPECT_EQ(parse_working_size("16384").short_side, 16384);
   auto gray = gray_baseline(rgb);
   EXPECT_NEAR(colorfulness(gray), 0.0, 0.5);
 }

@@ -9,6 +9,8 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <vector>
 
 namespace fs = std::filesystem;
 using namespace colorgan;
@@ -32,6 +34,14 @@ int main(int argc, char** argv) {
   if (model.empty()) model = default_model_path();
   if (model.empty()) args.fail("missing --model (and no default model is installed)");
 
+  // Outputs are named by the inputs' stems: refuse two inputs that would overwrite each other.
+  std::map<fs::path, std::string> targets;
+  for (const auto& input : inputs) {
+    const fs::path target = fs::path(out) / (fs::path(input).stem().string() + ".png");
+    const auto [earlier, fresh] = targets.emplace(target, input);
+    if (!fresh) args.fail("'" + earlier->second + "' and '" + input + "' would both be written to " + target.string());
+  }
+
   return args.run([&] {
     EngineOptions options;
     options.device = device;
@@ -40,18 +50,27 @@ int main(int argc, char** argv) {
     InferenceEngine engine(model, options);
     const WorkingSize size = working_size_for(size_text, engine.metadata());
     fs::create_directories(out);
-    int failures = 0;
+    // One bad image does not stop the rest: each failure is reported, and listed at the end.
+    std::vector<std::string> failed;
     for (const auto& input : inputs) {
       try {
+        if (jpeg_looks_truncated(input)) {
+          std::cerr << "colorgan-colorize: warning: '" << input << "' looks truncated (no JPEG end marker): "
+                    << "colorizing what could be decoded\n";
+        }
         const at::Tensor rgb = read_image(input).permute({2, 0, 1}).to(at::kFloat).div(255.0);
         const fs::path target = fs::path(out) / (fs::path(input).stem().string() + ".png");
         write_image(target.string(), colorize_image(engine, rgb, size));
         std::cout << target.string() << "\n";
-      } catch (const ImageError& e) {
-        std::cerr << "colorgan-colorize: " << e.what() << "\n";
-        ++failures;
+      } catch (const std::exception& e) {
+        std::cerr << "colorgan-colorize: " << input << ": " << first_line(e.what()) << "\n";
+        failed.push_back(input);
       }
     }
-    return failures == 0 ? 0 : 1;
+    if (failed.empty()) return 0;
+    std::cerr << "colorgan-colorize: " << failed.size() << " of " << inputs.size() << " image(s) failed:";
+    for (const auto& input : failed) std::cerr << " " << input;
+    std::cerr << "\n";
+    return 1;
   });
 }

@@ -11,20 +11,26 @@
 namespace colorgan {
 
 WorkingSize parse_working_size(const std::string& text) {
+  constexpr int64_t kMaxSide = 16384;
+  auto side = [&](const std::string& digits) {
+    // At most 5 digits: no overflow, and the bound below names the limit.
+    const int64_t value = digits.size() <= 5 ? std::stoll(digits) : kMaxSide + 1;
+    if (value < 1 || value > kMaxSide) {
+      throw std::invalid_argument("size '" + text + "': sides must be 1.." + std::to_string(kMaxSide));
+    }
+    return value;
+  };
   WorkingSize size;
   std::smatch match;
   if (text == "native") {
     size.native = true;
   } else if (std::regex_match(text, match, std::regex(R"((\d+)x(\d+))"))) {
-    size.width = std::stoll(match[1]);
-    size.height = std::stoll(match[2]);
+    size.width = side(match[1]);
+    size.height = side(match[2]);
   } else if (std::regex_match(text, std::regex(R"(\d+)"))) {
-    size.short_side = std::stoll(text);
+    size.short_side = side(text);
   } else {
     throw std::invalid_argument("bad size '" + text + "' (expected native, WxH or a short-side length)");
-  }
-  if (!size.native && size.width * size.height == 0 && size.short_side == 0) {
-    throw std::invalid_argument("size '" + text + "' must be positive");
   }
   return size;
 }

@@ -7,9 +7,11 @@
 #include <malloc.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
 #include <thread>
 
 namespace colorgan {
@@ -118,6 +120,16 @@ InferenceEngine::~InferenceEngine() = default;
 at::Tensor InferenceEngine::colorize(const at::Tensor& y, const at::Tensor& noise) {
   c10::InferenceMode guard;
   const GeneratorConfig& config = impl_->model.generator->config();
+  if (y.dim() != 4 || y.size(1) != 1) throw std::invalid_argument("colorize: Y must be [N,1,H,W]");
+  int64_t widest = 1;
+  for (const auto& layer : config.hidden) widest = std::max(widest, layer.channels);
+  const double bytes = 2.0 * widest * sizeof(float) * static_cast<double>(y.size(0)) * y.size(2) * y.size(3);
+  if (bytes > static_cast<double>(kMaxActivationBytes)) {
+    throw std::invalid_argument("colorizing " + std::to_string(y.size(0)) + " frame(s) of " + std::to_string(y.size(3)) +
+                                "x" + std::to_string(y.size(2)) + " at once needs about " +
+                                std::to_string(static_cast<int64_t>(bytes / (1 << 30))) +
+                                " GiB of activations, more than the 4 GiB limit: use a smaller working size");
+  }
   at::Tensor n = noise;
   if (!n.defined()) {
     n = config.noise_input == NoiseInput::Plane ? impl_->noise.planes(y.size(0), y.size(2), y.size(3))

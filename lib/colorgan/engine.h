@@ -35,6 +35,11 @@ struct EngineOptions {
   std::string precision = "fp32";  // "fp32" | "bf16" (convolutions in bfloat16: faster on AVX512-BF16 CPUs)
 };
 
+// What one forward pass may hold in activations (two maps of the widest
+// layer): a 7000x5000 photo at native size would need ~36 GB with the seed
+// generator; such sizes get an error that says to use a smaller working size.
+constexpr int64_t kMaxActivationBytes = int64_t{4} << 30;
+
 class InferenceEngine {
  public:
   // Throws ModelFileError (bad file), DeviceError (bad device), std::invalid_argument (bad precision).
@@ -46,7 +51,8 @@ class InferenceEngine {
   // y: [N,1,H,W] float luma in [0,1] on any device. noise: the model's noise
   // ([N,1,H,W] plane, or [N,noise_dim] for projected-vector models); an
   // undefined tensor draws it from the engine's seeded source.
-  // Returns U,V [N,2,H,W] in [0,1] on y's device.
+  // Returns U,V [N,2,H,W] in [0,1] on y's device. Throws std::invalid_argument
+  // when the activations for N x H x W would exceed kMaxActivationBytes.
   at::Tensor colorize(const at::Tensor& y, const at::Tensor& noise = at::Tensor());
 
   const ModelMetadata& metadata() const;

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace colorgan {
@@ -55,6 +56,20 @@ bool VideoReader::read(at::Tensor& rgb) {
 }
 
 at::Tensor read_image(const std::string& path) { return from_mat(cv::imread(path, cv::IMREAD_COLOR), path); }
+
+bool jpeg_looks_truncated(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext != ".jpg" && ext != ".jpeg") return false;
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in || in.tellg() < 2) return false;  // unreadable or empty: the decoder says so
+  // Encoders may pad after the marker: look for it in the last bytes.
+  const std::streamoff size = in.tellg(), tail = std::min<std::streamoff>(size, 64);
+  std::string last(static_cast<size_t>(tail), '\0');
+  in.seekg(size - tail);
+  in.read(last.data(), tail);
+  return last.find("\xff\xd9") == std::string::npos;
+}
 
 bool is_image_file(const std::string& path) {
   static const std::set<std::string> extensions = {".jpg", ".jpeg", ".png", ".webp", ".ppm", ".pgm", ".bmp"};

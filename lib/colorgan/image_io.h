@@ -18,6 +18,10 @@ class ImageError : public std::runtime_error {
 // Any image OpenCV decodes (PNG, JPEG, WebP, PPM/PGM, BMP...) as RGB uint8
 // [H, W, 3]; gray images are expanded. Throws ImageError naming the file.
 at::Tensor read_image(const std::string& path);
+// Whether a .jpg/.jpeg file lacks its end-of-image marker (FF D9 at the end):
+// decoders then return what they could read, and only libjpeg's own warning,
+// which names no file, says so.
+bool jpeg_looks_truncated(const std::string& path);
 // Whether a path names a still image read_image takes (jpg, jpeg, png, webp, ppm, pgm, bmp; any case).
 bool is_image_file(const std::string& path);
 // The same from encoded bytes in memory (`what` names the source in errors).
