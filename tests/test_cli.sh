@@ -119,6 +119,11 @@ check "a trained model runs in cgancolorize" 0 gst-launch-1.0 $chain ! cgancolor
 pid=$!
 # Sent once the handler is in place (the tool says so), however long the set-up takes on this machine.
 for _ in $(seq 1200); do grep -q "^training: Ctrl-C" "$tmp/out" && break; sleep 0.1; done
+cp "$tmp/out" "$tmp/out-int"
+check "a second colorgan-train on a run directory in use is refused" 2 "$train" --data "$tmp/data" --steps 10 \
+  --size 32 --batch 8 --generator tiny --out "$tmp/run-int"
+expect_output "it says the directory is in use" "another colorgan-train is using the run directory"
+cp "$tmp/out-int" "$tmp/out"
 kill -INT "$pid"
 wait "$pid"
 status=$?
@@ -127,6 +132,30 @@ if [ "$status" -eq 130 ] && [ -s "$tmp/run-int/checkpoint.pt" ] && grep -q "inte
 else
   echo "FAIL: SIGINT: exit $status"; tail -5 "$tmp/out"; failures=$((failures + 1))
 fi
+
+# SIGKILL: the rows logged so far stay; a resume drops the ones past the checkpoint (they are trained
+# again), so every step is logged exactly once, and the killed run's temporaries are removed.
+"$train" --data "$tmp/data" --steps 100000 --size 32 --batch 8 --generator tiny --out "$tmp/run-kill" \
+  --checkpoint-every 20 --log-every 1 --sample-every 1000 > "$tmp/out" 2>&1 &
+pid=$!
+for _ in $(seq 1200); do [ "$(cat "$tmp/run-kill/log.csv" 2>/dev/null | wc -l)" -gt 30 ] && break; sleep 0.1; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+check "the killed run's log has its rows past the checkpoint" 0 test "$(tail -n 1 "$tmp/run-kill/log.csv" | cut -d, -f1)" -gt 20
+head -c 1000 /dev/zero > "$tmp/run-kill/checkpoint.pt.tmp.99999"
+check "resume after SIGKILL" 0 "$train" --resume "$tmp/run-kill" --steps 45
+expect_output "it removes the killed run's temporary file" "removing .*checkpoint.pt.tmp.99999"
+check "no temporary files are left" 0 test -z "$(find "$tmp/run-kill" -name '*.tmp*')"
+check "every step 1-45 is logged once" 0 test "$(cut -d, -f1 "$tmp/run-kill/log.csv" | tail -n +2 | tr '\n' ' ')" = \
+  "$(seq -s ' ' 1 45) "
+cp "$tmp/run-kill/args.txt" "$tmp/args-before"
+check "--resume with another --size is refused" 2 "$train" --resume "$tmp/run-kill" --size 48 --steps 50
+expect_output "it says why" "cannot change on --resume"
+check "... before args.txt is touched" 0 cmp "$tmp/args-before" "$tmp/run-kill/args.txt"
+mkdir -p "$tmp/empty-val"
+check "an empty --val-data is an error" 2 "$train" --data "$tmp/data" --val-data "$tmp/empty-val" --steps 5 --size 32 \
+  --batch 8 --generator tiny --out "$tmp/run-val"
+expect_output "it names the problem" "no readable validation images"
 
 check "colorgan-eval" 0 "$evaluate" --model "$run/model.cgan" --data "$tmp/data" --out "$tmp/eval"
 expect_output "eval prints the gray baseline" "gray baseline"
@@ -139,7 +168,8 @@ gst-launch-1.0 -q filesrc location="$tmp/out.webm" ! decodebin ! videoconvert ! 
   filesink location="$tmp/side-by-side.png"
 check "colorgan-eval reads the side-by-side frame" 0 "$evaluate" --model "$tmp/m.cgan" --data "$tmp/side-by-side.png" \
   --out "$tmp/sbs-eval"
-check "the side-by-side frame has colour" 0 awk -F'"colorfulness": ' '/"truth"/ { exit !($2 + 0 > 1) }' \
+check "the side-by-side frame has colour" 0 awk -F'"colorfulness": ' \
+  '/"truth"/ { in_truth = 1 } in_truth && NF > 1 { found = 1; ok = $2 + 0 > 1; in_truth = 0 } END { exit !(found && ok) }' \
   "$tmp/sbs-eval/report.json"
 
 check "colorgan-eval --flicker on a video and a panned photo" 0 "$evaluate" --flicker --model "$run/model.cgan" \
@@ -148,6 +178,25 @@ expect_output "flicker is reported beside the original's" "flicker pred  flicker
 check "flicker.json has both clips" 0 test "$(grep -c '"flicker_ratio"' "$tmp/flicker/flicker.json")" -eq 2
 check "colorgan-eval --flicker on a missing clip fails" 1 "$evaluate" --flicker --model "$run/model.cgan" \
   --data "$tmp/none.webm" --out "$tmp/flicker"
+check "... and leaves the earlier report whole" 0 test "$(grep -c '"flicker_ratio"' "$tmp/flicker/flicker.json")" -eq 2
+
+# Reports are real JSON and CSV, whatever the names hold.
+gst-launch-1.0 -q videotestsrc num-buffers=1 ! video/x-raw,width=1,height=1 ! videoconvert ! pngenc ! \
+  filesink location="$tmp/one-pixel.png"
+check "colorgan-eval --flicker on a 1x1 photo" 0 "$evaluate" --flicker --model "$run/model.cgan" \
+  --data "$tmp/one-pixel.png" --max-frames 3 --out "$tmp/flicker-1x1"
+odd="$tmp/odd \"quoted\", back\\slash"
+mkdir -p "$odd"
+cp "$tmp/data/p0.png" "$odd/a \"b\", c.png"
+cp "$run/model.cgan" "$odd/m \"1\".cgan"
+check "colorgan-eval with quotes and backslashes in names" 0 "$evaluate" --model "$odd/m \"1\".cgan" --data "$odd" \
+  --out "$tmp/odd-eval"
+check "report.json parses and keeps the model path" 0 /usr/bin/python3 -c 'import json, sys
+report = json.load(open(sys.argv[1] + "/report.json"))
+assert report["model"] == sys.argv[2], report["model"]' "$tmp/odd-eval" "$odd/m \"1\".cgan"
+check "report.csv parses and keeps the image name" 0 /usr/bin/python3 -c 'import csv, sys
+rows = list(csv.reader(open(sys.argv[1] + "/report.csv")))
+assert len(rows) == 2 and rows[1][0].endswith("a \"b\", c.png"), rows' "$tmp/odd-eval"
 
 check "colorgan-colorize" 0 "$colorize" --model "$run/model.cgan" --out "$tmp/colour" "$tmp/data/p0.png" "$tmp/data/tall.jpg"
 check "colorize wrote p0.png" 0 test -s "$tmp/colour/p0.png"
@@ -155,5 +204,37 @@ check "colorize wrote tall.png" 0 test -s "$tmp/colour/tall.png"
 check "outputs keep the input size" 0 gst-launch-1.0 -v filesrc location="$tmp/colour/tall.png" ! pngdec ! fakesink
 expect_output "tall.png is 60x90" "width=(int)60, height=(int)90"
 check "colorize of a missing file fails" 1 "$colorize" --model "$run/model.cgan" --out "$tmp/colour" "$tmp/none.png"
+
+# One bad image does not stop a batch; the failures are listed; no C++ stack traces for user errors.
+head -c 2000 /dev/urandom > "$tmp/data/garbage.png"
+gst-launch-1.0 -q videotestsrc num-buffers=1 pattern=gradient ! video/x-raw,width=7000,height=5000 ! videoconvert ! \
+  video/x-raw,format=GRAY8 ! pngenc compression-level=1 ! filesink location="$tmp/huge.png"
+rm -rf "$tmp/batch"
+"$model_tool" init --preset seed "$tmp/seed.cgan" > /dev/null  # 128 channels: 7000x5000 needs 36 GB
+check "colorize goes on past bad images" 1 "$colorize" --model "$tmp/seed.cgan" --size native \
+  --out "$tmp/batch" "$tmp/data/p0.png" "$tmp/data/garbage.png" "$tmp/huge.png" "$tmp/data/tall.jpg"
+expect_output "it lists the failures" "2 of 4 image(s) failed: $tmp/data/garbage.png $tmp/huge.png"
+expect_output "the huge one says what to do" "huge.png: .*use a smaller working size"
+check "... and prints no stack trace" 1 grep -q "frame #\|Exception raised from" "$tmp/out"
+check "the images before and after the bad ones were written" 0 test -s "$tmp/batch/p0.png" -a -s "$tmp/batch/tall.png"
+mkdir -p "$tmp/a" "$tmp/b"
+cp "$tmp/data/p0.png" "$tmp/a/same.png"
+cp "$tmp/data/p4.png" "$tmp/b/same.png"
+check "two inputs with one output name are refused" 2 "$colorize" --model "$run/model.cgan" --out "$tmp/batch" \
+  "$tmp/a/same.png" "$tmp/b/same.png"
+expect_output "the error names both" "$tmp/a/same.png' and '$tmp/b/same.png' would both be written"
+check "a huge --size is a clear error" 2 "$colorize" --model "$run/model.cgan" --out "$tmp/batch" \
+  --size 99999999999999999999 "$tmp/data/p0.png"
+expect_output "it gives the bounds" "sides must be 1..16384"
+check "a huge --threads is a clear error" 2 "$colorize" --model "$run/model.cgan" --out "$tmp/batch" \
+  --threads 99999999999999999999 "$tmp/data/p0.png"
+expect_output "it names the option" "bad value '99999999999999999999' for --threads"
+cp "$tmp/data/p0.png" "$tmp/-dash.png"
+check "-- ends the options" 0 bash -c 'cd "$1" && "$2" --model "$3" --out batch -- -dash.png' _ "$tmp" "$colorize" \
+  "$run/model.cgan"
+check "-dash.png was colorized" 0 test -s "$tmp/batch/-dash.png"
+head -c 1500 "$tmp/data/tall.jpg" > "$tmp/cut.jpg"
+check "a truncated JPEG is colorized" 0 "$colorize" --model "$run/model.cgan" --out "$tmp/batch" "$tmp/cut.jpg"
+expect_output "with a warning naming it" "warning: '$tmp/cut.jpg' looks truncated"
 
 finish

@@ -1,6 +1,7 @@
 // colorgan-eval: judges a model on colour photos (or video frames): each is
 // turned gray, colorized, and compared with the truth, beside the gray baseline.
 #include "cli.h"
+#include "report_files.h"
 
 #include "colorgan/colorize_image.h"
 #include "colorgan/colorspace.h"
@@ -12,6 +13,7 @@
 #include "colorgan/video.h"
 
 #include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -43,12 +45,8 @@ at::Tensor grid_cell(const at::Tensor& chw, int64_t side) {
   return at::adaptive_avg_pool2d(crop, {side, side})[0];
 }
 
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream out;
-  out << std::setprecision(6) << v;
-  return out.str();
-}
+// A JSON number, or null for NaN and infinities (JSON has neither).
+nlohmann::ordered_json json_number(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); }
 
 // Frames of a clip: a video's frames, or a photo panned left to right (a
 // window of 60% of its size, `pan_frames` frames), each shrunk to `side`.
@@ -68,7 +66,8 @@ class ClipFrames {
       if (!video_->read(hwc)) return {};
     } else {
       if (index_ >= pan_frames_) return {};
-      const int64_t h = photo_.size(0), w = photo_.size(1), ch = h * 6 / 10, cw = w * 6 / 10;
+      const int64_t h = photo_.size(0), w = photo_.size(1);
+      const int64_t ch = std::max<int64_t>(1, h * 6 / 10), cw = std::max<int64_t>(1, w * 6 / 10);
       const int64_t x = (w - cw) * index_ / std::max<int64_t>(1, pan_frames_ - 1);
       hwc = photo_.narrow(0, (h - ch) / 2, ch).narrow(1, x, cw).contiguous();
     }
@@ -174,26 +173,30 @@ int main(int argc, char** argv) {
       options.upsampling = upsampling;
       options.temporal_smoothing = smoothing;
       fs::create_directories(out);
-      std::ofstream json(fs::path(out) / "flicker.json");
-      json << "{\n  \"model\": \"" << model << "\",\n  \"noise\": \"" << noise_mode
-           << "\",\n  \"temporal_smoothing\": " << smoothing
-           << ",\n  \"luma_threshold\": " << luma_threshold << ",\n  \"clips\": [";
+      nlohmann::ordered_json report = {{"model", model},
+                               {"noise", noise_mode},
+                               {"temporal_smoothing", smoothing},
+                               {"luma_threshold", luma_threshold},
+                               {"clips", nlohmann::ordered_json::array()}};
       std::cout << "temporal-smoothing " << smoothing << ", noise " << noise_mode << ", model " << model << "\n"
                 << "clip                                   frames  flicker pred  flicker true  ratio   CF pred  CF true\n";
-      for (size_t i = 0; i < data.size(); ++i) {
-        const FlickerReport r = measure_flicker(data[i], options, eval_side, max_frames, luma_threshold,
+      for (const auto& clip : data) {
+        const FlickerReport r = measure_flicker(clip, options, eval_side, max_frames, luma_threshold,
                                                   noise_mode == "per-frame");
-        std::cout << std::left << std::setw(38) << fs::path(data[i]).filename().string().substr(0, 37) << std::right
+        std::cout << std::left << std::setw(38) << fs::path(clip).filename().string().substr(0, 37) << std::right
                   << std::setw(7) << r.frames << std::fixed << std::setprecision(5) << std::setw(14) << r.flicker_pred
                   << std::setw(14) << r.flicker_true << std::setprecision(2) << std::setw(7)
                   << r.flicker_pred / r.flicker_true << std::setw(10) << r.cf_pred << std::setw(9) << r.cf_true << "\n";
-        json << (i ? "," : "") << "\n    {\"clip\": \"" << data[i] << "\", \"frames\": " << r.frames
-             << ", \"flicker_pred\": " << json_number(r.flicker_pred) << ", \"flicker_true\": "
-             << json_number(r.flicker_true) << ", \"flicker_ratio\": " << json_number(r.flicker_pred / r.flicker_true)
-             << ", \"colorfulness_pred\": " << json_number(r.cf_pred) << ", \"colorfulness_true\": "
-             << json_number(r.cf_true) << "}";
+        report["clips"].push_back({{"clip", clip},
+                                   {"frames", r.frames},
+                                   {"flicker_pred", json_number(r.flicker_pred)},
+                                   {"flicker_true", json_number(r.flicker_true)},
+                                   {"flicker_ratio", json_number(r.flicker_pred / r.flicker_true)},
+                                   {"colorfulness_pred", json_number(r.cf_pred)},
+                                   {"colorfulness_true", json_number(r.cf_true)}});
       }
-      json << "\n  ]\n}\n";
+      // Written once every clip is measured: a failure leaves no partial report.
+      write_file_atomically(fs::path(out) / "flicker.json", report.dump(2) + "\n");
       std::cout << "wrote " << out << "/flicker.json\n";
       return 0;
     });
@@ -219,7 +222,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     fs::create_directories(out);
-    std::ofstream csv(fs::path(out) / "report.csv");
+    std::ostringstream csv;
     csv << "image,psnr,psnr_gray,ssim,ssim_gray,cf_pred,cf_true,ciede2000,ciede2000_gray\n";
     const bool terminal = isatty(fileno(stderr));
     Scores pred_sum, gray_sum;
@@ -231,7 +234,7 @@ int main(int argc, char** argv) {
       const at::Tensor gray = gray_baseline(truth);
       const Scores p = score(prediction, truth), g = score(gray, truth);
       const double cf_true = colorfulness(truth);
-      csv << '"' << images.name(i) << '"' << "," << p.psnr << "," << g.psnr << "," << p.ssim << "," << g.ssim << ","
+      csv << csv_field(images.name(i)) << "," << p.psnr << "," << g.psnr << "," << p.ssim << "," << g.ssim << ","
           << p.cf << "," << cf_true << "," << p.ciede << "," << g.ciede << "\n";
       pred_sum = {pred_sum.psnr + p.psnr, pred_sum.ssim + p.ssim, pred_sum.cf + p.cf, pred_sum.ciede + p.ciede};
       gray_sum = {gray_sum.psnr + g.psnr, gray_sum.ssim + g.ssim, gray_sum.cf + g.cf, gray_sum.ciede + g.ciede};
@@ -250,17 +253,22 @@ int main(int argc, char** argv) {
     const double cf_true = cf_true_sum / k;
     write_image((fs::path(out) / "grid.png").string(), image_grid(cells, 3));
 
-    std::ofstream json(fs::path(out) / "report.json");
-    json << "{\n  \"model\": \"" << model << "\",\n  \"images\": " << n << ",\n  \"skipped\": " << summary.skipped
-         << ",\n  \"eval_side\": " << eval_side << ",\n"
-         << "  \"prediction\": {\"psnr\": " << json_number(p.psnr) << ", \"ssim_luma\": " << json_number(p.ssim)
-         << ", \"colorfulness\": " << json_number(p.cf) << ", \"ciede2000\": " << json_number(p.ciede) << "},\n"
-         << "  \"gray_baseline\": {\"psnr\": " << json_number(g.psnr) << ", \"ssim_luma\": " << json_number(g.ssim)
-         << ", \"colorfulness\": " << json_number(g.cf) << ", \"ciede2000\": " << json_number(g.ciede) << "},\n"
-         << "  \"truth\": {\"colorfulness\": " << json_number(cf_true) << "},\n"
-         << "  \"delta_colorfulness\": " << json_number(std::abs(p.cf - cf_true)) << ",\n"
-         << "  \"colorfulness_ratio\": " << json_number(p.cf / cf_true) << ",\n"
-         << "  \"psnr_minus_gray\": " << json_number(p.psnr - g.psnr) << "\n}\n";
+    auto scores = [](const Scores& x) {
+      return nlohmann::ordered_json{{"psnr", json_number(x.psnr)}, {"ssim_luma", json_number(x.ssim)},
+                            {"colorfulness", json_number(x.cf)}, {"ciede2000", json_number(x.ciede)}};
+    };
+    const nlohmann::ordered_json report = {{"model", model},
+                                   {"images", n},
+                                   {"skipped", summary.skipped},
+                                   {"eval_side", eval_side},
+                                   {"prediction", scores(p)},
+                                   {"gray_baseline", scores(g)},
+                                   {"truth", {{"colorfulness", json_number(cf_true)}}},
+                                   {"delta_colorfulness", json_number(std::abs(p.cf - cf_true))},
+                                   {"colorfulness_ratio", json_number(p.cf / cf_true)},
+                                   {"psnr_minus_gray", json_number(p.psnr - g.psnr)}};
+    write_file_atomically(fs::path(out) / "report.csv", csv.str());
+    write_file_atomically(fs::path(out) / "report.json", report.dump(2) + "\n");
 
     std::cout << std::fixed << std::setprecision(3) << n << " images, model " << model << "\n"
               << "                 prediction   gray baseline\n"

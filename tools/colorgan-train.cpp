@@ -1,6 +1,7 @@
 // colorgan-train: trains the conditional GAN on folders of photos, videos or
 // LSUN LMDB exports, with checkpoints, resume, progress, logs and samples.
 #include "cli.h"
+#include "report_files.h"
 
 #include "colorgan/dataset.h"
 #include "colorgan/engine.h"
@@ -12,7 +13,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -20,6 +23,9 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <tuple>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -35,10 +41,23 @@ struct LogRow {
   double d_loss, g_loss, g_adv, g_l1, images_per_s, data_wait_share;
 };
 
-void write_file_atomically(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".tmp";
-  std::ofstream(temporary) << text;
-  fs::rename(temporary, path);
+// One colorgan-train per run directory: a second would mix its files into the
+// first's. The lock (flock on RUN/.lock) goes with the process, however it ends.
+void lock_run_directory(const fs::path& run) {
+  fs::create_directories(run);
+  const fs::path lock = run / ".lock";
+  const int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create '" + lock.string() + "': " + std::strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    throw std::invalid_argument("another colorgan-train is using the run directory '" + run.string() + "'");
+  }
+  // Held: whatever temporaries are here were left by a killed run (checkpoint.pt.tmp.PID: 43 MB each).
+  for (const auto& entry : fs::directory_iterator(run)) {
+    if (entry.path().filename().string().find(".tmp") != std::string::npos) {
+      std::cerr << "removing " << entry.path().string() << ", left by an earlier run that was killed\n";
+      fs::remove(entry.path());
+    }
+  }
 }
 
 std::string format_duration(double seconds) {
@@ -170,7 +189,13 @@ int main(int argc, char** argv) {
     data.clear();
     val_data.clear();
     args.parse(saved);
+    // The checkpoint's layers follow from these: refuse a change before anything is written.
+    const auto trained = std::make_tuple(size, generator, fc_hidden, loss);
     args.parse(cli);
+    if (std::make_tuple(size, generator, fc_hidden, loss) != trained) {
+      args.fail("--size, --generator, --fc-hidden and --loss cannot change on --resume: the checkpoint's layers "
+                "were made for the run's own (see " + (run / "args.txt").string() + ")");
+    }
     resume = run.string();
     for (size_t i = 0; i < cli.size(); ++i) {
       if (cli[i] == "--resume") {
@@ -232,6 +257,7 @@ int main(int argc, char** argv) {
   }
 
   return args.run([&] {
+    lock_run_directory(run);
     set_thread_count(static_cast<int>(threads));
     Trainer trainer(options);  // validates the device before any data is read
 
@@ -247,6 +273,7 @@ int main(int argc, char** argv) {
     ImageSet val_set;
     if (!val_data.empty()) {
       val_set = ImageSet::load(find_inputs(val_data), data_options, &val_summary, warn);
+      if (val_set.size() == 0) throw std::invalid_argument("no readable validation images in the --val-data paths");
     } else {
       std::tie(train_set, val_set) = train_set.split(std::min<int64_t>(val_count, train_set.size() / 2));
     }
@@ -262,7 +289,6 @@ int main(int argc, char** argv) {
     }
     if (val_set.size() == 0) val_set = train_set;
 
-    fs::create_directories(run);
     if (resuming) {
       trainer.load_checkpoint((run / "checkpoint.pt").string());
       std::cerr << "resumed " << run.string() << " at step " << trainer.step() << "\n";
@@ -271,7 +297,9 @@ int main(int argc, char** argv) {
     for (const auto& a : run_args) saved_args << a << "\n";
     write_file_atomically(run / "args.txt", saved_args.str());
     write_file_atomically(run / "config.json", options.to_json());
+    // Rows past the checkpoint were written by a run that was killed: they are trained again.
     std::vector<LogRow> log = read_log(run / "log.csv", trainer.step());
+    write_log(run / "log.csv", log);
 
     // Sample grids show 8 validation photos spread over the whole set (it is sorted by source).
     const int64_t shown = std::min<int64_t>(8, val_set.size());
@@ -302,7 +330,6 @@ int main(int argc, char** argv) {
       std::ostringstream name;
       name << "model_" << std::setw(6) << std::setfill('0') << trainer.step() << ".cgan";
       trainer.export_model((run / name.str()).string(), provenance());
-      write_log(run / "log.csv", log);
       write_loss_plot(run / "loss.png", log);
     };
     auto samples = [&] {
@@ -340,6 +367,7 @@ int main(int argc, char** argv) {
         const double n = static_cast<double>(window_steps);
         log.push_back({step, sum.d_loss / n, sum.g_loss / n, sum.g_adv / n, sum.g_l1 / n,
                        n * options.batch * per_step / seconds, seconds > 0 ? wait / seconds : 0});
+        write_log(run / "log.csv", log);  // as it goes: a killed run keeps its rows
         sum = {};
         window_steps = 0;
         window_start = now;
