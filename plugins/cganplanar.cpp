@@ -40,6 +40,7 @@ gboolean cgan_buffer_holds(GstElement* element, GstBuffer* buffer, gsize needed,
 }
 
 gboolean cgan_get_unit_size(GstBaseTransform*, GstCaps* caps, gsize* size) {
+  if (!gst_caps_is_fixed(caps)) return FALSE;
   CganPlanarInfo planar;
   if (cgan_planar_info_from_caps(caps, &planar)) {
     *size = planar.size();
@@ -67,11 +68,12 @@ std::vector<std::string> field_values(const GstStructure* s, const char* field, 
   if (value == nullptr) {
     for (const auto& row : map) values.push_back(row.first);
   } else if (G_VALUE_HOLDS_STRING(value)) {
-    values.push_back(g_value_get_string(value));
+    if (const char* text = g_value_get_string(value)) values.push_back(text);  // planes=NULL holds no string
   } else if (GST_VALUE_HOLDS_LIST(value)) {
     for (guint i = 0; i < gst_value_list_get_size(value); ++i) {
       const GValue* item = gst_value_list_get_value(value, i);
-      if (G_VALUE_HOLDS_STRING(item)) values.push_back(g_value_get_string(item));
+      if (!G_VALUE_HOLDS_STRING(item)) continue;
+      if (const char* text = g_value_get_string(item)) values.push_back(text);
     }
   }
   return values;
