@@ -21,6 +21,12 @@ expect_output "the error names the file" "$tmp/none.cgan"
 check "libcolorgan links libtorch despite --as-needed" 0 readelf -d "$build/lib/libcolorgan.so"
 expect_output "libtorch is NEEDED" "NEEDED.*\[libtorch\.so"
 expect_output "libtorch_cpu is NEEDED" "NEEDED.*\[libtorch_cpu\.so"
+# The plugin links the inference library alone, which needs LibTorch alone: no training side.
+# (ldd still lists OpenCV and LMDB: Debian's libtorch_cpu itself needs them.)
+readelf -d "$build/plugins/libgstcolorgan.so" "$build/lib/libcolorgan.so" | grep NEEDED > "$tmp/plugin-needs"
+check "the plugin needs libcolorgan" 0 grep -q "\[libcolorgan\.so" "$tmp/plugin-needs"
+check "... and neither it nor libcolorgan needs OpenCV, LMDB or libcolorgan-train" 1 \
+  grep -E "opencv|lmdb|libcolorgan-train" "$tmp/plugin-needs"
 
 check "gst-inspect lists the plugin" 0 gst-inspect-1.0 colorgan
 for element in cganrgb2yuv cgannoise cgancolorize cganyuv2rgb cgancolorizebin; do
@@ -115,22 +121,20 @@ check "a trained model runs in cgancolorize" 0 gst-launch-1.0 $chain ! cgancolor
 
 # SIGINT: a checkpoint is written and the run can go on.
 "$train" --data "$tmp/data" --steps 100000 --size 32 --batch 8 --generator tiny --out "$tmp/run-int" \
-  --checkpoint-every 100000 > "$tmp/out" 2>&1 &
+  --checkpoint-every 100000 > "$tmp/int.log" 2>&1 &
 pid=$!
 # Sent once the handler is in place (the tool says so), however long the set-up takes on this machine.
-for _ in $(seq 1200); do grep -q "^training: Ctrl-C" "$tmp/out" && break; sleep 0.1; done
-cp "$tmp/out" "$tmp/out-int"
+for _ in $(seq 1200); do grep -q "^training: Ctrl-C" "$tmp/int.log" && break; sleep 0.1; done
 check "a second colorgan-train on a run directory in use is refused" 2 "$train" --data "$tmp/data" --steps 10 \
   --size 32 --batch 8 --generator tiny --out "$tmp/run-int"
 expect_output "it says the directory is in use" "another colorgan-train is using the run directory"
-cp "$tmp/out-int" "$tmp/out"
 kill -INT "$pid"
 wait "$pid"
 status=$?
-if [ "$status" -eq 130 ] && [ -s "$tmp/run-int/checkpoint.pt" ] && grep -q "interrupted: step" "$tmp/out"; then
+if [ "$status" -eq 130 ] && [ -s "$tmp/run-int/checkpoint.pt" ] && grep -q "interrupted: step" "$tmp/int.log"; then
   echo "ok:   SIGINT writes a checkpoint and exits"
 else
-  echo "FAIL: SIGINT: exit $status"; tail -5 "$tmp/out"; failures=$((failures + 1))
+  echo "FAIL: SIGINT: exit $status"; tail -5 "$tmp/int.log"; failures=$((failures + 1))
 fi
 
 # SIGKILL: the rows logged so far stay; a resume drops the ones past the checkpoint (they are trained
@@ -215,7 +219,8 @@ check "colorize goes on past bad images" 1 "$colorize" --model "$tmp/seed.cgan" 
   --out "$tmp/batch" "$tmp/data/p0.png" "$tmp/data/garbage.png" "$tmp/huge.png" "$tmp/data/tall.jpg"
 expect_output "it lists the failures" "2 of 4 image(s) failed: $tmp/data/garbage.png $tmp/huge.png"
 expect_output "the huge one says what to do" "huge.png: .*use a smaller working size"
-check "... and prints no stack trace" 1 grep -q "frame #\|Exception raised from" "$tmp/out"
+cp "$tmp/out" "$tmp/batch.log"
+check "... and prints no stack trace" 1 grep -q "frame #\|Exception raised from" "$tmp/batch.log"
 check "the images before and after the bad ones were written" 0 test -s "$tmp/batch/p0.png" -a -s "$tmp/batch/tall.png"
 mkdir -p "$tmp/a" "$tmp/b"
 cp "$tmp/data/p0.png" "$tmp/a/same.png"
