@@ -18,8 +18,9 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   # MPEG-1/2 program streams (the main job's real clip): mpegpsdemux (bad), avdec_mpeg*video (libav)
   gstreamer1.0-plugins-bad gstreamer1.0-libav
-  # images and videos for training and evaluation (OpenCV), LSUN LMDB exports
-  libopencv-dev liblmdb-dev
+  # images and videos for training and evaluation: only the OpenCV modules used
+  # (libopencv-dev would pull ~577 packages), and LMDB for LSUN exports
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev liblmdb-dev
   # tests
   libgtest-dev libgmock-dev
 )
