@@ -97,6 +97,7 @@ GType gst_cgan_precision_get_type(void) {
 }
 
 G_DEFINE_TYPE(GstCganColorize, gst_cgan_colorize, GST_TYPE_BASE_TRANSFORM)
+GST_ELEMENT_REGISTER_DEFINE(cgancolorize, "cgancolorize", GST_RANK_NONE, GST_TYPE_CGAN_COLORIZE);
 
 static const CganCapsMap kToColour = {{"Y", "Y,U,V"}, {"Y,N", "Y,U,V"}, {"Y,U,V", "Y,U,V"}, {"Y,U,V,N", "Y,U,V"}};
 
@@ -354,6 +355,16 @@ static GstFlowReturn drain(GstCganColorize* self) {
   return ret;
 }
 
+// drain() before an event: its frames are lost if downstream refused them, so
+// a fatal refusal is an error the application hears of (a failed colorization
+// and downstream's own errors are posted where they happen).
+static void drain_before_event(GstCganColorize* self) {
+  const GstFlowReturn ret = drain(self);
+  if (ret == GST_FLOW_OK) return;
+  GST_DEBUG_OBJECT(self, "draining the pending batch: %s", gst_flow_get_name(ret));
+  if (ret == GST_FLOW_NOT_LINKED || ret == GST_FLOW_NOT_NEGOTIATED) GST_ELEMENT_FLOW_ERROR(self, ret);
+}
+
 static gboolean gst_cgan_colorize_sink_event(GstBaseTransform* trans, GstEvent* event) {
   GstCganColorize* self = GST_CGAN_COLORIZE(trans);
   CganColorizeState& s = *self->state;
@@ -363,9 +374,9 @@ static gboolean gst_cgan_colorize_sink_event(GstBaseTransform* trans, GstEvent* 
     switch (GST_EVENT_TYPE(event)) {
       case GST_EVENT_EOS:
       case GST_EVENT_CAPS:
-      case GST_EVENT_GAP: drain(self); break;
+      case GST_EVENT_GAP: drain_before_event(self); break;
       case GST_EVENT_SEGMENT:
-        drain(self);
+        drain_before_event(self);
         s.colorizer->reset_history();
         break;
       case GST_EVENT_FLUSH_STOP:

@@ -15,6 +15,8 @@ typedef enum { GST_CGAN_PRECISION_FP32, GST_CGAN_PRECISION_BF16 } GstCganPrecisi
 #define GST_TYPE_CGAN_PRECISION (gst_cgan_precision_get_type())
 GType gst_cgan_precision_get_type(void);
 
+GST_ELEMENT_REGISTER_DECLARE(cgancolorize);
+
 G_END_DECLS
 
 struct CganColorizeState;

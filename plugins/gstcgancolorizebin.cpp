@@ -16,10 +16,16 @@
  */
 #include "gstcgancolorizebin.h"
 
+#include "gstcgancolorize.h"
+#include "gstcgannoise.h"
+#include "gstcganrgb2yuv.h"
+#include "gstcganyuv2rgb.h"
+
 GST_DEBUG_CATEGORY_STATIC(gst_cgan_colorize_bin_debug);
 #define GST_CAT_DEFAULT gst_cgan_colorize_bin_debug
 
 G_DEFINE_TYPE(GstCganColorizeBin, gst_cgan_colorize_bin, GST_TYPE_BIN)
+GST_ELEMENT_REGISTER_DEFINE(cgancolorizebin, "cgancolorizebin", GST_RANK_NONE, GST_TYPE_CGAN_COLORIZE_BIN);
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -101,8 +107,15 @@ static GParamSpec* copy_spec(const char* name, GParamSpec* inner) {
     auto* p = G_PARAM_SPEC_DOUBLE(inner);
     return g_param_spec_double(name, nick, blurb, p->minimum, p->maximum, p->default_value, flags);
   }
-  auto* p = G_PARAM_SPEC_ENUM(inner);
-  return g_param_spec_enum(name, nick, blurb, G_PARAM_SPEC_VALUE_TYPE(inner), p->default_value, flags);
+  if (G_IS_PARAM_SPEC_ENUM(inner)) {
+    auto* p = G_PARAM_SPEC_ENUM(inner);
+    return g_param_spec_enum(name, nick, blurb, G_PARAM_SPEC_VALUE_TYPE(inner), p->default_value, flags);
+  }
+  if (G_IS_PARAM_SPEC_BOOLEAN(inner)) {
+    return g_param_spec_boolean(name, nick, blurb, G_PARAM_SPEC_BOOLEAN(inner)->default_value, flags);
+  }
+  // A new proxied property of another type must be added above: say so at class init, in every build.
+  g_error("cgancolorizebin: cannot proxy property '%s' of type %s", name, G_PARAM_SPEC_TYPE_NAME(inner));
 }
 
 static void gst_cgan_colorize_bin_class_init(GstCganColorizeBinClass* klass) {
@@ -112,8 +125,8 @@ static void gst_cgan_colorize_bin_class_init(GstCganColorizeBinClass* klass) {
   object_class->set_property = gst_cgan_colorize_bin_set_property;
   object_class->get_property = gst_cgan_colorize_bin_get_property;
 
-  auto* colorize = static_cast<GObjectClass*>(g_type_class_ref(g_type_from_name("GstCganColorize")));
-  auto* noise = static_cast<GObjectClass*>(g_type_class_ref(g_type_from_name("GstCganNoise")));
+  auto* colorize = static_cast<GObjectClass*>(g_type_class_ref(GST_TYPE_CGAN_COLORIZE));
+  auto* noise = static_cast<GObjectClass*>(g_type_class_ref(GST_TYPE_CGAN_NOISE));
   for (guint i = 0; i < G_N_ELEMENTS(kProperties); ++i) {
     const ProxiedProperty& p = kProperties[i];
     GParamSpec* inner = g_object_class_find_property(p.inner == Inner::Noise ? noise : colorize, p.inner_name);
@@ -139,10 +152,12 @@ static void add_ghost_pad(GstCganColorizeBin* self, GstElement* element, const c
 }
 
 static void gst_cgan_colorize_bin_init(GstCganColorizeBin* self) {
-  GstElement* rgb2yuv = gst_element_factory_make("cganrgb2yuv", "rgb2yuv");
-  self->noise = gst_element_factory_make("cgannoise", "noise");
-  self->colorize = gst_element_factory_make("cgancolorize", "colorize");
-  GstElement* yuv2rgb = gst_element_factory_make("cganyuv2rgb", "yuv2rgb");
+  // By type, not by registry name: the bin works wherever its own type does.
+  auto make = [](GType type, const char* name) { return GST_ELEMENT(g_object_new(type, "name", name, nullptr)); };
+  GstElement* rgb2yuv = make(GST_TYPE_CGAN_RGB2YUV, "rgb2yuv");
+  self->noise = make(GST_TYPE_CGAN_NOISE, "noise");
+  self->colorize = make(GST_TYPE_CGAN_COLORIZE, "colorize");
+  GstElement* yuv2rgb = make(GST_TYPE_CGAN_YUV2RGB, "yuv2rgb");
   gst_bin_add_many(GST_BIN(self), rgb2yuv, self->noise, self->colorize, yuv2rgb, nullptr);
   gst_element_link_many(rgb2yuv, self->noise, self->colorize, yuv2rgb, nullptr);
   add_ghost_pad(self, rgb2yuv, "sink");

@@ -13,4 +13,6 @@ struct _GstCganColorizeBin {
   GstElement *colorize;
 };
 
+GST_ELEMENT_REGISTER_DECLARE(cgancolorizebin);
+
 G_END_DECLS

@@ -62,6 +62,7 @@ static GType gst_cgan_noise_mode_get_type() {
 }
 
 G_DEFINE_TYPE(GstCganNoise, gst_cgan_noise, GST_TYPE_BASE_TRANSFORM)
+GST_ELEMENT_REGISTER_DEFINE(cgannoise, "cgannoise", GST_RANK_NONE, GST_TYPE_CGAN_NOISE);
 
 static const CganCapsMap kAppendNoise = {{"Y", "Y,N"}, {"Y,U,V", "Y,U,V,N"}};
 

@@ -10,6 +10,8 @@ G_DECLARE_FINAL_TYPE(GstCganNoise, gst_cgan_noise, GST, CGAN_NOISE, GstBaseTrans
 typedef enum { GST_CGAN_NOISE_GAUSSIAN, GST_CGAN_NOISE_UNIFORM } GstCganNoiseDistribution;
 typedef enum { GST_CGAN_NOISE_MODE_FIXED, GST_CGAN_NOISE_MODE_PER_FRAME, GST_CGAN_NOISE_MODE_DRIFT } GstCganNoiseMode;
 
+GST_ELEMENT_REGISTER_DECLARE(cgannoise);
+
 G_END_DECLS
 
 struct CganNoiseState;

@@ -20,6 +20,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_cgan_rgb2yuv_debug);
 #define GST_CAT_DEFAULT gst_cgan_rgb2yuv_debug
 
 G_DEFINE_TYPE(GstCganRgb2Yuv, gst_cgan_rgb2yuv, GST_TYPE_BASE_TRANSFORM)
+GST_ELEMENT_REGISTER_DEFINE(cganrgb2yuv, "cganrgb2yuv", GST_RANK_NONE, GST_TYPE_CGAN_RGB2YUV);
 
 static const CganCapsMap kFormatToPlanes = {
     {"RGB", "Y,U,V"},  {"BGR", "Y,U,V"},  {"RGBx", "Y,U,V"}, {"BGRx", "Y,U,V"},

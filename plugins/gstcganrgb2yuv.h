@@ -13,4 +13,6 @@ struct _GstCganRgb2Yuv {
   GstVideoInfo in_info;
 };
 
+GST_ELEMENT_REGISTER_DECLARE(cganrgb2yuv);
+
 G_END_DECLS

@@ -19,6 +19,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_cgan_yuv2rgb_debug);
 #define GST_CAT_DEFAULT gst_cgan_yuv2rgb_debug
 
 G_DEFINE_TYPE(GstCganYuv2Rgb, gst_cgan_yuv2rgb, GST_TYPE_BASE_TRANSFORM)
+GST_ELEMENT_REGISTER_DEFINE(cganyuv2rgb, "cganyuv2rgb", GST_RANK_NONE, GST_TYPE_CGAN_YUV2RGB);
 
 static const CganCapsMap kPlanesToFormat = {
     {"Y,U,V", "RGB"}, {"Y,U,V", "RGBx"}, {"Y,U,V", "BGRx"}, {"Y,U,V", "RGBA"}, {"Y,U,V", "I420"}, {"Y", "GRAY8"},

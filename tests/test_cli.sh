@@ -28,6 +28,8 @@ check "the plugin needs libcolorgan" 0 grep -q "\[libcolorgan\.so" "$tmp/plugin-
 check "... and neither it nor libcolorgan needs OpenCV, LMDB or libcolorgan-train" 1 \
   grep -E "opencv|lmdb|libcolorgan-train" "$tmp/plugin-needs"
 
+GST_REGISTRY="$tmp/fresh-registry.bin" GST_DEBUG=2 gst-inspect-1.0 colorgan > "$tmp/inspect.log" 2>&1
+check "the plugin's licence is one GStreamer knows" 1 grep -i "unknown license" "$tmp/inspect.log"
 check "gst-inspect lists the plugin" 0 gst-inspect-1.0 colorgan
 for element in cganrgb2yuv cgannoise cgancolorize cganyuv2rgb cgancolorizebin; do
   expect_output "gst-inspect lists $element" "$element"
