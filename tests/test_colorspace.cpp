@@ -10,7 +10,7 @@ using namespace colorgan;
 
 namespace {
 
-// Expected values worked out by hand from DESIGN.md's formulas:
+// Expected values worked out by hand from docs/DESIGN.md's formulas:
 // U = 0.492 (B - Y) / 0.872 + 0.5, V = 0.877 (R - Y) / 1.23 + 0.5.
 struct Known {
   float r, g, b, y, u, v;

@@ -7,7 +7,7 @@
 namespace colorgan {
 namespace {
 
-// DESIGN.md: U = 0.492 (B - Y) / (2 * 0.436) + 0.5, V = 0.877 (R - Y) / (2 * 0.615) + 0.5.
+// docs/DESIGN.md: U = 0.492 (B - Y) / (2 * 0.436) + 0.5, V = 0.877 (R - Y) / (2 * 0.615) + 0.5.
 constexpr double kUScale = 0.492 / (2 * 0.436);
 constexpr double kVScale = 0.877 / (2 * 0.615);
 constexpr double kUMax = 2 * 0.436;

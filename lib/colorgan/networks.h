@@ -1,4 +1,4 @@
-// The conditional GAN's networks (DESIGN.md "The model").
+// The conditional GAN's networks (docs/DESIGN.md "The model").
 #pragma once
 
 #include <torch/nn/module.h>
