@@ -158,6 +158,12 @@ cp "$tmp/run-kill/args.txt" "$tmp/args-before"
 check "--resume with another --size is refused" 2 "$train" --resume "$tmp/run-kill" --size 48 --steps 50
 expect_output "it says why" "cannot change on --resume"
 check "... before args.txt is touched" 0 cmp "$tmp/args-before" "$tmp/run-kill/args.txt"
+check "colorgan-train --beta1 0 --gp-weight 0" 0 "$train" --data "$tmp/data" --steps 1 --size 32 --batch 8 \
+  --generator tiny --beta1 0 --gp-weight 0 --out "$tmp/run-zero"
+check "--beta1 0 is used, not ignored" 0 grep -q '"beta1": 0,' "$tmp/run-zero/config.json"
+check "--gp-weight 0 is used, not ignored" 0 grep -q '"gp_weight": 0,' "$tmp/run-zero/config.json"
+check "an out-of-range value is refused" 2 "$train" --data "$tmp/data" --beta1 1.5 --out "$tmp/run-bad"
+expect_output "with its range" "--beta1 must be in \[0, 1)"
 mkdir -p "$tmp/empty-val"
 check "an empty --val-data is an error" 2 "$train" --data "$tmp/data" --val-data "$tmp/empty-val" --steps 5 --size 32 \
   --batch 8 --generator tiny --out "$tmp/run-val"

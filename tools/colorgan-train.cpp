@@ -223,19 +223,25 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     args.fail(e.what());
   }
-  if (lr_g > 0) options.lr_g = lr_g;
-  if (lr_d > 0) options.lr_d = lr_d;
-  if (beta1 > 0) options.beta1 = beta1;
-  if (beta2 > 0) options.beta2 = beta2;
-  if (rms_alpha > 0) options.rms_alpha = rms_alpha;
-  if (batch > 0) options.batch = batch;
-  if (steps > 0) options.steps = steps;
-  if (size > 0) options.size = size;
-  if (l1_weight >= 0) options.l1_weight = l1_weight;
-  if (real_label > 0) options.real_label = real_label;
-  if (critic_steps > 0) options.critic_steps = critic_steps;
-  if (gp_weight > 0) options.gp_weight = gp_weight;
-  if (fc_hidden > 0) options.fc_hidden = fc_hidden;
+  // What was given wins, 0 included (a sentinel once made --beta1 0 and --gp-weight 0 silently do nothing).
+  auto take = [&](const char* flag, auto value, auto& target, bool valid, const char* range) {
+    if (!args.was_set(flag)) return;
+    if (!valid) args.fail(std::string(flag) + " must be " + range);
+    target = value;
+  };
+  take("--lr-g", lr_g, options.lr_g, lr_g > 0, "positive");
+  take("--lr-d", lr_d, options.lr_d, lr_d > 0, "positive");
+  take("--beta1", beta1, options.beta1, beta1 >= 0 && beta1 < 1, "in [0, 1)");
+  take("--beta2", beta2, options.beta2, beta2 >= 0 && beta2 < 1, "in [0, 1)");
+  take("--rms-alpha", rms_alpha, options.rms_alpha, rms_alpha >= 0 && rms_alpha < 1, "in [0, 1)");
+  take("--batch", batch, options.batch, batch > 0, "positive");
+  take("--steps", steps, options.steps, steps > 0, "positive");
+  take("--size", size, options.size, size >= 16 && size <= 1024, "16..1024");
+  take("--l1-weight", l1_weight, options.l1_weight, l1_weight >= 0, "0 or more");
+  take("--real-label", real_label, options.real_label, real_label > 0 && real_label <= 1, "in (0, 1]");
+  take("--critic-steps", critic_steps, options.critic_steps, critic_steps > 0, "positive");
+  take("--gp-weight", gp_weight, options.gp_weight, gp_weight >= 0, "0 or more");
+  take("--fc-hidden", fc_hidden, options.fc_hidden, fc_hidden > 0, "positive");
   options.seed = seed;
   options.device = device;
   options.amp = amp;
