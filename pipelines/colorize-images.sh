@@ -12,14 +12,7 @@ them, or a numbered sequence pattern such as frames/%04d.png. Each image is
 written to OUT_DIR as a PNG with the same stem (sequences keep their numbering).
 
 options:
-  --model FILE   model file (default: the project's default model)
-  --device DEV   auto | cpu | cuda | cuda:N (default auto)
-  --seed N       noise seed (default 0)
-  --threads N    LibTorch CPU threads (default 0 = all cores)
-  --smoothing S    temporal-smoothing 0-1: blend with the previous frame's colour where nothing moved (default 0.5)
-  --batch N        frames per forward pass (files only; default 1)
-  --precision P    fp32 | bf16 (bfloat16 convolutions: ~2x faster on AVX512-BF16 CPUs; default fp32)
-  -h, --help     this text
+$COMMON_OPTIONS_HELP
 USAGE
 }
 

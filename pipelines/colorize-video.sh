@@ -11,15 +11,8 @@ Colorizes INPUT (colour input is treated as grayscale) with colorgan's element
 chain and writes OUTPUT as WebM (VP8).
 
 options:
-  --side-by-side   write gray input | colorized output next to each other
-  --model FILE     model file (default: the project's default model)
-  --device DEV     auto | cpu | cuda | cuda:N (default auto)
-  --seed N         noise seed: another seed gives another plausible colouring (default 0)
-  --threads N      LibTorch CPU threads (default 0 = all cores)
-  --smoothing S    temporal-smoothing 0-1: blend with the previous frame's colour where nothing moved (default 0.5)
-  --batch N        frames per forward pass (files only; default 1)
-  --precision P    fp32 | bf16 (bfloat16 convolutions: ~2x faster on AVX512-BF16 CPUs; default fp32)
-  -h, --help       this text
+  --side-by-side      write gray input | colorized output next to each other
+$COMMON_OPTIONS_HELP
 USAGE
 }
 

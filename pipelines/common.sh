@@ -17,6 +17,16 @@ require_plugin() {
     die "the colorgan GStreamer plugin was not found: build it (meson setup build && meson compile -C build) or install it"
 }
 
+# The help lines of the options common_option() takes, for each script's usage.
+COMMON_OPTIONS_HELP='  --model FILE        model file (default: the project'"'"'s default model)
+  --device DEV        auto | cpu | cuda | cuda:N (default auto)
+  --seed N            noise seed: another seed, another plausible colouring (default 0)
+  --threads N         LibTorch CPU threads (default 0 = all cores)
+  --smoothing S       temporal-smoothing 0-1: blend with the previous frame'"'"'s colour where nothing moved (default 0.5)
+  --batch N           frames per forward pass (files only; default 1)
+  --precision P       fp32 | bf16 (bfloat16 convolutions: ~2x faster on AVX512-BF16 CPUs; default fp32)
+  -h, --help          this text'
+
 # The options every script shares. Sets model, device, seed, threads, smoothing,
 # batch, precision and shift_by (how many arguments the option took); returns 1
 # for other arguments. Numbers are checked here: they reach gst-launch unquoted.

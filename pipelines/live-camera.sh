@@ -15,14 +15,7 @@ options:
   --size WxH          capture size (default 320x240)
   --sink ELEMENT      video sink (default autovideosink; fakesink for headless runs)
   --num-buffers N     stop after N frames (default: run until interrupted)
-  --model FILE        model file (default: the project's default model)
-  --device DEV        auto | cpu | cuda | cuda:N (default auto)
-  --seed N            noise seed (default 0)
-  --threads N         LibTorch CPU threads (default 0 = all cores)
-  --smoothing S    temporal-smoothing 0-1: blend with the previous frame's colour where nothing moved (default 0.5)
-  --batch N        frames per forward pass (files only; default 1)
-  --precision P    fp32 | bf16 (bfloat16 convolutions: ~2x faster on AVX512-BF16 CPUs; default fp32)
-  -h, --help          this text
+$COMMON_OPTIONS_HELP
 
 A leaky queue before the colorizer keeps only the newest frame, so when the
 model is slower than the camera frames are dropped instead of building latency.

@@ -68,14 +68,10 @@ std::vector<double> interleaved(const std::vector<std::function<void()>>& varian
 // 2 * multiply-adds of every conv of the generator on an H x W frame.
 double generator_flops(const GeneratorConfig& c, int64_t h, int64_t w) {
   double flops = 0;
-  int64_t previous = 0;
   for (size_t i = 0; i < c.hidden.size(); ++i) {
-    const bool noisy = std::count(c.noise_layers.begin(), c.noise_layers.end(), i) > 0;
-    const int64_t in = previous + 1 + (noisy ? 1 : 0);
-    flops += 2.0 * in * c.hidden[i].channels * c.hidden[i].kernel * c.hidden[i].kernel * h * w;
-    previous = c.hidden[i].channels;
+    flops += 2.0 * c.input_channels(i) * c.hidden[i].channels * c.hidden[i].kernel * c.hidden[i].kernel * h * w;
   }
-  return flops + 2.0 * (previous + 1) * 2 * c.output_kernel * c.output_kernel * h * w;
+  return flops + 2.0 * c.input_channels(c.hidden.size()) * 2 * c.output_kernel * c.output_kernel * h * w;
 }
 
 // A memory figure from /proc/self/status in KiB: "VmRSS" (now) or "VmHWM" (peak).

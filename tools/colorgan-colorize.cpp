@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "colorgan/colorize_image.h"
+#include "colorgan/colorspace.h"
 #include "colorgan/default_model.h"
 #include "colorgan/image_io.h"
 
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
           std::cerr << "colorgan-colorize: warning: '" << input << "' looks truncated (no JPEG end marker): "
                     << "colorizing what could be decoded\n";
         }
-        const at::Tensor rgb = read_image(input).permute({2, 0, 1}).to(at::kFloat).div(255.0);
+        const at::Tensor rgb = rgb8_to_tensor(read_image(input));
         const fs::path target = fs::path(out) / (fs::path(input).stem().string() + ".png");
         write_image(target.string(), colorize_image(engine, rgb, size));
         std::cout << target.string() << "\n";

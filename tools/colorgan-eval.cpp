@@ -72,7 +72,7 @@ class ClipFrames {
       hwc = photo_.narrow(0, (h - ch) / 2, ch).narrow(1, x, cw).contiguous();
     }
     ++index_;
-    return shrink_to_short_side(hwc, side_).permute({2, 0, 1}).to(at::kFloat).div(255.0);
+    return rgb8_to_tensor(shrink_to_short_side(hwc, side_));
   }
 
  private:
@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
     double cf_true_sum = 0;
     std::vector<at::Tensor> cells;
     for (int64_t i = 0; i < n; ++i) {
-      const at::Tensor truth = images.image(i).permute({2, 0, 1}).to(at::kFloat).div(255.0);
+      const at::Tensor truth = rgb8_to_tensor(images.image(i));
       const at::Tensor prediction = colorize_image(engine, truth, size, parse_chroma_upsampling(upsampling));
       const at::Tensor gray = gray_baseline(truth);
       const Scores p = score(prediction, truth), g = score(gray, truth);

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "report_files.h"
 
+#include "colorgan/colorspace.h"
 #include "colorgan/dataset.h"
 #include "colorgan/engine.h"
 #include "colorgan/image_io.h"
@@ -109,7 +110,7 @@ void write_samples(const fs::path& path, Trainer& trainer, const at::Tensor& val
   const at::Tensor colour = trainer.colorize(validation);
   std::vector<at::Tensor> cells;
   for (int64_t i = 0; i < validation.size(0); ++i) {
-    const at::Tensor y = (0.299 * validation[i][0] + 0.587 * validation[i][1] + 0.114 * validation[i][2]);
+    const at::Tensor y = rgb_to_luma(validation[i]);
     cells.push_back(y.unsqueeze(0).expand({3, -1, -1}));
     cells.push_back(colour[i]);
     cells.push_back(validation[i]);

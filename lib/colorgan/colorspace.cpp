@@ -21,13 +21,18 @@ void check_three_channels(const at::Tensor& t, const char* what) {
 
 }  // namespace
 
+at::Tensor rgb_to_luma(const at::Tensor& rgb) {
+  check_three_channels(rgb, "rgb_to_luma");
+  auto planes = rgb.unbind(-3);
+  return 0.299 * planes[0] + 0.587 * planes[1] + 0.114 * planes[2];
+}
+
 at::Tensor rgb_to_yuv(const at::Tensor& rgb) {
   check_three_channels(rgb, "rgb_to_yuv");
   auto planes = rgb.unbind(-3);
   const auto& r = planes[0];
-  const auto& g = planes[1];
   const auto& b = planes[2];
-  auto y = 0.299 * r + 0.587 * g + 0.114 * b;
+  auto y = rgb_to_luma(rgb);
   auto u = ((b - y) * kUScale + 0.5).clamp(0.0, 1.0);
   auto v = ((r - y) * kVScale + 0.5).clamp(0.0, 1.0);
   return at::stack({y, u, v}, -3);

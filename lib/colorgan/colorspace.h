@@ -23,6 +23,9 @@ at::Tensor yuv_to_rgb(const at::Tensor& yuv);
 // < 1e-4) and so is hue. In-gamut colours are unchanged.
 at::Tensor yuv_to_rgb_keep_luma(const at::Tensor& yuv);
 
+// BT.601 luma of RGB [..., 3, H, W] (the convention's Y): [..., H, W].
+at::Tensor rgb_to_luma(const at::Tensor& rgb);
+
 // 8-bit interleaved image [H, W, 3] (uint8) -> float [3, H, W] in [0,1].
 at::Tensor rgb8_to_tensor(const at::Tensor& hwc);
 

@@ -1,5 +1,7 @@
 #include "colorgan/dataset.h"
 
+#include "colorgan/colorspace.h"
+
 #include "colorgan/image_io.h"
 
 #include <ATen/ATen.h>
@@ -95,7 +97,6 @@ Decoded decode_lmdb(const std::string& path, int64_t keep_side, const ImageSet::
   return out;
 }
 
-at::Tensor to_float_chw(const at::Tensor& hwc) { return hwc.permute({2, 0, 1}).to(at::kFloat).div_(255.0); }
 
 }  // namespace
 
@@ -224,7 +225,7 @@ at::Tensor ImageSet::random_batch(int64_t n, uint64_t seed) const {
     const int64_t left = static_cast<int64_t>(rng() % (w - side + 1));
     at::Tensor crop = resize_image(image.narrow(0, top, side).narrow(1, left, side), s, s);
     if (unit(rng) < 0.5) crop = crop.flip({1});
-    batch[b].copy_(to_float_chw(crop));
+    batch[b].copy_(rgb8_to_tensor(crop));
   }
   return batch;
 }
@@ -236,7 +237,7 @@ at::Tensor ImageSet::centre_batch(int64_t first, int64_t n) const {
   for (int64_t b = 0; b < n; ++b) {
     const at::Tensor& image = images_[(first + b) % size()];
     const int64_t h = image.size(0), w = image.size(1), side = std::min(h, w);
-    batch[b].copy_(to_float_chw(resize_image(image.narrow(0, (h - side) / 2, side).narrow(1, (w - side) / 2, side), s, s)));
+    batch[b].copy_(rgb8_to_tensor(resize_image(image.narrow(0, (h - side) / 2, side).narrow(1, (w - side) / 2, side), s, s)));
   }
   return batch;
 }

@@ -74,8 +74,8 @@ void yuv_planes_to_packed(const float* planes, const PackedImage& out) {
 
 void yuv_planes_to_i420(const float* planes, int width, int height, const I420Image& out) {
   const at::Tensor rgb = yuv_to_rgb_keep_luma(view_planes(planes, 3, height, width));
-  const at::Tensor r = rgb[0], g = rgb[1], b = rgb[2];
-  const at::Tensor y = 0.299 * r + 0.587 * g + 0.114 * b;
+  const at::Tensor r = rgb[0], b = rgb[2];
+  const at::Tensor y = rgb_to_luma(rgb);
   // BT.601 limited range: Y' in [16,235], Cb/Cr in [16,240].
   const at::Tensor cb = (b - y) / 1.772 * (224.0 / 255.0) + 128.0 / 255.0;
   const at::Tensor cr = (r - y) / 1.402 * (224.0 / 255.0) + 128.0 / 255.0;

@@ -1,5 +1,7 @@
 #include "colorgan/metrics.h"
 
+#include "colorgan/colorspace.h"
+
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -18,7 +20,7 @@ void check_pair(const at::Tensor& a, const at::Tensor& b, const char* what) {
   if (a.sizes() != b.sizes()) throw std::invalid_argument(std::string(what) + ": images differ in size");
 }
 
-at::Tensor luma(const at::Tensor& rgb) { return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]; }
+at::Tensor luma(const at::Tensor& rgb) { return rgb_to_luma(rgb); }
 
 }  // namespace
 

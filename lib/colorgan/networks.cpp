@@ -13,6 +13,21 @@ torch::nn::Conv2dOptions same_conv(int64_t in, int64_t out, int64_t kernel, int6
   return torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(bias);
 }
 
+// The inputs both generator forms take (GeneratorImpl, FoldedGenerator).
+void check_generator_inputs(const GeneratorConfig& config, const torch::Tensor& y, const torch::Tensor& noise) {
+  if (y.dim() != 4 || y.size(1) != 1) throw std::invalid_argument("generator: Y must be [N,1,H,W]");
+  if (config.noise_input == NoiseInput::ProjectedVector) {
+    if (noise.dim() != 2 || noise.size(1) != config.noise_dim || y.size(2) != config.projected_size ||
+        y.size(3) != config.projected_size) {
+      throw std::invalid_argument("generator: this model takes a [N," + std::to_string(config.noise_dim) +
+                                  "] noise vector and " + std::to_string(config.projected_size) + "x" +
+                                  std::to_string(config.projected_size) + " frames");
+    }
+  } else if (noise.dim() != 4 || noise.size(1) != 1 || noise.size(2) != y.size(2) || noise.size(3) != y.size(3)) {
+    throw std::invalid_argument("generator: noise must be a [N,1,H,W] plane of the frame's size");
+  }
+}
+
 }  // namespace
 
 NoiseInput parse_noise_input(const std::string& name) {
@@ -47,6 +62,15 @@ bool GeneratorConfig::operator==(const GeneratorConfig& o) const {
          noise_input == o.noise_input && noise_dim == o.noise_dim && projected_size == o.projected_size;
 }
 
+bool GeneratorConfig::is_noisy(size_t layer) const {
+  return std::count(noise_layers.begin(), noise_layers.end(), static_cast<int64_t>(layer)) > 0;
+}
+
+int64_t GeneratorConfig::input_channels(size_t layer) const {
+  const int64_t previous = layer == 0 ? 0 : hidden[layer - 1].channels;
+  return previous + 1 + (layer < hidden.size() && is_noisy(layer) ? 1 : 0);
+}
+
 void GeneratorConfig::check() const {
   // Far beyond any useful generator (the seed has 6 layers of <= 128 channels,
   // 0.6 M parameters), far below what a 2-core machine could not allocate.
@@ -59,15 +83,16 @@ void GeneratorConfig::check() const {
   if (hidden.empty() || static_cast<int64_t>(hidden.size()) > kMaxLayers) {
     fail(std::to_string(hidden.size()) + " hidden layers (1.." + std::to_string(kMaxLayers) + ")");
   }
-  int64_t parameters = 0, previous = 0;
+  int64_t parameters = 0;
   for (size_t i = 0; i < hidden.size(); ++i) {
     if (hidden[i].channels < 1 || hidden[i].channels > kMaxChannels) {
       fail("layer " + std::to_string(i) + " has " + std::to_string(hidden[i].channels) + " channels (1.." +
            std::to_string(kMaxChannels) + ")");
     }
     check_kernel(hidden[i].kernel, "layer " + std::to_string(i));
-    parameters += (previous + 2) * hidden[i].channels * hidden[i].kernel * hidden[i].kernel + 4 * hidden[i].channels;
-    previous = hidden[i].channels;
+    // At most previous + 2 inputs: counted before the noise layers are checked.
+    const int64_t inputs = (i == 0 ? 0 : hidden[i - 1].channels) + 2;
+    parameters += inputs * hidden[i].channels * hidden[i].kernel * hidden[i].kernel + 4 * hidden[i].channels;
   }
   check_kernel(output_kernel, "output");
   if (static_cast<int64_t>(noise_layers.size()) > kMaxLayers) fail("too many noise layers");
@@ -86,17 +111,14 @@ void GeneratorConfig::check() const {
 
 GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)) {
   config_.check();
-  int64_t previous = 0;
   for (size_t i = 0; i < config_.hidden.size(); ++i) {
-    const bool noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;
-    const int64_t in = previous + 1 + (noisy ? 1 : 0);  // previous maps + Y (+ noise)
     const auto& spec = config_.hidden[i];
     // No conv bias: the batch norm that follows has its own shift.
-    convs_->push_back(torch::nn::Conv2d(same_conv(in, spec.channels, spec.kernel, 1, false)));
+    convs_->push_back(torch::nn::Conv2d(same_conv(config_.input_channels(i), spec.channels, spec.kernel, 1, false)));
     norms_->push_back(torch::nn::BatchNorm2d(spec.channels));
-    previous = spec.channels;
   }
-  output_ = torch::nn::Conv2d(same_conv(previous + 1, 2, config_.output_kernel, 1, true));
+  output_ = torch::nn::Conv2d(
+      same_conv(config_.input_channels(config_.hidden.size()), 2, config_.output_kernel, 1, true));
   register_module("convs", convs_);
   register_module("norms", norms_);
   register_module("output", output_);
@@ -107,30 +129,18 @@ GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)
 }
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor& noise) {
-  if (y.dim() != 4 || y.size(1) != 1) throw std::invalid_argument("generator: Y must be [N,1,H,W]");
-  torch::Tensor noise_plane = noise;
-  if (config_.noise_input == NoiseInput::ProjectedVector) {
-    if (noise.dim() != 2 || noise.size(1) != config_.noise_dim) {
-      throw std::invalid_argument("generator: this model takes a noise vector [N," +
-                                  std::to_string(config_.noise_dim) + "]");
-    }
-    if (y.size(2) != config_.projected_size || y.size(3) != config_.projected_size) {
-      throw std::invalid_argument("generator: this model projects its noise onto " +
-                                  std::to_string(config_.projected_size) + "x" +
-                                  std::to_string(config_.projected_size) + " frames only");
-    }
-    noise_plane = projection_->forward(noise).view({-1, 1, config_.projected_size, config_.projected_size});
-  } else if (noise.dim() != 4 || noise.size(1) != 1 || noise.size(2) != y.size(2) || noise.size(3) != y.size(3)) {
-    throw std::invalid_argument("generator: noise must be a [N,1,H,W] plane of the frame's size");
-  }
+  check_generator_inputs(config_, y, noise);
+  const torch::Tensor noise_plane =
+      config_.noise_input == NoiseInput::ProjectedVector
+          ? projection_->forward(noise).view({-1, 1, config_.projected_size, config_.projected_size})
+          : noise;
 
   torch::Tensor x;
   for (size_t i = 0; i < convs_->size(); ++i) {
-    const bool noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;
     std::vector<torch::Tensor> inputs;
     if (x.defined()) inputs.push_back(x);
     inputs.push_back(y);
-    if (noisy) inputs.push_back(noise_plane);
+    if (config_.is_noisy(i)) inputs.push_back(noise_plane);
     x = convs_[i]->as<torch::nn::Conv2d>()->forward(torch::cat(inputs, 1));
     x = torch::relu(norms_[i]->as<torch::nn::BatchNorm2d>()->forward(x));
   }
@@ -189,7 +199,7 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
   int64_t previous = 0;
   for (size_t i = 0; i < weights.size(); ++i) {
     const torch::Tensor& w = weights[i];
-    const bool noisy = std::count(config_.noise_layers.begin(), config_.noise_layers.end(), i) > 0;
+    const bool noisy = config_.is_noisy(i);
     auto side = torch::zeros({w.size(0), 2, w.size(2), w.size(3)});
     side.narrow(1, 0, noisy ? 2 : 1).copy_(w.narrow(1, previous, noisy ? 2 : 1));
     Layer layer;
@@ -219,24 +229,14 @@ void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
 }
 
 torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::Tensor& noise) const {
-  if (y_in.dim() != 4 || y_in.size(1) != 1) throw std::invalid_argument("generator: Y must be [N,1,H,W]");
+  check_generator_inputs(config_, y_in, noise);
   const auto dtype = layers_.front().side_weight.scalar_type();
   const auto y = y_in.to(dtype);
-  torch::Tensor noise_plane;
-  if (config_.noise_input == NoiseInput::ProjectedVector) {
-    if (noise.dim() != 2 || noise.size(1) != config_.noise_dim || y.size(2) != config_.projected_size ||
-        y.size(3) != config_.projected_size) {
-      throw std::invalid_argument("generator: this model takes a [N," + std::to_string(config_.noise_dim) +
-                                  "] noise vector and " + std::to_string(config_.projected_size) + "x" +
-                                  std::to_string(config_.projected_size) + " frames");
-    }
-    noise_plane = torch::addmm(projection_bias_, noise.to(dtype), projection_weight_.t())
-                      .view({-1, 1, config_.projected_size, config_.projected_size});
-  } else if (noise.dim() != 4 || noise.size(1) != 1 || noise.size(2) != y.size(2) || noise.size(3) != y.size(3)) {
-    throw std::invalid_argument("generator: noise must be a [N,1,H,W] plane of the frame's size");
-  } else {
-    noise_plane = noise;
-  }
+  const torch::Tensor noise_plane =
+      config_.noise_input == NoiseInput::ProjectedVector
+          ? torch::addmm(projection_bias_, noise.to(dtype), projection_weight_.t())
+                .view({-1, 1, config_.projected_size, config_.projected_size})
+          : noise;
   const auto inputs = torch::cat({y, noise_plane.to(dtype)}, 1).contiguous(torch::MemoryFormat::ChannelsLast);
   torch::Tensor x;
   for (size_t i = 0; i < layers_.size(); ++i) {

@@ -45,6 +45,12 @@ struct GeneratorConfig {
   // (layers, channels, odd kernels, noise layers, parameter count): model files
   // are untrusted, and this runs before anything is allocated.
   void check() const;
+
+  // Whether hidden layer `layer` also gets the noise plane.
+  bool is_noisy(size_t layer) const;
+  // Input maps of hidden layer `layer`: the previous layer's maps + Y (+ noise);
+  // layer == hidden.size() is the output conv (last hidden maps + Y).
+  int64_t input_channels(size_t layer) const;
 };
 
 class GeneratorImpl : public torch::nn::Module {
