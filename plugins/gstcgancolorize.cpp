@@ -73,16 +73,18 @@ enum {
 #define DEFAULT_DEVICE "auto"
 #define DEFAULT_NUM_THREADS 0
 #define DEFAULT_SEED 0
-#define DEFAULT_UPSAMPLING GST_CGAN_UPSAMPLING_GUIDED
-#define DEFAULT_PRECISION GST_CGAN_PRECISION_FP32
+#define DEFAULT_UPSAMPLING static_cast<gint>(colorgan::ChromaUpsampling::Guided)
+#define DEFAULT_PRECISION static_cast<gint>(colorgan::Precision::Fp32)
 #define DEFAULT_TEMPORAL_SMOOTHING 0.5
 #define DEFAULT_BATCH_SIZE 1
 
 GType gst_cgan_upsampling_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
-      {GST_CGAN_UPSAMPLING_GUIDED, "Guided filter: colour edges follow the full-resolution luma", "guided"},
-      {GST_CGAN_UPSAMPLING_BICUBIC, "Bicubic interpolation of the chroma alone", "bicubic"},
+      {static_cast<gint>(colorgan::ChromaUpsampling::Guided), "Guided filter: colour edges follow the full-resolution luma",
+       colorgan::to_string(colorgan::ChromaUpsampling::Guided)},
+      {static_cast<gint>(colorgan::ChromaUpsampling::Bicubic), "Bicubic interpolation of the chroma alone",
+       colorgan::to_string(colorgan::ChromaUpsampling::Bicubic)},
       {0, nullptr, nullptr}};
   return cgan_enum_type(&type, "GstCganUpsampling", values);
 }
@@ -90,8 +92,9 @@ GType gst_cgan_upsampling_get_type(void) {
 GType gst_cgan_precision_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
-      {GST_CGAN_PRECISION_FP32, "32-bit float", "fp32"},
-      {GST_CGAN_PRECISION_BF16, "bfloat16 convolutions (about 2x faster on CPUs with AVX512-BF16)", "bf16"},
+      {static_cast<gint>(colorgan::Precision::Fp32), "32-bit float", colorgan::to_string(colorgan::Precision::Fp32)},
+      {static_cast<gint>(colorgan::Precision::Bf16), "bfloat16 convolutions (about 2x faster on CPUs with AVX512-BF16)",
+       colorgan::to_string(colorgan::Precision::Bf16)},
       {0, nullptr, nullptr}};
   return cgan_enum_type(&type, "GstCganPrecision", values);
 }
@@ -194,9 +197,9 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
   options.threads = self->num_threads;
   options.seed = self->seed;
   options.inference_size = inference_size;
-  options.upsampling = self->upsampling == GST_CGAN_UPSAMPLING_BICUBIC ? "bicubic" : "guided";
+  options.upsampling = static_cast<colorgan::ChromaUpsampling>(self->upsampling);
   options.temporal_smoothing = self->temporal_smoothing;
-  options.precision = self->precision == GST_CGAN_PRECISION_BF16 ? "bf16" : "fp32";
+  options.precision = static_cast<colorgan::Precision>(self->precision);
   self->state->latency = self->state->max_latency = self->state->reported_latency = 0;
   self->state->throughput = 0;
   self->state->dropped = 0;

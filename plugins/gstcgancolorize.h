@@ -7,11 +7,10 @@ G_BEGIN_DECLS
 #define GST_TYPE_CGAN_COLORIZE (gst_cgan_colorize_get_type())
 G_DECLARE_FINAL_TYPE(GstCganColorize, gst_cgan_colorize, GST, CGAN_COLORIZE, GstBaseTransform)
 
-typedef enum { GST_CGAN_UPSAMPLING_GUIDED, GST_CGAN_UPSAMPLING_BICUBIC } GstCganUpsampling;
+// The enum properties take colorgan's own values (colorgan/options.h).
 #define GST_TYPE_CGAN_UPSAMPLING (gst_cgan_upsampling_get_type())
 GType gst_cgan_upsampling_get_type(void);
 
-typedef enum { GST_CGAN_PRECISION_FP32, GST_CGAN_PRECISION_BF16 } GstCganPrecision;
 #define GST_TYPE_CGAN_PRECISION (gst_cgan_precision_get_type())
 GType gst_cgan_precision_get_type(void);
 
@@ -28,8 +27,8 @@ struct _GstCganColorize {
   gchar *inference_size;
   gint num_threads;
   guint64 seed;
-  gint upsampling;              // GstCganUpsampling
-  gint precision;               // GstCganPrecision
+  gint upsampling;              // colorgan::ChromaUpsampling
+  gint precision;               // colorgan::Precision
   gdouble temporal_smoothing;
   guint batch_size;
   CganColorizeState *state;  // C++ object: GObject instances are calloc'ed

@@ -35,7 +35,7 @@ struct CganNoiseState {
 enum { PROP_0, PROP_SEED, PROP_DISTRIBUTION, PROP_AMPLITUDE, PROP_MODE, PROP_DRIFT_RATE };
 
 #define DEFAULT_SEED 0
-#define DEFAULT_DISTRIBUTION GST_CGAN_NOISE_GAUSSIAN
+#define DEFAULT_DISTRIBUTION static_cast<gint>(colorgan::NoiseDistribution::Gaussian)
 #define DEFAULT_AMPLITUDE 1.0f
 #define DEFAULT_MODE GST_CGAN_NOISE_MODE_FIXED
 #define DEFAULT_DRIFT_RATE 0.05
@@ -43,8 +43,10 @@ enum { PROP_0, PROP_SEED, PROP_DISTRIBUTION, PROP_AMPLITUDE, PROP_MODE, PROP_DRI
 static GType gst_cgan_noise_distribution_get_type() {
   static GType type = 0;
   static const GEnumValue values[] = {
-      {GST_CGAN_NOISE_GAUSSIAN, "Gaussian N(0,1)", "gaussian"},
-      {GST_CGAN_NOISE_UNIFORM, "Uniform U(-1,1)", "uniform"},
+      {static_cast<gint>(colorgan::NoiseDistribution::Gaussian), "Gaussian N(0,1)",
+       colorgan::to_string(colorgan::NoiseDistribution::Gaussian)},
+      {static_cast<gint>(colorgan::NoiseDistribution::Uniform), "Uniform U(-1,1)",
+       colorgan::to_string(colorgan::NoiseDistribution::Uniform)},
       {0, nullptr, nullptr},
   };
   return cgan_enum_type(&type, "GstCganNoiseDistribution", values);
@@ -123,7 +125,7 @@ static GstFlowReturn gst_cgan_noise_transform(GstBaseTransform* trans, GstBuffer
 
   GST_OBJECT_LOCK(self);
   if (!state->filler) {
-    const char* distribution = self->distribution == GST_CGAN_NOISE_GAUSSIAN ? "gaussian" : "uniform";
+    const auto distribution = static_cast<colorgan::NoiseDistribution>(self->distribution);
     state->filler = std::make_unique<colorgan::NoiseFiller>(self->seed, distribution);
     state->fixed_plane.clear();
   }
@@ -154,7 +156,7 @@ static void gst_cgan_noise_set_property(GObject* object, guint prop_id, const GV
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
     case PROP_SEED: self->seed = g_value_get_uint64(value); break;
-    case PROP_DISTRIBUTION: self->distribution = static_cast<GstCganNoiseDistribution>(g_value_get_enum(value)); break;
+    case PROP_DISTRIBUTION: self->distribution = g_value_get_enum(value); break;
     case PROP_AMPLITUDE: self->amplitude = g_value_get_float(value); break;
     case PROP_MODE: self->mode = static_cast<GstCganNoiseMode>(g_value_get_enum(value)); break;
     case PROP_DRIFT_RATE: self->drift_rate = g_value_get_double(value); break;

@@ -7,7 +7,6 @@ G_BEGIN_DECLS
 #define GST_TYPE_CGAN_NOISE (gst_cgan_noise_get_type())
 G_DECLARE_FINAL_TYPE(GstCganNoise, gst_cgan_noise, GST, CGAN_NOISE, GstBaseTransform)
 
-typedef enum { GST_CGAN_NOISE_GAUSSIAN, GST_CGAN_NOISE_UNIFORM } GstCganNoiseDistribution;
 typedef enum { GST_CGAN_NOISE_MODE_FIXED, GST_CGAN_NOISE_MODE_PER_FRAME, GST_CGAN_NOISE_MODE_DRIFT } GstCganNoiseMode;
 
 GST_ELEMENT_REGISTER_DECLARE(cgannoise);
@@ -19,7 +18,7 @@ struct CganNoiseState;
 struct _GstCganNoise {
   GstBaseTransform parent;
   guint64 seed;
-  GstCganNoiseDistribution distribution;
+  gint distribution;  // colorgan::NoiseDistribution
   gfloat amplitude;
   GstCganNoiseMode mode;
   gdouble drift_rate;

@@ -158,7 +158,7 @@ TEST(Noise, AppendsASeededPlaneFixedPerStream) {
   ASSERT_EQ(first.size(), 4u * n);
   EXPECT_TRUE(std::equal(planes.begin(), planes.end(), first.begin())) << "input planes must pass unchanged";
   std::vector<float> expected(n);
-  colorgan::NoiseFiller(9, "gaussian").fill(expected.data(), n, 0.5f);
+  colorgan::NoiseFiller(9, colorgan::NoiseDistribution::Gaussian).fill(expected.data(), n, 0.5f);
   EXPECT_TRUE(std::equal(expected.begin(), expected.end(), first.begin() + 3 * n)) << "noise is NoiseFiller(seed)";
   EXPECT_EQ(first, second) << "mode=fixed reuses the noise plane";
   gst_harness_teardown(harness);
@@ -218,7 +218,7 @@ TEST_F(ColorizeTest, KeepsLumaAndMatchesTheEngineWithTheSameNoise) {
   EXPECT_TRUE(std::equal(y.begin(), y.end(), out.begin())) << "Y must pass bit for bit";
 
   std::vector<float> noise(n), u(n), v(n);
-  colorgan::NoiseFiller(4, "gaussian").fill(noise.data(), n, 1.0f);
+  colorgan::NoiseFiller(4, colorgan::NoiseDistribution::Gaussian).fill(noise.data(), n, 1.0f);
   colorgan::PlaneColorizer(cpu_colorizer(model)).colorize(y.data(), noise.data(), u.data(), v.data(), w, h);
   float worst = 0;
   for (int i = 0; i < n; ++i) {

@@ -122,10 +122,19 @@ TEST_F(EngineTest, PlaneColorizerMatchesTheEngine) {
   EXPECT_TRUE(torch::allclose(torch::from_blob(v.data(), {h, w}), expected[0][1]));
 }
 
-TEST_F(EngineTest, UnknownPrecisionIsAClearError) {
-  auto options = cpu();
-  options.precision = "fp8";
-  EXPECT_THROW(InferenceEngine(model, options), std::invalid_argument);
+TEST(Options, NamesRoundTripAndUnknownNamesAreClearErrors) {
+  for (auto p : {Precision::Fp32, Precision::Bf16}) EXPECT_EQ(parse_precision(to_string(p)), p);
+  for (auto u : {ChromaUpsampling::Guided, ChromaUpsampling::Bicubic}) EXPECT_EQ(parse_chroma_upsampling(to_string(u)), u);
+  for (auto d : {NoiseDistribution::Gaussian, NoiseDistribution::Uniform}) {
+    EXPECT_EQ(parse_noise_distribution(to_string(d)), d);
+  }
+  try {
+    parse_precision("fp8");
+    ADD_FAILURE() << "fp8 was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "unknown precision 'fp8' (expected fp32 or bf16)");
+  }
+  EXPECT_THROW(parse_chroma_upsampling("nearest"), std::invalid_argument);
 }
 
 TEST_F(EngineTest, BadModelFileIsAClearError) {

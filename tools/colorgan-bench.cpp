@@ -267,7 +267,7 @@ int main(int argc, char** argv) {
   engine_options.device = "cpu";
   engine_options.threads = static_cast<int>(threads);
   InferenceEngine engine(model, engine_options);
-  engine_options.precision = "bf16";
+  engine_options.precision = Precision::Bf16;
   InferenceEngine engine_bf16(model, engine_options);
   ModelFile plain = load_model(model);
   plain.generator->eval();

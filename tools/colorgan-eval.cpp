@@ -91,7 +91,7 @@ struct FlickerReport {
 FlickerReport measure_flicker(const std::string& clip, const PlaneColorizerOptions& options, int64_t side,
                               int64_t max_frames, double luma_threshold, bool noise_per_frame) {
   PlaneColorizer colorizer(options);
-  NoiseFiller noise_source(options.seed + 1, "gaussian");  // cgannoise mode=per-frame
+  NoiseFiller noise_source(options.seed + 1, NoiseDistribution::Gaussian);  // cgannoise mode=per-frame
   std::vector<float> noise;
   ClipFrames frames(clip, side, max_frames);
   FlickerMeter pred_meter(luma_threshold), true_meter(luma_threshold);
@@ -157,6 +157,12 @@ int main(int argc, char** argv) {
   args.option("--max-frames", &max_frames, "--flicker: frames per clip (default 300; panned photos: this many)");
   args.option("--luma-threshold", &luma_threshold, "--flicker: luma change below which a pixel is still (default 0.02)");
   if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
+  ChromaUpsampling chroma_upsampling{};
+  try {
+    chroma_upsampling = parse_chroma_upsampling(upsampling);
+  } catch (const std::invalid_argument& e) {
+    args.fail(e.what());
+  }
   if (data.empty()) args.fail("missing --data DIR");
   if (model.empty()) model = default_model_path();
   if (model.empty()) args.fail("missing --model (and no default model is installed)");
@@ -170,7 +176,7 @@ int main(int argc, char** argv) {
       options.threads = static_cast<int>(threads);
       options.seed = seed;
       options.inference_size = size_text;
-      options.upsampling = upsampling;
+      options.upsampling = chroma_upsampling;
       options.temporal_smoothing = smoothing;
       fs::create_directories(out);
       nlohmann::ordered_json report = {{"model", model},
@@ -230,7 +236,7 @@ int main(int argc, char** argv) {
     std::vector<at::Tensor> cells;
     for (int64_t i = 0; i < n; ++i) {
       const at::Tensor truth = rgb8_to_tensor(images.image(i));
-      const at::Tensor prediction = colorize_image(engine, truth, size, parse_chroma_upsampling(upsampling));
+      const at::Tensor prediction = colorize_image(engine, truth, size, chroma_upsampling);
       const at::Tensor gray = gray_baseline(truth);
       const Scores p = score(prediction, truth), g = score(gray, truth);
       const double cf_true = colorfulness(truth);

@@ -66,12 +66,6 @@ at::Tensor resize_noise(const at::Tensor& noise, std::pair<int64_t, int64_t> dim
   return at::upsample_nearest2d(noise, {dims.first, dims.second});
 }
 
-ChromaUpsampling parse_chroma_upsampling(const std::string& name) {
-  if (name == "guided") return ChromaUpsampling::Guided;
-  if (name == "bicubic") return ChromaUpsampling::Bicubic;
-  throw std::invalid_argument("unknown chroma upsampling '" + name + "' (expected guided or bicubic)");
-}
-
 namespace {
 
 // Mean over a (2r+1)^2 window, counting only the pixels inside the image.

@@ -36,12 +36,9 @@ at::Tensor resize_luma(const at::Tensor& y, std::pair<int64_t, int64_t> dims);
 // distribution) to {height, width}; noise vectors and undefined tensors pass.
 at::Tensor resize_noise(const at::Tensor& noise, std::pair<int64_t, int64_t> dims);
 
-// How predicted chroma goes back to the frame's size.
-enum class ChromaUpsampling {
-  Guided,   // fast guided filter: colour edges follow the full-resolution luma's edges
-  Bicubic,  // plain interpolation: colour edges smear over a working-size pixel or two
-};
-ChromaUpsampling parse_chroma_upsampling(const std::string& name);  // "guided" | "bicubic"; throws std::invalid_argument
+// How predicted chroma goes back to the frame's size (colorgan/options.h):
+// Guided, a fast guided filter (colour edges follow the full-resolution
+// luma's edges), or Bicubic (colour edges smear over a working-size pixel or two).
 
 // Chroma uv_low [N,2,h,w] predicted from luma y_low [N,1,h,w], brought to the
 // size of y_full [N,1,H,W]. Guided: a local linear model uv = a*Y + b is fitted

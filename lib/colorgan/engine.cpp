@@ -89,9 +89,6 @@ struct InferenceEngine::Impl {
 
 InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions options) {
   const c10::Device device = resolve_device(options.device);  // fail fast, before loading
-  if (options.precision != "fp32" && options.precision != "bf16") {
-    throw std::invalid_argument("unknown precision '" + options.precision + "' (expected fp32 or bf16)");
-  }
   if (device.is_cpu()) keep_freed_memory();
   set_thread_count(options.threads);
   // Loading, folding and the warm-up run on a short-lived thread. libgomp keeps an OpenMP pool alive for
@@ -102,7 +99,7 @@ InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions op
   std::thread([&] {
     try {
       impl_ = std::make_unique<Impl>(load_model(model_path), device, options.seed);
-      impl_->folded.to(device, options.precision == "bf16" ? at::kBFloat16 : at::kFloat);
+      impl_->folded.to(device, options.precision == Precision::Bf16 ? at::kBFloat16 : at::kFloat);
       if (options.warm_up) {
         const auto& meta = impl_->model.metadata;
         colorize(at::zeros({1, 1, meta.training_height, meta.training_width}));

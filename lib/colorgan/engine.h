@@ -3,6 +3,7 @@
 
 #include "colorgan/errors.h"
 #include "colorgan/model_file.h"
+#include "colorgan/options.h"
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
@@ -32,7 +33,7 @@ struct EngineOptions {
   int threads = 0;       // 0 = available_cores()
   uint64_t seed = 0;     // for noise the caller does not supply
   bool warm_up = true;   // one forward pass at load time, so the first frame is not slow
-  std::string precision = "fp32";  // "fp32" | "bf16" (convolutions in bfloat16: faster on AVX512-BF16 CPUs)
+  Precision precision = Precision::Fp32;  // Bf16: convolutions in bfloat16 (faster on AVX512-BF16 CPUs)
 };
 
 // What one forward pass may hold in activations (two maps of the widest
@@ -42,7 +43,7 @@ constexpr int64_t kMaxActivationBytes = int64_t{4} << 30;
 
 class InferenceEngine {
  public:
-  // Throws ModelFileError (bad file), DeviceError (bad device), std::invalid_argument (bad precision).
+  // Throws ModelFileError (bad file), DeviceError (bad device).
   explicit InferenceEngine(const std::string& model_path, EngineOptions options = {});
   ~InferenceEngine();
   InferenceEngine(const InferenceEngine&) = delete;

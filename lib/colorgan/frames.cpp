@@ -98,8 +98,8 @@ struct NoiseFiller::Impl {
   NoiseSource source;
 };
 
-NoiseFiller::NoiseFiller(uint64_t seed, const std::string& distribution)
-    : impl_(new Impl{NoiseSource(seed, parse_noise_distribution(distribution))}) {}
+NoiseFiller::NoiseFiller(uint64_t seed, NoiseDistribution distribution)
+    : impl_(new Impl{NoiseSource(seed, distribution)}) {}
 NoiseFiller::~NoiseFiller() = default;
 
 void NoiseFiller::fill(float* out, int64_t count, float amplitude) {
@@ -118,7 +118,7 @@ struct PlaneColorizer::Impl {
   Impl(const PlaneColorizerOptions& o, EngineOptions engine_options)
       : engine(o.model_path, std::move(engine_options)),
         size(working_size_for(o.inference_size, engine.metadata())),
-        upsampling(parse_chroma_upsampling(o.upsampling)),
+        upsampling(o.upsampling),
         stabilizer(StabilizerOptions{o.temporal_smoothing}),
         noise_source(o.seed, engine.metadata().noise_distribution) {}
 

@@ -3,6 +3,8 @@
 // Planar frames are contiguous float planes [planes][height][width].
 #pragma once
 
+#include "colorgan/options.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,8 +43,7 @@ void yuv_planes_to_i420(const float* planes, int width, int height, const I420Im
 // Seeded noise into caller memory (see NoiseSource).
 class NoiseFiller {
  public:
-  // distribution: "gaussian" | "uniform"; throws std::invalid_argument otherwise.
-  NoiseFiller(uint64_t seed, const std::string& distribution);
+  NoiseFiller(uint64_t seed, NoiseDistribution distribution);
   ~NoiseFiller();
   void fill(float* out, int64_t count, float amplitude);
 
@@ -57,9 +58,9 @@ struct PlaneColorizerOptions {
   int threads = 0;                     // 0 = the cores available to the process
   uint64_t seed = 0;                   // noise drawn when frames carry none: fixed per stream
   std::string inference_size;          // "" (the model's training size, aspect kept), "native", "WxH", short side
-  std::string upsampling = "guided";   // chroma back to frame size: guided | bicubic
+  ChromaUpsampling upsampling = ChromaUpsampling::Guided;  // chroma back to the frame's size
   double temporal_smoothing = 0.0;     // ChromaStabilizer strength, 0 = off
-  std::string precision = "fp32";      // fp32 | bf16 (see EngineOptions)
+  Precision precision = Precision::Fp32;                   // see EngineOptions
 };
 
 // One frame's planes: width*height floats each; noise may be nullptr.
@@ -76,7 +77,7 @@ struct PlaneFrame {
 class PlaneColorizer {
  public:
   // Throws ModelFileError / DeviceError (colorgan/errors.h) with a clear message,
-  // std::invalid_argument for a bad inference size, upsampling or precision name.
+  // std::invalid_argument for a bad inference size.
   explicit PlaneColorizer(const PlaneColorizerOptions& options);
   ~PlaneColorizer();
 

@@ -7,16 +7,6 @@
 
 namespace colorgan {
 
-NoiseDistribution parse_noise_distribution(const std::string& name) {
-  if (name == "gaussian") return NoiseDistribution::Gaussian;
-  if (name == "uniform") return NoiseDistribution::Uniform;
-  throw std::invalid_argument("unknown noise distribution '" + name + "' (expected gaussian or uniform)");
-}
-
-const char* to_string(NoiseDistribution distribution) {
-  return distribution == NoiseDistribution::Gaussian ? "gaussian" : "uniform";
-}
-
 NoiseSource::NoiseSource(uint64_t seed, NoiseDistribution distribution)
     : generator_(at::make_generator<at::CPUGeneratorImpl>(seed)), distribution_(distribution) {}
 

@@ -4,16 +4,12 @@
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
+#include "colorgan/options.h"
+
 #include <cstdint>
 #include <string>
 
 namespace colorgan {
-
-enum class NoiseDistribution { Gaussian, Uniform };
-
-// "gaussian" | "uniform"; throws std::invalid_argument otherwise.
-NoiseDistribution parse_noise_distribution(const std::string& name);
-const char* to_string(NoiseDistribution distribution);
 
 // Draws noise from its own generator, so the same seed gives the same values
 // whatever else uses LibTorch's global RNG. Gaussian: N(0,1); uniform: U(-1,1).
