@@ -120,9 +120,8 @@ FlickerReport measure_flicker(const std::string& clip, const PlaneColorizerOptio
   return r;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// Everything the command line sets.
+struct EvalOptions {
   std::string model, out = "eval", device = "auto", size_text;
   std::vector<std::string> data;
   int64_t eval_side = 256, max_images = 0, grid_count = 8, video_every = 30, threads = 0;
@@ -131,6 +130,190 @@ int main(int argc, char** argv) {
   double smoothing = 0.5, luma_threshold = 0.02;
   int64_t max_frames = 300;
   std::string upsampling = "guided", noise_mode = "fixed";
+  ChromaUpsampling chroma_upsampling = ChromaUpsampling::Guided;
+};
+
+void declare_options(ArgParser& args, EvalOptions& o) {
+  args.option("--model", &o.model, "model file (default: the project's default model)");
+  args.option("--data", &o.data, "colour images: folders, image files, videos");
+  args.option("--out", &o.out, "report directory (default ./eval)");
+  args.option("--size", &o.size_text, "working size: native | WxH | N (short side); default the model's training size");
+  args.option("--eval-side", &o.eval_side, "images are first shrunk to this short side, the size metrics use (default 256)");
+  args.option("--max-images", &o.max_images, "evaluate at most this many images (default all)");
+  args.option("--grid-count", &o.grid_count, "rows in grid.png (default 8)");
+  args.option("--video-every", &o.video_every, "take every Nth frame of videos (default 30)");
+  args.option("--device", &o.device, "auto | cpu | cuda | cuda:N");
+  args.option("--threads", &o.threads, "LibTorch CPU threads (default: all cores available)");
+  args.option("--seed", &o.seed, "noise seed (default 0)");
+  args.option("--upsampling", &o.upsampling, "chroma upsampling: guided | bicubic (default guided)");
+  args.flag("--flicker", &o.flicker, "measure flicker on clips instead of scoring photos");
+  args.option("--temporal-smoothing", &o.smoothing, "--flicker: cgancolorize's temporal-smoothing, 0-1 (default 0.5)");
+  args.option("--noise", &o.noise_mode, "--flicker: fixed (cgancolorize's own, the default) | per-frame (cgannoise mode=per-frame)");
+  args.option("--max-frames", &o.max_frames, "--flicker: frames per clip (default 300; panned photos: this many)");
+  args.option("--luma-threshold", &o.luma_threshold, "--flicker: luma change below which a pixel is still (default 0.02)");
+}
+
+// Parses and checks the command line; exits with status 2 on misuse.
+EvalOptions parse_options(ArgParser& args, int argc, char** argv) {
+  EvalOptions o;
+  declare_options(args, o);
+  if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
+  try {
+    o.chroma_upsampling = parse_chroma_upsampling(o.upsampling);
+  } catch (const std::invalid_argument& e) {
+    args.fail(e.what());
+  }
+  if (o.data.empty()) args.fail("missing --data DIR");
+  if (o.model.empty()) o.model = default_model_path();
+  if (o.model.empty()) args.fail("missing --model (and no default model is installed)");
+  if (o.flicker && o.noise_mode != "fixed" && o.noise_mode != "per-frame") {
+    args.fail("--noise must be fixed or per-frame");
+  }
+  return o;
+}
+
+// --flicker: each clip colorized frame by frame as cgancolorize does; flicker.json.
+int evaluate_clips(const EvalOptions& o) {
+  PlaneColorizerOptions options;
+  options.model_path = o.model;
+  options.device = o.device;
+  options.threads = static_cast<int>(o.threads);
+  options.seed = o.seed;
+  options.inference_size = o.size_text;
+  options.upsampling = o.chroma_upsampling;
+  options.temporal_smoothing = o.smoothing;
+  fs::create_directories(o.out);
+  nlohmann::ordered_json report = {{"model", o.model},
+                                   {"noise", o.noise_mode},
+                                   {"temporal_smoothing", o.smoothing},
+                                   {"luma_threshold", o.luma_threshold},
+                                   {"clips", nlohmann::ordered_json::array()}};
+  std::cout << "temporal-smoothing " << o.smoothing << ", noise " << o.noise_mode << ", model " << o.model << "\n"
+            << "clip                                   frames  flicker pred  flicker true  ratio   CF pred  CF true\n";
+  for (const auto& clip : o.data) {
+    const FlickerReport r = measure_flicker(clip, options, o.eval_side, o.max_frames, o.luma_threshold,
+                                            o.noise_mode == "per-frame");
+    std::cout << std::left << std::setw(38) << fs::path(clip).filename().string().substr(0, 37) << std::right
+              << std::setw(7) << r.frames << std::fixed << std::setprecision(5) << std::setw(14) << r.flicker_pred
+              << std::setw(14) << r.flicker_true << std::setprecision(2) << std::setw(7)
+              << r.flicker_pred / r.flicker_true << std::setw(10) << r.cf_pred << std::setw(9) << r.cf_true << "\n";
+    report["clips"].push_back({{"clip", clip},
+                               {"frames", r.frames},
+                               {"flicker_pred", json_number(r.flicker_pred)},
+                               {"flicker_true", json_number(r.flicker_true)},
+                               {"flicker_ratio", json_number(r.flicker_pred / r.flicker_true)},
+                               {"colorfulness_pred", json_number(r.cf_pred)},
+                               {"colorfulness_true", json_number(r.cf_true)}});
+  }
+  // Written once every clip is measured: a failure leaves no partial report.
+  write_file_atomically(fs::path(o.out) / "flicker.json", report.dump(2) + "\n");
+  std::cout << "wrote " << o.out << "/flicker.json\n";
+  return 0;
+}
+
+// Mean scores of prediction and gray baseline over a photo set, and what is written of them.
+struct PhotoReport {
+  int64_t images = 0, skipped = 0;
+  Scores prediction, gray;
+  double cf_true = 0;
+  std::string csv;              // one row per photo
+  std::vector<at::Tensor> grid;  // gray | prediction | truth cells
+};
+
+PhotoReport score_photos(const EvalOptions& o, InferenceEngine& engine) {
+  const WorkingSize size = working_size_for(o.size_text, engine.metadata());
+  DatasetOptions data_options;
+  data_options.keep_side = o.eval_side;
+  data_options.video_every = std::max<int64_t>(1, o.video_every);
+  LoadSummary summary;
+  ImageSet images = ImageSet::load(find_inputs(o.data), data_options, &summary,
+                                   [](const std::string& m) { std::cerr << "warning: " << m << "\n"; });
+  PhotoReport r;
+  r.skipped = summary.skipped;
+  r.images = o.max_images > 0 ? std::min(o.max_images, images.size()) : images.size();
+  std::ostringstream csv;
+  csv << "image,psnr,psnr_gray,ssim,ssim_gray,cf_pred,cf_true,ciede2000,ciede2000_gray\n";
+  const bool terminal = isatty(fileno(stderr));
+  const int64_t n = r.images;
+  for (int64_t i = 0; i < n; ++i) {
+    const at::Tensor truth = rgb8_to_tensor(images.image(i));
+    const at::Tensor prediction = colorize_image(engine, truth, size, o.chroma_upsampling);
+    const at::Tensor gray = gray_baseline(truth);
+    const Scores p = score(prediction, truth), g = score(gray, truth);
+    const double cf_true = colorfulness(truth);
+    csv << csv_field(images.name(i)) << "," << p.psnr << "," << g.psnr << "," << p.ssim << "," << g.ssim << ","
+        << p.cf << "," << cf_true << "," << p.ciede << "," << g.ciede << "\n";
+    for (auto [sum, x] : {std::pair{&r.prediction, p}, std::pair{&r.gray, g}}) {
+      *sum = {sum->psnr + x.psnr / n, sum->ssim + x.ssim / n, sum->cf + x.cf / n, sum->ciede + x.ciede / n};
+    }
+    r.cf_true += cf_true / n;
+    // Grid rows spread over the whole set (folders are read in sorted order).
+    if (o.grid_count > 0 && i % std::max<int64_t>(1, n / o.grid_count) == 0 &&
+        static_cast<int64_t>(r.grid.size()) < 3 * o.grid_count) {
+      for (const auto* t : {&gray, &prediction, &truth}) r.grid.push_back(grid_cell(*t, 128));
+    }
+    if (terminal) std::cerr << "\r" << i + 1 << "/" << n << " images" << std::flush;
+  }
+  if (terminal) std::cerr << "\n";
+  r.csv = csv.str();
+  return r;
+}
+
+void write_photo_report(const EvalOptions& o, const PhotoReport& r) {
+  auto scores = [](const Scores& x) {
+    return nlohmann::ordered_json{{"psnr", json_number(x.psnr)}, {"ssim_luma", json_number(x.ssim)},
+                                  {"colorfulness", json_number(x.cf)}, {"ciede2000", json_number(x.ciede)}};
+  };
+  const Scores& p = r.prediction;
+  const nlohmann::ordered_json report = {{"model", o.model},
+                                         {"images", r.images},
+                                         {"skipped", r.skipped},
+                                         {"eval_side", o.eval_side},
+                                         {"prediction", scores(p)},
+                                         {"gray_baseline", scores(r.gray)},
+                                         {"truth", {{"colorfulness", json_number(r.cf_true)}}},
+                                         {"delta_colorfulness", json_number(std::abs(p.cf - r.cf_true))},
+                                         {"colorfulness_ratio", json_number(p.cf / r.cf_true)},
+                                         {"psnr_minus_gray", json_number(p.psnr - r.gray.psnr)}};
+  write_image((fs::path(o.out) / "grid.png").string(), image_grid(r.grid, 3));
+  write_file_atomically(fs::path(o.out) / "report.csv", r.csv);
+  write_file_atomically(fs::path(o.out) / "report.json", report.dump(2) + "\n");
+}
+
+void print_photo_report(const EvalOptions& o, const PhotoReport& r) {
+  const Scores &p = r.prediction, &g = r.gray;
+  std::cout << std::fixed << std::setprecision(3) << r.images << " images, model " << o.model << "\n"
+            << "                 prediction   gray baseline\n"
+            << "PSNR (RGB, dB)   " << std::setw(10) << p.psnr << "   " << std::setw(10) << g.psnr << "\n"
+            << "SSIM (luma)      " << std::setw(10) << p.ssim << "   " << std::setw(10) << g.ssim << "\n"
+            << "colourfulness    " << std::setw(10) << p.cf << "   " << std::setw(10) << g.cf << "   (truth "
+            << r.cf_true << ", prediction " << std::setprecision(1) << 100.0 * p.cf / r.cf_true << "% of it)\n"
+            << std::setprecision(3) << "CIEDE2000        " << std::setw(10) << p.ciede << "   " << std::setw(10)
+            << g.ciede << "\n"
+            << "dCF = " << std::abs(p.cf - r.cf_true) << "; wrote " << o.out << "/report.json, report.csv, grid.png\n";
+}
+
+// Photos: each turned gray, colorized and scored beside the gray baseline.
+int evaluate_photos(const EvalOptions& o) {
+  EngineOptions engine_options;
+  engine_options.device = o.device;
+  engine_options.threads = static_cast<int>(o.threads);
+  engine_options.seed = o.seed;
+  InferenceEngine engine(o.model, engine_options);
+  const PhotoReport report = score_photos(o, engine);
+  if (report.images == 0) {
+    std::cerr << "colorgan-eval: no readable images in the --data paths\n";
+    return 2;
+  }
+  fs::create_directories(o.out);
+  write_photo_report(o, report);
+  print_photo_report(o, report);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
   ArgParser args("colorgan-eval", "--data DIR... [--model M] [options]",
                  "Turns each colour image gray, colorizes it, and reports PSNR (RGB), SSIM (luma), colourfulness\n"
                  "(Hasler & Suesstrunk 2003) of prediction and truth, and mean CIEDE2000, each beside the gray\n"
@@ -139,153 +322,6 @@ int main(int argc, char** argv) {
                  "by frame as cgancolorize does; reports flicker (mean |change of U,V| between consecutive frames\n"
                  "over pixels whose luma changed less than --luma-threshold) and colourfulness, prediction beside\n"
                  "truth, in OUT/flicker.json.");
-  args.option("--model", &model, "model file (default: the project's default model)");
-  args.option("--data", &data, "colour images: folders, image files, videos");
-  args.option("--out", &out, "report directory (default ./eval)");
-  args.option("--size", &size_text, "working size: native | WxH | N (short side); default the model's training size");
-  args.option("--eval-side", &eval_side, "images are first shrunk to this short side, the size metrics use (default 256)");
-  args.option("--max-images", &max_images, "evaluate at most this many images (default all)");
-  args.option("--grid-count", &grid_count, "rows in grid.png (default 8)");
-  args.option("--video-every", &video_every, "take every Nth frame of videos (default 30)");
-  args.option("--device", &device, "auto | cpu | cuda | cuda:N");
-  args.option("--threads", &threads, "LibTorch CPU threads (default: all cores available)");
-  args.option("--seed", &seed, "noise seed (default 0)");
-  args.option("--upsampling", &upsampling, "chroma upsampling: guided | bicubic (default guided)");
-  args.flag("--flicker", &flicker, "measure flicker on clips instead of scoring photos");
-  args.option("--temporal-smoothing", &smoothing, "--flicker: cgancolorize's temporal-smoothing, 0-1 (default 0.5)");
-  args.option("--noise", &noise_mode, "--flicker: fixed (cgancolorize's own, the default) | per-frame (cgannoise mode=per-frame)");
-  args.option("--max-frames", &max_frames, "--flicker: frames per clip (default 300; panned photos: this many)");
-  args.option("--luma-threshold", &luma_threshold, "--flicker: luma change below which a pixel is still (default 0.02)");
-  if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
-  ChromaUpsampling chroma_upsampling{};
-  try {
-    chroma_upsampling = parse_chroma_upsampling(upsampling);
-  } catch (const std::invalid_argument& e) {
-    args.fail(e.what());
-  }
-  if (data.empty()) args.fail("missing --data DIR");
-  if (model.empty()) model = default_model_path();
-  if (model.empty()) args.fail("missing --model (and no default model is installed)");
-
-  if (flicker) {
-    if (noise_mode != "fixed" && noise_mode != "per-frame") args.fail("--noise must be fixed or per-frame");
-    return args.run([&] {
-      PlaneColorizerOptions options;
-      options.model_path = model;
-      options.device = device;
-      options.threads = static_cast<int>(threads);
-      options.seed = seed;
-      options.inference_size = size_text;
-      options.upsampling = chroma_upsampling;
-      options.temporal_smoothing = smoothing;
-      fs::create_directories(out);
-      nlohmann::ordered_json report = {{"model", model},
-                               {"noise", noise_mode},
-                               {"temporal_smoothing", smoothing},
-                               {"luma_threshold", luma_threshold},
-                               {"clips", nlohmann::ordered_json::array()}};
-      std::cout << "temporal-smoothing " << smoothing << ", noise " << noise_mode << ", model " << model << "\n"
-                << "clip                                   frames  flicker pred  flicker true  ratio   CF pred  CF true\n";
-      for (const auto& clip : data) {
-        const FlickerReport r = measure_flicker(clip, options, eval_side, max_frames, luma_threshold,
-                                                  noise_mode == "per-frame");
-        std::cout << std::left << std::setw(38) << fs::path(clip).filename().string().substr(0, 37) << std::right
-                  << std::setw(7) << r.frames << std::fixed << std::setprecision(5) << std::setw(14) << r.flicker_pred
-                  << std::setw(14) << r.flicker_true << std::setprecision(2) << std::setw(7)
-                  << r.flicker_pred / r.flicker_true << std::setw(10) << r.cf_pred << std::setw(9) << r.cf_true << "\n";
-        report["clips"].push_back({{"clip", clip},
-                                   {"frames", r.frames},
-                                   {"flicker_pred", json_number(r.flicker_pred)},
-                                   {"flicker_true", json_number(r.flicker_true)},
-                                   {"flicker_ratio", json_number(r.flicker_pred / r.flicker_true)},
-                                   {"colorfulness_pred", json_number(r.cf_pred)},
-                                   {"colorfulness_true", json_number(r.cf_true)}});
-      }
-      // Written once every clip is measured: a failure leaves no partial report.
-      write_file_atomically(fs::path(out) / "flicker.json", report.dump(2) + "\n");
-      std::cout << "wrote " << out << "/flicker.json\n";
-      return 0;
-    });
-  }
-
-  return args.run([&] {
-    EngineOptions engine_options;
-    engine_options.device = device;
-    engine_options.threads = static_cast<int>(threads);
-    engine_options.seed = seed;
-    InferenceEngine engine(model, engine_options);
-    const WorkingSize size = working_size_for(size_text, engine.metadata());
-
-    DatasetOptions data_options;
-    data_options.keep_side = eval_side;
-    data_options.video_every = std::max<int64_t>(1, video_every);
-    LoadSummary summary;
-    ImageSet images = ImageSet::load(find_inputs(data), data_options, &summary,
-                                     [](const std::string& m) { std::cerr << "warning: " << m << "\n"; });
-    const int64_t n = max_images > 0 ? std::min(max_images, images.size()) : images.size();
-    if (n == 0) {
-      std::cerr << "colorgan-eval: no readable images in the --data paths\n";
-      return 2;
-    }
-    fs::create_directories(out);
-    std::ostringstream csv;
-    csv << "image,psnr,psnr_gray,ssim,ssim_gray,cf_pred,cf_true,ciede2000,ciede2000_gray\n";
-    const bool terminal = isatty(fileno(stderr));
-    Scores pred_sum, gray_sum;
-    double cf_true_sum = 0;
-    std::vector<at::Tensor> cells;
-    for (int64_t i = 0; i < n; ++i) {
-      const at::Tensor truth = rgb8_to_tensor(images.image(i));
-      const at::Tensor prediction = colorize_image(engine, truth, size, chroma_upsampling);
-      const at::Tensor gray = gray_baseline(truth);
-      const Scores p = score(prediction, truth), g = score(gray, truth);
-      const double cf_true = colorfulness(truth);
-      csv << csv_field(images.name(i)) << "," << p.psnr << "," << g.psnr << "," << p.ssim << "," << g.ssim << ","
-          << p.cf << "," << cf_true << "," << p.ciede << "," << g.ciede << "\n";
-      pred_sum = {pred_sum.psnr + p.psnr, pred_sum.ssim + p.ssim, pred_sum.cf + p.cf, pred_sum.ciede + p.ciede};
-      gray_sum = {gray_sum.psnr + g.psnr, gray_sum.ssim + g.ssim, gray_sum.cf + g.cf, gray_sum.ciede + g.ciede};
-      cf_true_sum += cf_true;
-      // Grid rows spread over the whole set (folders are read in sorted order).
-      if (grid_count > 0 && i % std::max<int64_t>(1, n / grid_count) == 0 &&
-          static_cast<int64_t>(cells.size()) < 3 * grid_count) {
-        for (const auto* t : {&gray, &prediction, &truth}) cells.push_back(grid_cell(*t, 128));
-      }
-      if (terminal) std::cerr << "\r" << i + 1 << "/" << n << " images" << std::flush;
-    }
-    if (terminal) std::cerr << "\n";
-    const double k = static_cast<double>(n);
-    const Scores p{pred_sum.psnr / k, pred_sum.ssim / k, pred_sum.cf / k, pred_sum.ciede / k};
-    const Scores g{gray_sum.psnr / k, gray_sum.ssim / k, gray_sum.cf / k, gray_sum.ciede / k};
-    const double cf_true = cf_true_sum / k;
-    write_image((fs::path(out) / "grid.png").string(), image_grid(cells, 3));
-
-    auto scores = [](const Scores& x) {
-      return nlohmann::ordered_json{{"psnr", json_number(x.psnr)}, {"ssim_luma", json_number(x.ssim)},
-                            {"colorfulness", json_number(x.cf)}, {"ciede2000", json_number(x.ciede)}};
-    };
-    const nlohmann::ordered_json report = {{"model", model},
-                                   {"images", n},
-                                   {"skipped", summary.skipped},
-                                   {"eval_side", eval_side},
-                                   {"prediction", scores(p)},
-                                   {"gray_baseline", scores(g)},
-                                   {"truth", {{"colorfulness", json_number(cf_true)}}},
-                                   {"delta_colorfulness", json_number(std::abs(p.cf - cf_true))},
-                                   {"colorfulness_ratio", json_number(p.cf / cf_true)},
-                                   {"psnr_minus_gray", json_number(p.psnr - g.psnr)}};
-    write_file_atomically(fs::path(out) / "report.csv", csv.str());
-    write_file_atomically(fs::path(out) / "report.json", report.dump(2) + "\n");
-
-    std::cout << std::fixed << std::setprecision(3) << n << " images, model " << model << "\n"
-              << "                 prediction   gray baseline\n"
-              << "PSNR (RGB, dB)   " << std::setw(10) << p.psnr << "   " << std::setw(10) << g.psnr << "\n"
-              << "SSIM (luma)      " << std::setw(10) << p.ssim << "   " << std::setw(10) << g.ssim << "\n"
-              << "colourfulness    " << std::setw(10) << p.cf << "   " << std::setw(10) << g.cf
-              << "   (truth " << cf_true << ", prediction " << std::setprecision(1) << 100.0 * p.cf / cf_true
-              << "% of it)\n"
-              << std::setprecision(3) << "CIEDE2000        " << std::setw(10) << p.ciede << "   " << std::setw(10)
-              << g.ciede << "\n"
-              << "dCF = " << std::abs(p.cf - cf_true) << "; wrote " << out << "/report.json, report.csv, grid.png\n";
-    return 0;
-  });
+  const EvalOptions options = parse_options(args, argc, argv);
+  return args.run([&] { return options.flicker ? evaluate_clips(options) : evaluate_photos(options); });
 }
