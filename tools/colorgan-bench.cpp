@@ -197,80 +197,46 @@ void gpu_figures(Report& report, const std::string& model, const std::string& de
   report.add("gpu.training_seed_full_run_minutes", 5000.0 * t[0] / 60, 1, "minutes for 5000 steps x 128");
 }
 
-}  // namespace
+// What one bench run shares between its parts.
+struct Bench {
+  Report& report;
+  std::string model, tiny;  // seed-preset and tiny model files
+  int threads;              // LibTorch threads
+  int rounds;
+  bool quick;
+};
 
-int main(int argc, char** argv) {
-  bool quick = false;
-  int64_t threads = 0;
-  std::string json = "bench.json", device = "cpu";
-  ArgParser args("colorgan-bench", "[--quick] [--threads N] [--json FILE]",
-                 "Measures inference (engine vs plain baseline), the element chain vs the engine, attainable\n"
-                 "GFLOP/s, training images/s and memory growth; prints a table and writes a JSON file.");
-  args.flag("--quick", &quick, "a short run (under 2 minutes on 2 cores)");
-  args.option("--threads", &threads, "LibTorch threads (default: the cores available to the process)");
-  args.option("--json", &json, "where to write the figures (default bench.json)");
-  args.option("--device", &device, "cpu (the full CPU suite) or cuda[:N] (the GPU figures of tools/gpu-check.sh)");
-  if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
+// Peak: what this machine attains on large ops (the fastest of the runs); returns GFLOP/s.
+double peak_figures(const Bench& bench) {
+  Report& report = bench.report;
+  const int rounds = bench.rounds;
+  c10::InferenceMode guard;
+  auto x = torch::rand({1, 128, 128, 128}).contiguous(torch::MemoryFormat::ChannelsLast);
+  auto w = torch::rand({128, 128, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast);
+  auto a = torch::rand({2048, 2048}), b = torch::rand({2048, 2048});
+  // Attainable: the fastest of the runs.
+  const auto t = interleaved({[&] { torch::conv2d(x, w, {}, 1, 2); }, [&] { torch::mm(a, b); }}, 2 * rounds, 1, true);
+  const double conv_gflops = 2.0 * 128 * 128 * 25 * 128 * 128 / t[0] / 1e9;
+  const double mm_gflops = 2.0 * 2048 * 2048 * 2048 / t[1] / 1e9;
+  std::cout << "peak\n";
+  report.add("peak.conv2d_128x128x128_k5_gflops", conv_gflops, 1, "GFLOP/s");
+  report.add("peak.matmul_2048_gflops", mm_gflops, 1, "GFLOP/s");
+  return std::max(conv_gflops, mm_gflops);
+}
 
-  const auto start = Clock::now();
-  set_thread_count(static_cast<int>(threads));
-  const int nthreads = at::get_num_threads();
-  const std::string dir = (std::filesystem::temp_directory_path() / ("colorgan-bench-" + std::to_string(getpid()))).string();
-  std::filesystem::create_directories(dir);
-  const std::string model = dir + "/seed.cgan", tiny = dir + "/tiny.cgan";
-  torch::manual_seed(0);
-  {
-    Generator seed_generator;
-    save_model(model, seed_generator, {});
-    Generator tiny_generator(GeneratorConfig::preset("tiny"));
-    save_model(tiny, tiny_generator, {});
-  }
-  std::ostringstream machine;
-  machine << available_cores() << " cores, LibTorch " << nthreads << " threads";
-  std::cout << "colorgan-bench" << (quick ? " --quick" : "") << ": " << machine.str() << "\n\n";
-  Report report;
-  const int rounds = quick ? 3 : 7;
-  if (device != "cpu") {
-    try {
-      resolve_device(device);
-    } catch (const DeviceError& e) {
-      std::cerr << "colorgan-bench: " << e.what() << "\n";
-      return 1;
-    }
-    gpu_figures(report, model, device, quick);
-    std::filesystem::remove_all(dir);
-    report.write_json(json, machine.str() + ", " + device);
-    std::cout << "\nwrote " << json << "\n";
-    return 0;
-  }
-
-  // ---- peak: what this machine attains on large ops ------------------------------
-  double peak_gflops = 0;
-  {
-    c10::InferenceMode guard;
-    auto x = torch::rand({1, 128, 128, 128}).contiguous(torch::MemoryFormat::ChannelsLast);
-    auto w = torch::rand({128, 128, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast);
-    auto a = torch::rand({2048, 2048}), b = torch::rand({2048, 2048});
-    // Attainable: the fastest of the runs.
-    const auto t = interleaved({[&] { torch::conv2d(x, w, {}, 1, 2); }, [&] { torch::mm(a, b); }}, 2 * rounds, 1, true);
-    const double conv_gflops = 2.0 * 128 * 128 * 25 * 128 * 128 / t[0] / 1e9;
-    const double mm_gflops = 2.0 * 2048 * 2048 * 2048 / t[1] / 1e9;
-    peak_gflops = std::max(conv_gflops, mm_gflops);
-    std::cout << "peak\n";
-    report.add("peak.conv2d_128x128x128_k5_gflops", conv_gflops, 1, "GFLOP/s");
-    report.add("peak.matmul_2048_gflops", mm_gflops, 1, "GFLOP/s");
-  }
-
-  // ---- raw engine vs plain baseline -----------------------------------------------
-  std::cout << "\ninference (seed generator): engine (folded BN, channels_last, InferenceMode) vs baseline (eager NCHW, NoGradGuard)\n";
+// The engine (folded BN, channels_last, InferenceMode; fp32 and bf16) against a plain eager baseline.
+void engine_figures(const Bench& b, InferenceEngine& engine, double peak_gflops) {
+  Report& report = b.report;
+  const int rounds = b.rounds;
+  const bool quick = b.quick;
   EngineOptions engine_options;
   engine_options.device = "cpu";
-  engine_options.threads = static_cast<int>(threads);
-  InferenceEngine engine(model, engine_options);
+  engine_options.threads = b.threads;
   engine_options.precision = Precision::Bf16;
-  InferenceEngine engine_bf16(model, engine_options);
-  ModelFile plain = load_model(model);
+  InferenceEngine engine_bf16(b.model, engine_options);
+  ModelFile plain = load_model(b.model);
   plain.generator->eval();
+  std::cout << "\ninference (seed generator): engine (folded BN, channels_last, InferenceMode) vs baseline (eager NCHW, NoGradGuard)\n";
   for (auto [side, batch] : {std::pair{64, 1}, std::pair{64, 8}, std::pair{256, 1}, std::pair{256, 8}}) {
     const bool large = side * side * batch > 100000;
     if (quick && large) {
@@ -298,9 +264,17 @@ int main(int argc, char** argv) {
     report.figures.emplace_back("raw." + key + "_share_of_peak", gflops / peak_gflops);
   }
 
+}
+
 #ifdef COLORGAN_HAVE_GST
-  // ---- the element chain vs the engine, batch 1 -----------------------------------
-  gst_init(&argc, &argv);
+// The element chain and the bin against the engine (batch 1), batch-size, and RSS growth.
+void pipeline_figures(const Bench& b, InferenceEngine& engine) {
+  Report& report = b.report;
+  const int rounds = b.rounds;
+  const bool quick = b.quick;
+  const int nthreads = b.threads;
+  const std::string& model = b.model;
+  const std::string& tiny = b.tiny;
   if (gst_element_factory_find("cgancolorize") == nullptr) {
     std::cout << "\npipeline: the colorgan plugin is not found (set GST_PLUGIN_PATH=build/plugins): skipped\n";
   } else {
@@ -369,11 +343,14 @@ int main(int argc, char** argv) {
     report.add("memory.rss_after_" + std::to_string(total) + "_frames_mib", after_total / 1024.0, 1, "MiB");
     report.add("memory.rss_growth", static_cast<double>(after_total) / after_first - 1.0, 2, "(fraction)");
   }
-#else
-  std::cout << "\npipeline and memory: built without GStreamer: skipped\n";
+
+}
 #endif
 
-  // ---- training: one G+D step at the seed config ---------------------------------------
+// Training: one G+D step at the seed config, images/s.
+void training_figures(const Bench& b) {
+  Report& report = b.report;
+  const bool quick = b.quick;
   std::cout << "\ntraining (seed config: seed generator, discriminator, cross-entropy, RMSprop; random batches)\n";
   for (int64_t batch : {int64_t{16}, int64_t{128}}) {
     TrainOptions o = TrainOptions::preset("seed");
@@ -396,6 +373,68 @@ int main(int argc, char** argv) {
                  "hours for 5000 steps x 128 (seed preset)");
     }
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  int64_t threads = 0;
+  std::string json = "bench.json", device = "cpu";
+  ArgParser args("colorgan-bench", "[--quick] [--threads N] [--json FILE]",
+                 "Measures inference (engine vs plain baseline), the element chain vs the engine, attainable\n"
+                 "GFLOP/s, training images/s and memory growth; prints a table and writes a JSON file.");
+  args.flag("--quick", &quick, "a short run (under 2 minutes on 2 cores)");
+  args.option("--threads", &threads, "LibTorch threads (default: the cores available to the process)");
+  args.option("--json", &json, "where to write the figures (default bench.json)");
+  args.option("--device", &device, "cpu (the full CPU suite) or cuda[:N] (the GPU figures of tools/gpu-check.sh)");
+  if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
+
+  const auto start = Clock::now();
+  set_thread_count(static_cast<int>(threads));
+  const int nthreads = at::get_num_threads();
+  const std::string dir = (std::filesystem::temp_directory_path() / ("colorgan-bench-" + std::to_string(getpid()))).string();
+  std::filesystem::create_directories(dir);
+  const std::string model = dir + "/seed.cgan", tiny = dir + "/tiny.cgan";
+  torch::manual_seed(0);
+  {
+    Generator seed_generator;
+    save_model(model, seed_generator, {});
+    Generator tiny_generator(GeneratorConfig::preset("tiny"));
+    save_model(tiny, tiny_generator, {});
+  }
+  std::ostringstream machine;
+  machine << available_cores() << " cores, LibTorch " << nthreads << " threads";
+  std::cout << "colorgan-bench" << (quick ? " --quick" : "") << ": " << machine.str() << "\n\n";
+  Report report;
+  const Bench bench{report, model, tiny, nthreads, quick ? 3 : 7, quick};
+  if (device != "cpu") {
+    try {
+      resolve_device(device);
+    } catch (const DeviceError& e) {
+      std::cerr << "colorgan-bench: " << e.what() << "\n";
+      return 1;
+    }
+    gpu_figures(report, model, device, quick);
+    std::filesystem::remove_all(dir);
+    report.write_json(json, machine.str() + ", " + device);
+    std::cout << "\nwrote " << json << "\n";
+    return 0;
+  }
+
+  const double peak_gflops = peak_figures(bench);
+  EngineOptions engine_options;
+  engine_options.device = "cpu";
+  engine_options.threads = static_cast<int>(threads);
+  InferenceEngine engine(model, engine_options);
+  engine_figures(bench, engine, peak_gflops);
+#ifdef COLORGAN_HAVE_GST
+  gst_init(&argc, &argv);
+  pipeline_figures(bench, engine);
+#else
+  std::cout << "\npipeline and memory: built without GStreamer: skipped\n";
+#endif
+  training_figures(bench);
   report.add("memory.peak_rss_mib", proc_status_kib("VmHWM") / 1024.0, 1, "MiB");
   std::filesystem::remove_all(dir);
   report.write_json(json, machine.str());
