@@ -195,18 +195,43 @@ static void gst_cgan_noise_class_init(GstCganNoiseClass* klass) {
   object_class->finalize = gst_cgan_noise_finalize;
 
   const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstCganNoise:seed:
+   *
+   * Seed of the noise generator: the same seed gives the same noise.
+   */
   g_object_class_install_property(object_class, PROP_SEED,
       g_param_spec_uint64("seed", "Seed", "Seed of the noise generator: the same seed gives the same noise",
                           0, G_MAXUINT64, DEFAULT_SEED, flags));
+  /**
+   * GstCganNoise:distribution:
+   *
+   * Distribution the noise is drawn from.
+   */
   g_object_class_install_property(object_class, PROP_DISTRIBUTION,
       g_param_spec_enum("distribution", "Distribution", "Distribution the noise is drawn from",
                         gst_cgan_noise_distribution_get_type(), DEFAULT_DISTRIBUTION, flags));
+  /**
+   * GstCganNoise:amplitude:
+   *
+   * Factor applied to the noise.
+   */
   g_object_class_install_property(object_class, PROP_AMPLITUDE,
       g_param_spec_float("amplitude", "Amplitude", "Factor applied to the noise", 0.0f, 100.0f, DEFAULT_AMPLITUDE,
                          flags));
+  /**
+   * GstCganNoise:mode:
+   *
+   * Whether the noise is fixed per stream, drawn anew per frame or drifting.
+   */
   g_object_class_install_property(object_class, PROP_MODE,
       g_param_spec_enum("mode", "Mode", "Whether the noise is fixed per stream, drawn anew per frame or drifting",
                         gst_cgan_noise_mode_get_type(), DEFAULT_MODE, flags));
+  /**
+   * GstCganNoise:drift-rate:
+   *
+   * With mode=drift, how far the noise plane wanders each frame (0 = not at all).
+   */
   g_object_class_install_property(object_class, PROP_DRIFT_RATE,
       g_param_spec_double("drift-rate", "Drift rate",
                           "mode=drift: share of fresh noise mixed in per frame (n = sqrt(1-r^2) n + r fresh), "

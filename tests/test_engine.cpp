@@ -96,11 +96,14 @@ TEST_F(EngineTest, OwnNoiseIsSeededAndReproducible) {
 
 TEST_F(EngineTest, ThreadCountIsApplied) {
   auto options = cpu();
-  options.threads = 2;
+  options.threads = 1;
   InferenceEngine engine(model, options);
-  EXPECT_EQ(at::get_num_threads(), 2);
+  EXPECT_EQ(at::get_num_threads(), 1);
   options.threads = 0;
   InferenceEngine all(model, options);
+  EXPECT_EQ(at::get_num_threads(), available_cores());
+  options.threads = 1000;  // capped: more threads than cores only wait for each other
+  InferenceEngine capped(model, options);
   EXPECT_EQ(at::get_num_threads(), available_cores());
 }
 

@@ -17,7 +17,7 @@ namespace colorgan {
 // Throws DeviceError for CUDA requests this build/machine cannot serve: never a silent CPU fallback.
 c10::Device resolve_device(const std::string& name);
 
-// Sets LibTorch's intra-op thread count; 0 = the cores this process may run on.
+// Sets LibTorch's intra-op thread count, at most the cores this process may run on; 0 = all of them.
 void set_thread_count(int threads);
 int available_cores();
 
