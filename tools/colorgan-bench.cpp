@@ -267,83 +267,91 @@ void engine_figures(const Bench& b, InferenceEngine& engine, double peak_gflops)
 }
 
 #ifdef COLORGAN_HAVE_GST
-// The element chain and the bin against the engine (batch 1), batch-size, and RSS growth.
-void pipeline_figures(const Bench& b, InferenceEngine& engine) {
+// The element chain and the bin against the engine on the same frames, batch 1.
+void chain_figures(const Bench& b, InferenceEngine& engine) {
   Report& report = b.report;
   const int rounds = b.rounds;
   const bool quick = b.quick;
-  const int nthreads = b.threads;
-  const std::string& model = b.model;
-  const std::string& tiny = b.tiny;
+  std::cout << "\npipeline (appsrc RGB -> chain -> appsink) vs raw engine on the same frames, batch 1\n";
+  // inference-size=native: the same work as the engine on the whole frame.
+  const std::string props = " device=cpu inference-size=native temporal-smoothing=0 num-threads=" +
+                            std::to_string(b.threads) + " model=" + b.model;
+  for (int side : {64, 256}) {
+    PipelineRunner chain("cganrgb2yuv ! cgannoise ! cgancolorize" + props + " ! cganyuv2rgb", side, side);
+    PipelineRunner bin("cgancolorizebin" + props, side, side);
+    auto y = torch::rand({1, 1, side, side});
+    auto noise = torch::randn({1, 1, side, side});
+    const int frames = side == 64 ? (quick ? 20 : 60) : (quick ? 3 : 10);
+    const auto engine_frames = [&] {
+      for (int i = 0; i < frames; ++i) engine.colorize(y, noise);
+    };
+    // The chain's engine runs in a streaming thread, whose malloc arena and OpenMP team are not the main
+    // thread's: the engine in a worker thread isolates what the glue costs (both are reported).
+    const auto t = interleaved({engine_frames, [&] { std::thread(engine_frames).join(); },
+                                [&] { chain.run(frames); }, [&] { bin.run(frames); }},
+                               rounds, 1);
+    const std::string key = std::to_string(side) + "x" + std::to_string(side);
+    report.add("raw." + key + "_b1_fps", frames / t[0], 1, "frames/s (engine, main thread)");
+    report.add("raw_in_thread." + key + "_b1_fps", frames / t[1], 1, "frames/s (engine, a worker thread)");
+    report.add("pipeline." + key + "_fps", frames / t[2], 1, "frames/s");
+    report.add("pipeline_bin." + key + "_fps", frames / t[3], 1, "frames/s");
+    report.add("pipeline_vs_raw_in_thread." + key, t[1] / t[2], 3, "x");
+    report.add("pipeline_bin_vs_raw_in_thread." + key, t[1] / t[3], 3, "x");
+    report.add("pipeline_vs_raw." + key, t[0] / t[2], 3, "x");
+    report.add("pipeline_bin_vs_raw." + key, t[0] / t[3], 3, "x");
+  }
+}
+
+// batch-size on a file-like (non-live) source at the default inference size.
+void batch_figures(const Bench& b) {
+  Report& report = b.report;
+  const bool quick = b.quick;
+  std::cout << "\nbatch-size (chain, 320x240 frames, the model's default inference size)\n";
+  std::vector<std::unique_ptr<PipelineRunner>> chains;
+  std::vector<std::function<void()>> runs;
+  const int frames = quick ? 16 : 48;
+  const int batches[] = {1, 4, 8};
+  for (int batch : batches) {
+    chains.push_back(std::make_unique<PipelineRunner>(
+        "cganrgb2yuv ! cgancolorize device=cpu batch-size=" + std::to_string(batch) +
+            " num-threads=" + std::to_string(b.threads) + " model=" + b.model + " ! cganyuv2rgb",
+        320, 240));
+    PipelineRunner* chain = chains.back().get();
+    runs.push_back([chain, frames] { chain->run(frames); });
+  }
+  const auto t = interleaved(runs, b.rounds, 1);
+  for (size_t i = 0; i < t.size(); ++i) {
+    report.add("batch.320x240_b" + std::to_string(batches[i]) + "_fps", frames / t[i], 1, "frames/s");
+  }
+  report.add("batch.b8_vs_b1", t[0] / t[2], 3, "x");
+}
+
+// RSS growth over many frames (a tiny model, so 10,000 frames are quick).
+void memory_figures(const Bench& b) {
+  Report& report = b.report;
+  const bool quick = b.quick;
+  std::cout << "\nmemory (chain with a tiny model, 64x64)\n";
+  PipelineRunner leak("cganrgb2yuv ! cgannoise mode=per-frame ! cgancolorize device=cpu model=" + b.tiny +
+                          " ! cganyuv2rgb",
+                      64, 64);
+  const int first = quick ? 300 : 1000, total = quick ? 3000 : 10000;
+  leak.run(first);
+  const long after_first = proc_status_kib("VmRSS");
+  leak.run(total - first);
+  const long after_total = proc_status_kib("VmRSS");
+  report.add("memory.rss_after_" + std::to_string(first) + "_frames_mib", after_first / 1024.0, 1, "MiB");
+  report.add("memory.rss_after_" + std::to_string(total) + "_frames_mib", after_total / 1024.0, 1, "MiB");
+  report.add("memory.rss_growth", static_cast<double>(after_total) / after_first - 1.0, 2, "(fraction)");
+}
+
+void pipeline_figures(const Bench& b, InferenceEngine& engine) {
   if (gst_element_factory_find("cgancolorize") == nullptr) {
     std::cout << "\npipeline: the colorgan plugin is not found (set GST_PLUGIN_PATH=build/plugins): skipped\n";
-  } else {
-    std::cout << "\npipeline (appsrc RGB -> chain -> appsink) vs raw engine on the same frames, batch 1\n";
-    // inference-size=native: the same work as the engine on the whole frame.
-    const std::string props = " device=cpu inference-size=native temporal-smoothing=0 num-threads=" +
-                              std::to_string(nthreads) + " model=" + model;
-    for (int side : {64, 256}) {
-      PipelineRunner chain("cganrgb2yuv ! cgannoise ! cgancolorize" + props + " ! cganyuv2rgb", side, side);
-      PipelineRunner bin("cgancolorizebin" + props, side, side);
-      auto y = torch::rand({1, 1, side, side});
-      auto noise = torch::randn({1, 1, side, side});
-      const int frames = side == 64 ? (quick ? 20 : 60) : (quick ? 3 : 10);
-      const auto engine_frames = [&] {
-        for (int i = 0; i < frames; ++i) engine.colorize(y, noise);
-      };
-      // The chain's engine runs in a streaming thread, whose malloc arena and OpenMP team are not the main
-      // thread's: the engine in a worker thread isolates what the glue costs (both are reported).
-      const auto t = interleaved({engine_frames, [&] { std::thread(engine_frames).join(); },
-                                  [&] { chain.run(frames); }, [&] { bin.run(frames); }},
-                                 rounds, 1);
-      const std::string key = std::to_string(side) + "x" + std::to_string(side);
-      report.add("raw." + key + "_b1_fps", frames / t[0], 1, "frames/s (engine, main thread)");
-      report.add("raw_in_thread." + key + "_b1_fps", frames / t[1], 1, "frames/s (engine, a worker thread)");
-      report.add("pipeline." + key + "_fps", frames / t[2], 1, "frames/s");
-      report.add("pipeline_bin." + key + "_fps", frames / t[3], 1, "frames/s");
-      report.add("pipeline_vs_raw_in_thread." + key, t[1] / t[2], 3, "x");
-      report.add("pipeline_bin_vs_raw_in_thread." + key, t[1] / t[3], 3, "x");
-      report.add("pipeline_vs_raw." + key, t[0] / t[2], 3, "x");
-      report.add("pipeline_bin_vs_raw." + key, t[0] / t[3], 3, "x");
-    }
-
-    // ---- batch-size on a file-like (non-live) source, default inference size ----------
-    std::cout << "\nbatch-size (chain, 320x240 frames, the model's default inference size)\n";
-    {
-      std::vector<std::unique_ptr<PipelineRunner>> chains;
-      std::vector<std::function<void()>> runs;
-      const int frames = quick ? 16 : 48;
-      const int batches[] = {1, 4, 8};
-      for (int batch : batches) {
-        chains.push_back(std::make_unique<PipelineRunner>(
-            "cganrgb2yuv ! cgancolorize device=cpu batch-size=" + std::to_string(batch) +
-                " num-threads=" + std::to_string(nthreads) + " model=" + model + " ! cganyuv2rgb",
-            320, 240));
-        PipelineRunner* chain = chains.back().get();
-        runs.push_back([chain, frames] { chain->run(frames); });
-      }
-      const auto t = interleaved(runs, rounds, 1);
-      for (size_t i = 0; i < t.size(); ++i) {
-        report.add("batch.320x240_b" + std::to_string(batches[i]) + "_fps", frames / t[i], 1, "frames/s");
-      }
-      report.add("batch.b8_vs_b1", t[0] / t[2], 3, "x");
-    }
-
-    // ---- memory: RSS growth over many frames (tiny model, so 10,000 frames are quick) ----
-    std::cout << "\nmemory (chain with a tiny model, 64x64)\n";
-    PipelineRunner leak("cganrgb2yuv ! cgannoise mode=per-frame ! cgancolorize device=cpu model=" + tiny +
-                            " ! cganyuv2rgb",
-                        64, 64);
-    const int first = quick ? 300 : 1000, total = quick ? 3000 : 10000;
-    leak.run(first);
-    const long after_first = proc_status_kib("VmRSS");
-    leak.run(total - first);
-    const long after_total = proc_status_kib("VmRSS");
-    report.add("memory.rss_after_" + std::to_string(first) + "_frames_mib", after_first / 1024.0, 1, "MiB");
-    report.add("memory.rss_after_" + std::to_string(total) + "_frames_mib", after_total / 1024.0, 1, "MiB");
-    report.add("memory.rss_growth", static_cast<double>(after_total) / after_first - 1.0, 2, "(fraction)");
+    return;
   }
-
+  chain_figures(b, engine);
+  batch_figures(b);
+  memory_figures(b);
 }
 #endif
 
