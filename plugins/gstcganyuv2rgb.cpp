@@ -40,6 +40,20 @@ static GstCaps* gst_cgan_yuv2rgb_transform_caps(GstBaseTransform*, GstPadDirecti
                              filter);
 }
 
+// The I420 written is BT.601, limited range (colorgan::yuv_planes_to_i420): say
+// so, or downstream takes frames taller than 576 lines for BT.709.
+static GstCaps* gst_cgan_yuv2rgb_fixate_caps(GstBaseTransform* trans, GstPadDirection direction, GstCaps* caps,
+                                             GstCaps* othercaps) {
+  othercaps = GST_BASE_TRANSFORM_CLASS(gst_cgan_yuv2rgb_parent_class)->fixate_caps(trans, direction, caps, othercaps);
+  if (direction != GST_PAD_SINK) return othercaps;
+  othercaps = gst_caps_make_writable(othercaps);
+  GstStructure* s = gst_caps_get_structure(othercaps, 0);
+  if (g_strcmp0(gst_structure_get_string(s, "format"), "I420") == 0) {
+    gst_structure_set(s, "colorimetry", G_TYPE_STRING, GST_VIDEO_COLORIMETRY_BT601, nullptr);
+  }
+  return othercaps;
+}
+
 static gboolean gst_cgan_yuv2rgb_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps* outcaps) {
   GstCganYuv2Rgb* self = GST_CGAN_YUV2RGB(trans);
   if (!cgan_planar_info_from_caps(incaps, self->in_info) || !gst_video_info_from_caps(&self->out_info, outcaps)) {
@@ -106,6 +120,7 @@ static void gst_cgan_yuv2rgb_class_init(GstCganYuv2RgbClass* klass) {
   trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_cgan_yuv2rgb_transform_caps);
   trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_cgan_yuv2rgb_set_caps);
   trans_class->get_unit_size = GST_DEBUG_FUNCPTR(cgan_get_unit_size);
+  trans_class->fixate_caps = GST_DEBUG_FUNCPTR(gst_cgan_yuv2rgb_fixate_caps);
   trans_class->transform = GST_DEBUG_FUNCPTR(gst_cgan_yuv2rgb_transform);
   trans_class->passthrough_on_same_caps = FALSE;
 

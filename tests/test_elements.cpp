@@ -134,6 +134,46 @@ TEST(Yuv2Rgb, GrayPlaneToGray8AndI420) {
   gst_harness_teardown(i420);
 }
 
+// I420 out is BT.601 and says so: GStreamer takes I420 without colorimetry
+// taller than 576 lines for BT.709, and saturated colours come back 10+ levels off.
+TEST(Yuv2Rgb, HdI420IsBt601AndDeclaresIt) {
+  const int w = 1920, h = 1080;
+  std::vector<float> planes(3 * static_cast<size_t>(w) * h);
+  const float yuv[3] = {0.45f, 0.25f, 0.78f};  // a saturated red-orange: RGB 214.87, 85.68, 1.74
+  for (int p = 0; p < 3; ++p) std::fill_n(planes.begin() + static_cast<size_t>(p) * w * h, w * h, yuv[p]);
+  auto convert = [&](const char* description, std::string* caps_out = nullptr) {
+    GstHarness* harness = gst_harness_new_parse(description);
+    gst_harness_set_src_caps(harness, planar_caps("Y,U,V", w, h));
+    auto bytes = contents_of<uint8_t>(gst_harness_push_and_pull(harness, buffer_of(planes)));
+    if (caps_out != nullptr) {
+      GstCaps* caps = gst_pad_get_current_caps(harness->sinkpad);
+      gchar* text = gst_caps_to_string(caps);
+      *caps_out = text;
+      g_free(text);
+      gst_caps_unref(caps);
+    }
+    gst_harness_teardown(harness);
+    return bytes;
+  };
+  std::string caps;
+  const auto i420 = convert("cganyuv2rgb ! capsfilter caps=video/x-raw,format=I420", &caps);
+  EXPECT_THAT(caps, ::testing::HasSubstr("colorimetry=(string)bt601"));
+  // BT.601 limited range by hand: Y' = 16 + 219 Y, Cb = 128 + 224 (B - Y) / 1.772, Cr = 128 + 224 (R - Y) / 1.402.
+  EXPECT_EQ(i420[0], 115);
+  EXPECT_EQ(i420[static_cast<size_t>(w) * h], 72);
+  EXPECT_EQ(i420[static_cast<size_t>(w) * h * 5 / 4], 191);
+  // Through videoconvert: decoded as BT.601 (its 8-bit matrix is itself up to ~4 levels off the exact
+  // decode, which is within one level); read as BT.709 it was 11 levels off (226,90,0 for 215,86,2).
+  const auto direct = convert("cganyuv2rgb ! capsfilter caps=video/x-raw,format=RGB");
+  const auto back =
+      convert("cganyuv2rgb ! capsfilter caps=video/x-raw,format=I420 ! videoconvert ! capsfilter caps=video/x-raw,format=RGB");
+  ASSERT_EQ(direct.size(), back.size());
+  int worst = 0;
+  for (size_t i = 0; i < direct.size(); ++i) worst = std::max(worst, std::abs(direct[i] - back[i]));
+  EXPECT_LE(worst, 5) << "RGB " << int(direct[0]) << "," << int(direct[1]) << "," << int(direct[2])
+                      << " came back as " << int(back[0]) << "," << int(back[1]) << "," << int(back[2]);
+}
+
 TEST(Yuv2Rgb, PlanesItCannotUseAreNotNegotiated) {
   GstHarness* h = gst_harness_new("cganyuv2rgb");
   gst_harness_set_src_caps(h, planar_caps("Y,N", 4, 4));
