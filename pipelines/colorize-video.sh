@@ -34,8 +34,12 @@ input="${args[0]}" output="${args[1]}"
 [ -z "$model" ] || [ -r "$model" ] || die "cannot read model $model"
 require_plugin
 
+# Written beside OUTPUT under another name and renamed when complete: a failed
+# run leaves no empty or truncated OUTPUT behind.
+partial="$(dirname -- "$output")/.$(basename -- "$output").partial.$$"
+trap 'rm -f -- "$partial"' EXIT
 gst_quoted_path input_location "$input"
-gst_quoted_path output_location "$output"
+gst_quoted_path output_location "$partial"
 colorize=(cgancolorizebin)
 colorize_properties
 encode=(videoconvert ! vp8enc deadline=1 cpu-used=8 target-bitrate=4000000 ! webmmux ! filesink location="$output_location")
@@ -46,8 +50,10 @@ if [ "$side_by_side" = 1 ]; then
     filesrc location="$input_location" ! decodebin ! videoconvert ! tee name=t \
     compositor name=mix sink_1::xpos="$width" ! video/x-raw,format=BGRx ! "${encode[@]}" \
     t. ! queue ! videoconvert ! video/x-raw,format=GRAY8 ! videoconvert ! mix.sink_0 \
-    t. ! queue ! "${colorize[@]}" ! videoconvert ! mix.sink_1
+    t. ! queue ! "${colorize[@]}" ! videoconvert ! mix.sink_1 || die "failed on $input"
 else
-  gst-launch-1.0 -q filesrc location="$input_location" ! decodebin ! videoconvert ! "${colorize[@]}" ! "${encode[@]}"
+  gst-launch-1.0 -q filesrc location="$input_location" ! decodebin ! videoconvert ! "${colorize[@]}" ! "${encode[@]}" ||
+    die "failed on $input"
 fi
+mv -f -- "$partial" "$output"
 echo "wrote $output"

@@ -54,6 +54,11 @@ for script in colorize-video colorize-images live-camera; do
   expect_output "$script usage" "usage:"
 done
 check "colorize-video.sh without arguments" 2 bash "$src/pipelines/colorize-video.sh"
+head -c 5000 /dev/urandom > "$tmp/garbage.webm"
+check "colorize-video.sh on an undecodable file fails" fail bash "$src/pipelines/colorize-video.sh" \
+  --model "$tmp/m.cgan" "$tmp/garbage.webm" "$tmp/none-out.webm"
+check "... and leaves no output file" 1 test -e "$tmp/none-out.webm"
+check "... nor a partial one" 0 test -z "$(find "$tmp" -maxdepth 1 -name '.none-out.webm.partial.*')"
 
 gst-launch-1.0 -q videotestsrc num-buffers=4 ! video/x-raw,width=48,height=32,framerate=8/1 ! videoconvert ! \
   vp8enc ! webmmux ! filesink location="$tmp/in.webm"
