@@ -117,13 +117,6 @@ static GstCaps* gst_cgan_colorize_transform_caps(GstBaseTransform*, GstPadDirect
   return cgan_caps_translate(caps, CGAN_PLANAR_MEDIA_TYPE, "planes", "planes", map, filter);
 }
 
-// LibTorch's messages carry a C++ stack trace after the first line: the user
-// sees the first line, the debug text keeps the rest.
-static std::string first_line(const std::exception& e) {
-  const std::string text = e.what();
-  return text.substr(0, text.find('\n'));
-}
-
 static GstClockTime since(std::chrono::steady_clock::time_point start) {
   return static_cast<GstClockTime>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
@@ -173,7 +166,7 @@ static gboolean gst_cgan_colorize_set_caps(GstBaseTransform* trans, GstCaps* inc
     blank();
     took = since(start);
   } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", first_line(e).c_str()), ("%s", e.what()));
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", colorgan::first_line(e.what()).c_str()), ("%s", e.what()));
     return FALSE;
   }
   s.colorizer->reset_history();
@@ -224,7 +217,7 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()), ("device=%s", device.c_str()));
     return FALSE;
   } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", first_line(e).c_str()), ("model=%s: %s", path.c_str(), e.what()));
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", colorgan::first_line(e.what()).c_str()), ("model=%s: %s", path.c_str(), e.what()));
     return FALSE;
   }
   GST_INFO_OBJECT(self, "loaded model %s on %s", path.c_str(), self->state->colorizer->device_name().c_str());
@@ -278,7 +271,7 @@ static GstFlowReturn colorize_pending(GstCganColorize* self) {
     try {
       s.colorizer->colorize(frames.data(), static_cast<int>(count), info.width, info.height);
     } catch (const std::exception& e) {
-      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", first_line(e).c_str()), ("%s", e.what()));
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", colorgan::first_line(e.what()).c_str()), ("%s", e.what()));
       ret = GST_FLOW_ERROR;
     }
     const GstClockTime took = since(start);

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "colorgan/errors.h"
+
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
@@ -67,17 +69,15 @@ void ArgParser::fail(const std::string& message) const {
   std::exit(2);
 }
 
-std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
-
 int ArgParser::run(const std::function<int()>& body) const {
   // First lines only: LibTorch appends a C++ stack trace to its messages.
   try {
     return body();
   } catch (const std::invalid_argument& e) {
-    std::cerr << program_ << ": " << first_line(e.what()) << "\n";
+    std::cerr << program_ << ": " << colorgan::first_line(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << program_ << ": " << first_line(e.what()) << "\n";
+    std::cerr << program_ << ": " << colorgan::first_line(e.what()) << "\n";
     return 1;
   }
 }

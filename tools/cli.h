@@ -9,9 +9,6 @@
 #include <string>
 #include <vector>
 
-// The first line of an exception message (LibTorch's carry a stack trace after it).
-std::string first_line(const std::string& message);
-
 class ArgParser {
  public:
   ArgParser(std::string program, std::string synopsis, std::string description);

@@ -7,6 +7,7 @@
 #include "colorgan/colorspace.h"
 #include "colorgan/dataset.h"
 #include "colorgan/default_model.h"
+#include "colorgan/files.h"
 #include "colorgan/frames.h"
 #include "colorgan/image_io.h"
 #include "colorgan/metrics.h"

@@ -113,9 +113,9 @@ int main(int argc, char** argv) {
     }
     return usage_error("unknown command '" + command + "'");
   } catch (const std::invalid_argument& e) {
-    return usage_error(first_line(e.what()));
+    return usage_error(colorgan::first_line(e.what()));
   } catch (const std::exception& e) {
-    std::cerr << "colorgan-model: " << first_line(e.what()) << "\n";
+    std::cerr << "colorgan-model: " << colorgan::first_line(e.what()) << "\n";
     return 1;
   }
 }

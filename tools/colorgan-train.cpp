@@ -1,11 +1,11 @@
 // colorgan-train: trains the conditional GAN on folders of photos, videos or
 // LSUN LMDB exports, with checkpoints, resume, progress, logs and samples.
 #include "cli.h"
-#include "report_files.h"
 
 #include "colorgan/colorspace.h"
 #include "colorgan/dataset.h"
 #include "colorgan/engine.h"
+#include "colorgan/files.h"
 #include "colorgan/image_io.h"
 #include "colorgan/plot.h"
 #include "colorgan/trainer.h"

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdexcept>
+#include <string>
 
 namespace colorgan {
 
@@ -16,5 +17,9 @@ class DeviceError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The first line of an exception's message: LibTorch appends a C++ stack trace
+// after it, which is no message for a user.
+inline std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
 
 }  // namespace colorgan

@@ -1,16 +1,15 @@
 #include "colorgan/model_file.h"
 
 #include "colorgan/colorspace.h"
+#include "colorgan/files.h"
 
 #include <torch/serialize/input-archive.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace colorgan {
 namespace {
@@ -19,8 +18,6 @@ constexpr const char* kFormatTag = "colorgan-model";
 // Version 2: the archive inside a container with a digest (write_model_archive);
 // version 1 files, bare archives, load only unchecked (for upgrading).
 constexpr int64_t kFormatVersion = 2;
-
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 c10::List<int64_t> to_list(const std::vector<int64_t>& values) { return c10::List<int64_t>(values); }
 
@@ -72,33 +69,20 @@ std::string archive_bytes(torch::serialize::OutputArchive& archive) {
 }
 
 void write_atomically(const std::string& bytes, const std::string& path, const char* what) {
-  const std::string temporary = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      const std::string reason = std::strerror(errno);
-      std::remove(temporary.c_str());
-      throw ModelFileError(std::string("cannot write ") + what + " '" + path + "': " + reason);
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(temporary.c_str());
-    throw ModelFileError(std::string("cannot write ") + what + " '" + path + "': " + reason);
+  try {
+    write_file_atomically(path, bytes, what);
+  } catch (const std::runtime_error& e) {
+    throw ModelFileError(e.what());
   }
 }
 
 // Says why a model file cannot be read, before LibTorch tries (its messages
-// for these are raw errno numbers).
+// for these are raw errno numbers). Returns its size.
 uintmax_t check_readable(const std::string& path) {
   std::error_code error;
   const auto status = std::filesystem::status(path, error);
   if (!std::filesystem::exists(status)) throw ModelFileError("model file '" + path + "' does not exist");
   if (!std::filesystem::is_regular_file(status)) throw ModelFileError("model file '" + path + "' is not a file");
-  std::ifstream probe(path, std::ios::binary);
-  if (!probe) throw ModelFileError("cannot read model file '" + path + "': " + std::strerror(errno));
   const auto size = std::filesystem::file_size(path, error);
   if (error || size > static_cast<uintmax_t>(kMaxModelFileBytes)) {
     throw ModelFileError("model file '" + path + "' is " + std::to_string(size) + " bytes, more than the " +
@@ -147,6 +131,7 @@ void read_model_archive(const std::string& path, torch::serialize::InputArchive&
   const uintmax_t size = check_readable(path);
   std::string file(static_cast<size_t>(size), '\0');
   std::ifstream in(path, std::ios::binary);
+  if (!in) throw ModelFileError("cannot read model file '" + path + "': " + std::strerror(errno));
   if (!in.read(file.data(), static_cast<std::streamsize>(size))) {
     throw ModelFileError("cannot read model file '" + path + "': " + std::strerror(errno));
   }
