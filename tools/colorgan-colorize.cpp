@@ -4,6 +4,7 @@
 #include "colorgan/colorize_image.h"
 #include "colorgan/colorspace.h"
 #include "colorgan/default_model.h"
+#include "colorgan/errors.h"
 #include "colorgan/image_io.h"
 
 #include <ATen/ATen.h>
@@ -36,9 +37,10 @@ int main(int argc, char** argv) {
   if (model.empty()) args.fail("missing --model (and no default model is installed)");
 
   // Outputs are named by the inputs' stems: refuse two inputs that would overwrite each other.
+  auto target_of = [&](const std::string& input) { return fs::path(out) / (fs::path(input).stem().string() + ".png"); };
   std::map<fs::path, std::string> targets;
   for (const auto& input : inputs) {
-    const fs::path target = fs::path(out) / (fs::path(input).stem().string() + ".png");
+    const fs::path target = target_of(input);
     const auto [earlier, fresh] = targets.emplace(target, input);
     if (!fresh) args.fail("'" + earlier->second + "' and '" + input + "' would both be written to " + target.string());
   }
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
                     << "colorizing what could be decoded\n";
         }
         const at::Tensor rgb = rgb8_to_tensor(read_image(input));
-        const fs::path target = fs::path(out) / (fs::path(input).stem().string() + ".png");
+        const fs::path target = target_of(input);
         write_image(target.string(), colorize_image(engine, rgb, size));
         std::cout << target.string() << "\n";
       } catch (const std::exception& e) {

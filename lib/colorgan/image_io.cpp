@@ -35,6 +35,13 @@ cv::Mat view_mat(const at::Tensor& hwc) {
   return cv::Mat(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>());
 }
 
+// ".JPG" -> ".jpg": extensions compared whatever their case.
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
 }  // namespace
 
 struct VideoReader::Impl {
@@ -58,8 +65,7 @@ bool VideoReader::read(at::Tensor& rgb) {
 at::Tensor read_image(const std::string& path) { return from_mat(cv::imread(path, cv::IMREAD_COLOR), path); }
 
 bool jpeg_looks_truncated(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string ext = lower_extension(path);
   if (ext != ".jpg" && ext != ".jpeg") return false;
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in || in.tellg() < 2) return false;  // unreadable or empty: the decoder says so
@@ -73,9 +79,7 @@ bool jpeg_looks_truncated(const std::string& path) {
 
 bool is_image_file(const std::string& path) {
   static const std::set<std::string> extensions = {".jpg", ".jpeg", ".png", ".webp", ".ppm", ".pgm", ".bmp"};
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return extensions.count(ext) > 0;
+  return extensions.count(lower_extension(path)) > 0;
 }
 
 at::Tensor decode_image(const std::vector<uint8_t>& bytes, const std::string& what) {
