@@ -65,8 +65,11 @@ TEST(ColourSpace, EightBitRoundTripWithinOneLevelOverTheWholeCube) {
 }
 
 TEST(ColourSpace, KeepLumaConversionFitsOutOfGamutChromaWithoutTouchingY) {
-  // In gamut: identical to the plain inverse.
-  auto rgb = at::rand({3, 6, 6});
+  // In gamut: identical to the plain inverse. Strictly inside it: the inverse's
+  // rounded coefficients can take a colour at 0 or 1 a hair outside, where the
+  // plain inverse clips and this one scales the chroma (unseeded, 1.5% of runs failed).
+  at::manual_seed(7);
+  auto rgb = 0.05 + 0.9 * at::rand({3, 6, 6});
   auto yuv = rgb_to_yuv(rgb);
   EXPECT_TRUE(at::allclose(yuv_to_rgb_keep_luma(yuv), yuv_to_rgb(yuv), 1e-6, 1e-6));
   // Dark pixel with strong chroma: the plain inverse clips and raises/lowers Y; this one keeps Y.
