@@ -200,3 +200,31 @@ TEST_F(EngineTest, ReusesFreedMemoryFromFrameToFrame) {
   std::cout << "page faults per 64x64 frame: " << faults_per_frame << "\n";
   EXPECT_LT(faults_per_frame, 100);
 }
+
+TEST(FoldedGenerator, MatchesTheUnfoldedEncoderDecoderWithTrainedStatistics) {
+  torch::manual_seed(10);
+  Generator g(GeneratorConfig::preset("encoder-decoder"));
+  g->train();
+  {
+    torch::NoGradGuard no_grad;
+    for (int i = 0; i < 5; ++i) g->forward(torch::rand({4, 1, 32, 32}) * 2, torch::randn({4, 1, 32, 32}));
+    for (auto& p : g->named_parameters()) {
+      if (p.key().rfind("norms.", 0) == 0) p.value().uniform_(0.5, 1.5);
+    }
+  }
+  g->eval();
+  torch::NoGradGuard no_grad;
+  auto y = torch::rand({2, 1, 45, 61});  // odd sizes: every scale rounds up
+  auto noise = torch::randn({2, 1, 45, 61});
+  const auto expected = g->forward(y, noise);
+  FoldedGenerator folded(*g);
+  EXPECT_LT((folded.forward(y, noise) - expected).abs().max().item<float>(), 1e-4);
+
+  FoldedGenerator half(*g);
+  half.to(torch::kCPU, torch::kBFloat16);
+  const auto error = (half.forward(y, noise) - expected).abs();
+  std::cout << "encoder-decoder bf16 vs fp32: max " << error.max().item<float>() << ", mean "
+            << error.mean().item<float>() << "\n";
+  EXPECT_LT(error.max().item<float>(), 0.05);
+  EXPECT_LT(error.mean().item<float>(), 0.006);
+}

@@ -249,3 +249,13 @@ TEST_F(ModelFileTest, PermissionDeniedSaysSo) {
   std::filesystem::permissions(path, std::filesystem::perms::none);
   expect_load_error(path, "Permission denied");
 }
+
+TEST_F(ModelFileTest, EncoderDecoderModelsRoundTrip) {
+  Generator g(GeneratorConfig::preset("tiny-encoder-decoder"));
+  save_model(dir + "/ed.cgan", g, {});
+  ModelFile loaded = load_model(dir + "/ed.cgan");
+  EXPECT_EQ(loaded.generator->config(), GeneratorConfig::preset("tiny-encoder-decoder"));
+  auto y = torch::rand({1, 1, 12, 20});
+  auto n = torch::randn({1, 1, 12, 20});
+  EXPECT_TRUE(torch::equal(run(g, y, n), run(loaded.generator, y, n)));
+}

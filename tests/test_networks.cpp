@@ -150,3 +150,67 @@ TEST(Noise, DistributionsHaveTheirMoments) {
   EXPECT_EQ(parse_noise_distribution("uniform"), NoiseDistribution::Uniform);
   EXPECT_THROW(parse_noise_distribution("pink"), std::invalid_argument);
 }
+
+TEST(EncoderDecoder, ParameterCountAndShapesFollowTheScales) {
+  // Scales 4/8/8 (tiny-encoder-decoder). Encoder: 2*4*9 + 4*4*9 + 4*8*9 + 8*8*9 + 8*8*9 + 8*8*9 = 2,232;
+  // fusion 16*8 = 128; decoder at 1/2: (8+8+1)*8*9 + 8*8*9 = 1,800; at 1: (8+4+1)*4*9 + 4*4*9 = 612;
+  // batch norm 2 * (4+4+8+8+8+8 + 8 + 8+8+4+4) = 144; global 8*8+8 = 72; output (4+1)*2*9+2 = 92.
+  Generator g(GeneratorConfig::preset("tiny-encoder-decoder"));
+  EXPECT_EQ(parameter_count(*g), 2232 + 128 + 1800 + 612 + 144 + 72 + 92);
+  auto params = g->named_parameters();
+  EXPECT_EQ(params["convs.0.weight"].sizes(), (std::vector<int64_t>{4, 2, 3, 3}));
+  EXPECT_EQ(params["convs.6.weight"].sizes(), (std::vector<int64_t>{8, 16, 1, 1}));  // fusion
+  EXPECT_EQ(params["convs.7.weight"].sizes(), (std::vector<int64_t>{8, 17, 3, 3}));
+  EXPECT_EQ(params["convs.9.weight"].sizes(), (std::vector<int64_t>{4, 13, 3, 3}));
+  EXPECT_EQ(params["output.weight"].sizes(), (std::vector<int64_t>{2, 5, 3, 3}));
+  // The full preset: 1/8 at the bottleneck, 2.15 M parameters.
+  Generator full(GeneratorConfig::preset("encoder-decoder"));
+  EXPECT_EQ(full->config().encoder_decoder_blocks().back().scale, 0u);
+  EXPECT_EQ(full->config().encoder_decoder_blocks()[6].scale, 3u);
+  EXPECT_EQ(parameter_count(*full), 2147956);
+}
+
+TEST(EncoderDecoder, TakesAnyFrameSizeAndGivesChromaInUnitRange) {
+  torch::manual_seed(3);
+  Generator g(GeneratorConfig::preset("tiny-encoder-decoder"));
+  g->eval();
+  torch::NoGradGuard no_grad;
+  for (auto [h, w] : {std::pair{17, 23}, std::pair{64, 64}, std::pair{1, 1}, std::pair{3, 90}}) {
+    auto uv = g->forward(torch::rand({2, 1, h, w}), torch::randn({2, 1, h, w}));
+    EXPECT_EQ(uv.sizes(), (std::vector<int64_t>{2, 2, h, w}));
+    EXPECT_GE(uv.min().item<float>(), 0.0f);
+    EXPECT_LE(uv.max().item<float>(), 1.0f);
+  }
+  EXPECT_THROW(g->forward(torch::rand({1, 1, 8, 8}), torch::randn({1, 1, 4, 4})), std::invalid_argument);
+}
+
+TEST(EncoderDecoder, SeesTheWholeFrame) {
+  // The chroma in the far corner depends on the top-left quarter, 31 px and
+  // more away: the global context reaches every position (the seed generator's
+  // output pixel sees 15 px around it). Measured as a gradient, so the size of
+  // an untrained network's response does not matter, only its reach.
+  torch::manual_seed(4);
+  auto reach = [](Generator g) {
+    g->eval();
+    auto y = torch::rand({1, 1, 64, 64}).requires_grad_(true);
+    g->forward(y, torch::zeros({1, 1, 64, 64})).index({0, torch::indexing::Slice(), 63, 63}).sum().backward();
+    return y.grad().index({0, 0, torch::indexing::Slice(0, 32), torch::indexing::Slice(0, 32)}).abs().sum().item<float>();
+  };
+  EXPECT_GT(reach(Generator(GeneratorConfig::preset("encoder-decoder"))), 0.0f);
+  EXPECT_EQ(reach(Generator()), 0.0f);
+}
+
+TEST(EncoderDecoder, ConfigChecksRefuseBadSizes) {
+  auto config = GeneratorConfig::preset("encoder-decoder");
+  config.scale_channels = {};
+  EXPECT_THROW(config.check(), std::invalid_argument);
+  config.scale_channels = {32, 0};
+  EXPECT_THROW(config.check(), std::invalid_argument);
+  config.scale_channels = std::vector<int64_t>(9, 8);
+  EXPECT_THROW(config.check(), std::invalid_argument);
+  config.scale_channels = {1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024};
+  EXPECT_THROW(config.check(), std::invalid_argument);  // 2^26 parameters
+  config = GeneratorConfig::preset("encoder-decoder");
+  config.noise_input = NoiseInput::ProjectedVector;
+  EXPECT_THROW(config.check(), std::invalid_argument);
+}

@@ -65,15 +65,6 @@ std::vector<double> interleaved(const std::vector<std::function<void()>>& varian
   return figures;
 }
 
-// 2 * multiply-adds of every conv of the generator on an H x W frame.
-double generator_flops(const GeneratorConfig& c, int64_t h, int64_t w) {
-  double flops = 0;
-  for (size_t i = 0; i < c.hidden.size(); ++i) {
-    flops += 2.0 * c.input_channels(i) * c.hidden[i].channels * c.hidden[i].kernel * c.hidden[i].kernel * h * w;
-  }
-  return flops + 2.0 * c.input_channels(c.hidden.size()) * 2 * c.output_kernel * c.output_kernel * h * w;
-}
-
 // A memory figure from /proc/self/status in KiB: "VmRSS" (now) or "VmHWM" (peak).
 long proc_status_kib(const std::string& field) {
   std::ifstream status("/proc/self/status");
@@ -254,7 +245,7 @@ void engine_figures(const Bench& b, InferenceEngine& engine, double peak_gflops)
                                 [&] { engine_bf16.colorize(y, noise); }},
                                large ? 5 : rounds, iterations);
     const std::string key = std::to_string(side) + "x" + std::to_string(side) + "_b" + std::to_string(batch);
-    const double gflops = generator_flops(engine.config(), side, side) * batch / t[0] / 1e9;
+    const double gflops = engine.config().flops(side, side) * batch / t[0] / 1e9;
     report.add("raw." + key + "_ms", t[0] * 1e3, 2, "ms per batch");
     report.add("baseline." + key + "_ms", t[1] * 1e3, 2, "ms per batch");
     report.add("raw_vs_baseline." + key, t[1] / t[0], 2, "x");

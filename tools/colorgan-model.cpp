@@ -13,7 +13,7 @@
 namespace {
 
 const char* kUsage =
-    "usage: colorgan-model init [--preset seed|public-code|tiny] [--noise-input plane|projected-vector]\n"
+    "usage: colorgan-model init [--preset NAME] [--noise-input plane|projected-vector]\n"
     "                           [--size N] [--seed S] [--provenance TEXT] OUT.cgan\n"
     "       colorgan-model info MODEL.cgan\n"
     "       colorgan-model upgrade OLD.cgan [NEW.cgan]\n"
@@ -36,7 +36,7 @@ int init(int argc, char** argv) {  // argv[0] is "init"
   int64_t size = 64;
   uint64_t seed = 0;
   ArgParser args("colorgan-model init", "[options] OUT.cgan", "Writes an untrained generator (random weights from --seed).");
-  args.option("--preset", &preset, "seed | public-code | tiny (default seed)");
+  args.option("--preset", &preset, "seed | public-code | encoder-decoder | tiny | tiny-encoder-decoder (default seed)");
   args.option("--noise-input", &noise_input, "plane | projected-vector (default plane)");
   args.option("--size", &size, "training size recorded in the file (default 64)");
   args.option("--seed", &seed, "weight initialisation seed (default 0)");
@@ -65,11 +65,17 @@ int info(const std::string& path) {
   const colorgan::ModelFile model = colorgan::load_model(path);
   const auto& c = model.generator->config();
   const auto& m = model.metadata;
-  std::cout << "file:              " << path << "\nhidden layers:     ";
-  for (const auto& layer : c.hidden) std::cout << layer.channels << "/" << layer.kernel << " ";
-  std::cout << "\noutput kernel:     " << c.output_kernel << "\nnoise layers:      ";
-  for (auto l : c.noise_layers) std::cout << l << " ";
-  std::cout << "\nnoise input:       " << colorgan::to_string(c.noise_input)
+  std::cout << "file:              " << path << "\ngenerator:         " << colorgan::to_string(c.kind);
+  if (c.kind == colorgan::GeneratorKind::Seed) {
+    std::cout << "\nhidden layers:     ";
+    for (const auto& layer : c.hidden) std::cout << layer.channels << "/" << layer.kernel << " ";
+    std::cout << "\nnoise layers:      ";
+    for (auto l : c.noise_layers) std::cout << l << " ";
+  } else {
+    std::cout << "\nscale channels:    ";
+    for (auto channels : c.scale_channels) std::cout << channels << " ";
+  }
+  std::cout << "\noutput kernel:     " << c.output_kernel << "\nnoise input:       " << colorgan::to_string(c.noise_input)
             << "\nnoise:             " << colorgan::to_string(m.noise_distribution)
             << "\nparameters:        " << colorgan::parameter_count(*model.generator)
             << "\ntraining size:     " << m.training_width << "x" << m.training_height

@@ -136,7 +136,7 @@ void declare_options(ArgParser& args, TrainCli& c) {
   args.option("--out", &c.out, "run directory to create");
   args.option("--resume", &c.resume, "continue the run in this directory from its checkpoint");
   args.option("--preset", &c.preset, "default | seed (the seed paper: gan loss, rmsprop 0.01, decay 0.9, batch 128, 5000 steps)");
-  args.option("--generator", &c.generator, "generator layers: seed | public-code | tiny (default seed)");
+  args.option("--generator", &c.generator, "generator: seed | public-code | encoder-decoder | tiny | tiny-encoder-decoder (default seed)");
   args.option("--loss", &c.loss, "gan (cross-entropy on logits) | wgan-gp");
   args.option("--optimizer", &c.optimizer, "adam | rmsprop");
   args.option("--lr-g", &c.lr_g, "generator learning rate");

@@ -122,9 +122,7 @@ at::Tensor InferenceEngine::colorize(const at::Tensor& y, const at::Tensor& nois
   c10::InferenceMode guard;
   const GeneratorConfig& config = impl_->model.generator->config();
   if (y.dim() != 4 || y.size(1) != 1) throw std::invalid_argument("colorize: Y must be [N,1,H,W]");
-  int64_t widest = 1;
-  for (const auto& layer : config.hidden) widest = std::max(widest, layer.channels);
-  const double bytes = 2.0 * widest * sizeof(float) * static_cast<double>(y.size(0)) * y.size(2) * y.size(3);
+  const double bytes = static_cast<double>(config.full_size_maps()) * sizeof(float) * static_cast<double>(y.size(0)) * y.size(2) * y.size(3);
   if (bytes > static_cast<double>(kMaxActivationBytes)) {
     throw std::invalid_argument("colorizing " + std::to_string(y.size(0)) + " frame(s) of " + std::to_string(y.size(3)) +
                                 "x" + std::to_string(y.size(2)) + " at once needs about " +

@@ -185,6 +185,8 @@ void save_model(const std::string& path, Generator& generator, const ModelMetada
   archive.write("config.noise_input", c10::IValue(std::string(to_string(config.noise_input))));
   archive.write("config.noise_dim", c10::IValue(config.noise_dim));
   archive.write("config.projected_size", c10::IValue(config.projected_size));
+  archive.write("config.kind", c10::IValue(std::string(to_string(config.kind))));
+  archive.write("config.scale_channels", c10::IValue(to_list(config.scale_channels)));
   archive.write("meta.training_width", c10::IValue(metadata.training_width));
   archive.write("meta.training_height", c10::IValue(metadata.training_height));
   archive.write("meta.noise_distribution", c10::IValue(std::string(to_string(metadata.noise_distribution))));
@@ -222,6 +224,11 @@ ModelFile load_model(const std::string& path, Integrity integrity) {
     config.noise_input = parse_noise_input(read_string(archive, "config.noise_input"));
     config.noise_dim = read_int(archive, "config.noise_dim");
     config.projected_size = read_int(archive, "config.projected_size");
+    c10::IValue kind;  // files written before the encoder-decoder hold a seed generator and no kind
+    if (archive.try_read("config.kind", kind)) {
+      config.kind = parse_generator_kind(read_string(archive, "config.kind"));
+      config.scale_channels = read_ints(archive, "config.scale_channels");
+    }
     try {
       config.check();
     } catch (const std::invalid_argument& e) {

@@ -1,6 +1,8 @@
 #include "colorgan/networks.h"
 
 #include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/pooling.h>
+#include <torch/nn/functional/upsampling.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -28,7 +30,56 @@ void check_generator_inputs(const GeneratorConfig& config, const torch::Tensor& 
   }
 }
 
+// conv(x) then batch norm with its running statistics, as one conv:
+// gamma * (W*x - mean) / sqrt(var + eps) + beta = (s W)*x + (beta - s mean), s = gamma / sqrt(var + eps).
+std::pair<torch::Tensor, torch::Tensor> fold_batch_norm(const torch::Tensor& conv_weight,
+                                                        const torch::nn::BatchNorm2dImpl& norm) {
+  const auto scale = norm.weight / torch::sqrt(norm.running_var + norm.options.eps());
+  return {conv_weight * scale.view({-1, 1, 1, 1}), norm.bias - scale * norm.running_mean};
+}
+
+// The encoder-decoder's wiring, written once for the trainable module and its
+// folded copy: block(i, x) runs conv block i of encoder_decoder_blocks() (with
+// its batch norm and ReLU), global(v) the context layer on pooled maps [N,C],
+// output(x) the last conv (with its sigmoid).
+template <class Block, class Global, class Output>
+torch::Tensor run_encoder_decoder(size_t scales, const torch::Tensor& y, const torch::Tensor& noise,
+                                  const Block& block, const Global& global, const Output& output) {
+  namespace F = torch::nn::functional;
+  size_t b = 0;
+  std::vector<torch::Tensor> skips;
+  torch::Tensor x = torch::cat({y, noise}, 1);
+  for (size_t s = 0; s < scales; ++s) {
+    x = block(b++, x);
+    x = block(b++, x);
+    skips.push_back(x);
+  }
+  // Every position gets the whole frame's summary: what kind of scene this is.
+  const auto context = global(x.mean({2, 3}));
+  x = block(b++, torch::cat({x, context.unsqueeze(2).unsqueeze(3).expand_as(x)}, 1));
+  for (size_t s = scales - 1; s-- > 0;) {
+    const std::vector<int64_t> size{skips[s].size(2), skips[s].size(3)};
+    x = F::interpolate(x, F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(false));
+    const auto y_here = s == 0 ? y : F::adaptive_avg_pool2d(y, F::AdaptiveAvgPool2dFuncOptions(size));
+    x = block(b++, torch::cat({x, skips[s], y_here}, 1));
+    x = block(b++, x);
+  }
+  return output(torch::cat({x, y}, 1));
+}
+
 }  // namespace
+
+GeneratorKind parse_generator_kind(const std::string& name) {
+  if (name == "seed") return GeneratorKind::Seed;
+  if (name == "encoder-decoder") return GeneratorKind::EncoderDecoder;
+  throw std::invalid_argument("unknown generator kind '" + name + "' (expected seed or encoder-decoder)");
+}
+
+const char* to_string(GeneratorKind kind) {
+  return kind == GeneratorKind::Seed ? "seed" : "encoder-decoder";
+}
+
+const char* generator_preset_names() { return "seed | public-code | encoder-decoder | tiny | tiny-encoder-decoder"; }
 
 NoiseInput parse_noise_input(const std::string& name) {
   if (name == "plane") return NoiseInput::Plane;
@@ -54,12 +105,62 @@ GeneratorConfig GeneratorConfig::preset(const std::string& name) {
     config.noise_layers = {0, 1};
     return config;
   }
-  throw std::invalid_argument("unknown generator preset '" + name + "' (expected seed, public-code or tiny)");
+  if (name == "encoder-decoder" || name == "tiny-encoder-decoder") {
+    config.kind = GeneratorKind::EncoderDecoder;
+    config.output_kernel = 3;
+    if (name == "tiny-encoder-decoder") config.scale_channels = {4, 8, 8};
+    return config;
+  }
+  throw std::invalid_argument("unknown generator preset '" + name + "' (expected " + generator_preset_names() + ")");
 }
 
 bool GeneratorConfig::operator==(const GeneratorConfig& o) const {
-  return hidden == o.hidden && output_kernel == o.output_kernel && noise_layers == o.noise_layers &&
-         noise_input == o.noise_input && noise_dim == o.noise_dim && projected_size == o.projected_size;
+  return kind == o.kind && hidden == o.hidden && output_kernel == o.output_kernel && noise_layers == o.noise_layers &&
+         noise_input == o.noise_input && noise_dim == o.noise_dim && projected_size == o.projected_size &&
+         scale_channels == o.scale_channels;
+}
+
+std::vector<ConvBlockSpec> GeneratorConfig::encoder_decoder_blocks() const {
+  const auto& c = scale_channels;
+  std::vector<ConvBlockSpec> blocks;
+  for (size_t s = 0; s < c.size(); ++s) {  // encoder: [Y, noise] in; each scale after the first halves the size
+    blocks.push_back({s == 0 ? 2 : c[s - 1], c[s], 3, s == 0 ? 1 : 2, s});
+    blocks.push_back({c[s], c[s], 3, 1, s});
+  }
+  blocks.push_back({2 * c.back(), c.back(), 1, 1, c.size() - 1});  // fusion with the global context
+  for (size_t s = c.size() - 1; s-- > 0;) {  // decoder: upsampled maps + skip + Y at this scale
+    blocks.push_back({c[s + 1] + c[s] + 1, c[s], 3, 1, s});
+    blocks.push_back({c[s], c[s], 3, 1, s});
+  }
+  return blocks;
+}
+
+int64_t GeneratorConfig::full_size_maps() const {
+  if (kind == GeneratorKind::EncoderDecoder) {  // the first decoder block's input and output
+    const int64_t below = scale_channels.size() > 1 ? scale_channels[1] : 0;
+    return 2 * (below + 2 * scale_channels.front() + 1);
+  }
+  int64_t widest = 1;
+  for (const auto& layer : hidden) widest = std::max(widest, layer.channels);
+  return 2 * widest;  // one layer's input and output
+}
+
+double GeneratorConfig::flops(int64_t h, int64_t w) const {
+  double flops = 0;
+  if (kind == GeneratorKind::Seed) {
+    for (size_t i = 0; i < hidden.size(); ++i) {
+      flops += 2.0 * input_channels(i) * hidden[i].channels * hidden[i].kernel * hidden[i].kernel * h * w;
+    }
+    return flops + 2.0 * input_channels(hidden.size()) * 2 * output_kernel * output_kernel * h * w;
+  }
+  std::vector<double> pixels{double(h) * w};
+  for (size_t s = 1; s < scale_channels.size(); ++s) {
+    h = (h + 1) / 2;
+    w = (w + 1) / 2;
+    pixels.push_back(double(h) * w);
+  }
+  for (const auto& b : encoder_decoder_blocks()) flops += 2.0 * b.in * b.out * b.kernel * b.kernel * pixels[b.scale];
+  return flops + 2.0 * (scale_channels.front() + 1) * 2 * output_kernel * output_kernel * pixels[0];
 }
 
 bool GeneratorConfig::is_noisy(size_t layer) const {
@@ -80,6 +181,23 @@ void GeneratorConfig::check() const {
     if (k < 1 || k > kMaxKernel || k % 2 == 0) fail(which + " kernel " + std::to_string(k) + " is not odd in 1.." +
                                                       std::to_string(kMaxKernel));
   };
+  if (kind == GeneratorKind::EncoderDecoder) {
+    constexpr size_t kMaxScales = 8;
+    if (scale_channels.empty() || scale_channels.size() > kMaxScales) {
+      fail(std::to_string(scale_channels.size()) + " scales (1.." + std::to_string(kMaxScales) + ")");
+    }
+    for (int64_t channels : scale_channels) {
+      if (channels < 1 || channels > kMaxChannels) {
+        fail("a scale has " + std::to_string(channels) + " channels (1.." + std::to_string(kMaxChannels) + ")");
+      }
+    }
+    if (noise_input != NoiseInput::Plane) fail("the encoder-decoder takes its noise as a plane");
+    check_kernel(output_kernel, "output");
+    int64_t parameters = scale_channels.back() * (scale_channels.back() + 1);  // the global-context layer
+    for (const auto& b : encoder_decoder_blocks()) parameters += b.in * b.out * b.kernel * b.kernel + 4 * b.out;
+    if (parameters > kMaxParameters) fail(std::to_string(parameters) + " parameters (at most 2^26)");
+    return;
+  }
   if (hidden.empty() || static_cast<int64_t>(hidden.size()) > kMaxLayers) {
     fail(std::to_string(hidden.size()) + " hidden layers (1.." + std::to_string(kMaxLayers) + ")");
   }
@@ -111,6 +229,19 @@ void GeneratorConfig::check() const {
 
 GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)) {
   config_.check();
+  if (config_.kind == GeneratorKind::EncoderDecoder) {
+    for (const auto& b : config_.encoder_decoder_blocks()) {
+      convs_->push_back(torch::nn::Conv2d(same_conv(b.in, b.out, b.kernel, b.stride, false)));
+      norms_->push_back(torch::nn::BatchNorm2d(b.out));
+    }
+    const int64_t deepest = config_.scale_channels.back(), first = config_.scale_channels.front();
+    context_ = register_module("context", torch::nn::Linear(deepest, deepest));  // not "global": a Python keyword breaks the TorchScript archive
+    output_ = torch::nn::Conv2d(same_conv(first + 1, 2, config_.output_kernel, 1, true));
+    register_module("convs", convs_);
+    register_module("norms", norms_);
+    register_module("output", output_);
+    return;
+  }
   for (size_t i = 0; i < config_.hidden.size(); ++i) {
     const auto& spec = config_.hidden[i];
     // No conv bias: the batch norm that follows has its own shift.
@@ -130,6 +261,15 @@ GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor& noise) {
   check_generator_inputs(config_, y, noise);
+  if (config_.kind == GeneratorKind::EncoderDecoder) {
+    return run_encoder_decoder(
+        config_.scale_channels.size(), y, noise,
+        [&](size_t i, const torch::Tensor& x) {
+          return torch::relu(norms_[i]->as<torch::nn::BatchNorm2d>()->forward(convs_[i]->as<torch::nn::Conv2d>()->forward(x)));
+        },
+        [&](const torch::Tensor& v) { return torch::relu(context_->forward(v)); },
+        [&](const torch::Tensor& x) { return torch::sigmoid(output_->forward(x)); });
+  }
   const torch::Tensor noise_plane =
       config_.noise_input == NoiseInput::ProjectedVector
           ? projection_->forward(noise).view({-1, 1, config_.projected_size, config_.projected_size})
@@ -182,16 +322,27 @@ torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& yuv) {
 FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.config()) {
   torch::NoGradGuard no_grad;
   auto params = generator.named_parameters();
-  auto buffers = generator.named_buffers();
-  // Per layer (hidden ones, then the output conv): the folded weight over [x, Y, noise] and bias.
+  auto modules = generator.named_modules();
+  const size_t convs = config_.kind == GeneratorKind::Seed ? config_.hidden.size()
+                                                           : config_.encoder_decoder_blocks().size();
+  // Per conv (then the output conv): the folded weight and bias.
   std::vector<torch::Tensor> weights, biases;
-  for (size_t i = 0; i < config_.hidden.size(); ++i) {
-    const std::string conv = "convs." + std::to_string(i), norm = "norms." + std::to_string(i);
-    // BN(conv(x)) = gamma * (W*x - mean) / sqrt(var + eps) + beta = (s W)*x + (beta - s mean), s = gamma / sqrt(var + eps)
-    const double eps = generator.named_modules()[norm]->as<torch::nn::BatchNorm2d>()->options.eps();
-    const auto scale = params[norm + ".weight"] / torch::sqrt(buffers[norm + ".running_var"] + eps);
-    weights.push_back(params[conv + ".weight"] * scale.view({-1, 1, 1, 1}));
-    biases.push_back(params[norm + ".bias"] - scale * buffers[norm + ".running_mean"]);
+  for (size_t i = 0; i < convs; ++i) {
+    auto [weight, bias] = fold_batch_norm(params["convs." + std::to_string(i) + ".weight"],
+                                          *modules["norms." + std::to_string(i)]->as<torch::nn::BatchNorm2d>());
+    weights.push_back(weight);
+    biases.push_back(bias);
+  }
+  if (config_.kind == GeneratorKind::EncoderDecoder) {
+    const auto specs = config_.encoder_decoder_blocks();
+    for (size_t i = 0; i < convs; ++i) {
+      blocks_.push_back({weights[i].contiguous(torch::MemoryFormat::ChannelsLast), biases[i], specs[i].stride});
+    }
+    blocks_.push_back({params["output.weight"].contiguous(torch::MemoryFormat::ChannelsLast),
+                       params["output.bias"].clone(), 1});
+    global_weight_ = params["context.weight"].clone();
+    global_bias_ = params["context.bias"].clone();
+    return;
   }
   weights.push_back(params["output.weight"]);
   biases.push_back(params["output.bias"]);
@@ -217,6 +368,14 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
 }
 
 void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
+  for (auto& conv : blocks_) {
+    conv.weight = conv.weight.to(device, dtype);
+    conv.bias = conv.bias.to(device, dtype);
+  }
+  if (global_weight_.defined()) {
+    global_weight_ = global_weight_.to(device, dtype);
+    global_bias_ = global_bias_.to(device, dtype);
+  }
   for (auto& layer : layers_) {  // .to keeps channels_last
     if (layer.weight.defined()) layer.weight = layer.weight.to(device, dtype);
     layer.side_weight = layer.side_weight.to(device, dtype);
@@ -228,8 +387,24 @@ void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
   }
 }
 
+torch::Tensor FoldedGenerator::forward_encoder_decoder(const torch::Tensor& y_in, const torch::Tensor& noise) const {
+  const auto dtype = blocks_.front().weight.scalar_type();
+  const auto y = y_in.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast);
+  auto conv = [&](const Conv& c, const torch::Tensor& x) {
+    return torch::conv2d(x, c.weight, c.bias, c.stride, c.weight.size(2) / 2);
+  };
+  return run_encoder_decoder(
+             config_.scale_channels.size(), y, noise.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast),
+             [&](size_t i, const torch::Tensor& x) { return conv(blocks_[i], x).relu_(); },
+             [&](const torch::Tensor& v) { return torch::addmm(global_bias_, v, global_weight_.t()).relu_(); },
+             [&](const torch::Tensor& x) { return conv(blocks_.back(), x).sigmoid_(); })
+      .to(torch::kFloat)
+      .contiguous();
+}
+
 torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::Tensor& noise) const {
   check_generator_inputs(config_, y_in, noise);
+  if (config_.kind == GeneratorKind::EncoderDecoder) return forward_encoder_decoder(y_in, noise);
   const auto dtype = layers_.front().side_weight.scalar_type();
   const auto y = y_in.to(dtype);
   const torch::Tensor noise_plane =

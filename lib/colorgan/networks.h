@@ -27,8 +27,25 @@ enum class NoiseInput { Plane, ProjectedVector };
 NoiseInput parse_noise_input(const std::string& name);  // "plane" | "projected-vector"
 const char* to_string(NoiseInput input);
 
+// The generator's architecture. Seed: the seed paper's stack of full-resolution
+// convs (each output pixel sees ~31 px: no idea of the scene). EncoderDecoder:
+// a U-Net that halves the size per scale, with a global-context branch (pooled
+// features fused into every position, after Iizuka et al. 2016), skip
+// connections and Y fed at every decoder scale. Same contract: Y + noise -> U,V.
+enum class GeneratorKind { Seed, EncoderDecoder };
+GeneratorKind parse_generator_kind(const std::string& name);  // "seed" | "encoder-decoder"
+const char* to_string(GeneratorKind kind);
+
+// One conv + batch norm + ReLU of the encoder-decoder, in the order they run.
+struct ConvBlockSpec {
+  int64_t in, out, kernel, stride;
+  size_t scale;  // where it runs: 0 = full size, s = 1/2^s
+};
+
 struct GeneratorConfig {
-  // Hidden conv layers (stride 1, "same" padding, batch norm, ReLU). Defaults: the seed paper's table.
+  GeneratorKind kind = GeneratorKind::Seed;
+
+  // Seed kind only. Hidden conv layers (stride 1, "same" padding, batch norm, ReLU). Defaults: the seed paper's table.
   std::vector<ConvLayerSpec> hidden{{128, 7}, {64, 5}, {64, 5}, {64, 5}, {64, 5}, {32, 5}};
   int64_t output_kernel = 5;                // final conv to U,V (sigmoid)
   std::vector<int64_t> noise_layers{0, 1, 2};  // hidden layers whose input also gets the noise
@@ -36,8 +53,15 @@ struct GeneratorConfig {
   int64_t noise_dim = 100;       // ProjectedVector only
   int64_t projected_size = 64;   // ProjectedVector only: side of the square plane
 
+  // EncoderDecoder kind only: channels per scale, full resolution first, each
+  // next scale half the size (4 scales: the bottleneck is 1/8). Noise is a plane
+  // fed to the first conv.
+  std::vector<int64_t> scale_channels{32, 64, 128, 256};
+
   // "seed" (the defaults), "public-code" (the paper's released code: 128/7,
-  // 64/5 x3, 32/5, noise at the input only), "tiny" (for tests).
+  // 64/5 x3, 32/5, noise at the input only), "tiny" (for tests),
+  // "encoder-decoder" (32/64/128/256 channels at 1, 1/2, 1/4, 1/8 size),
+  // "tiny-encoder-decoder" (for tests).
   static GeneratorConfig preset(const std::string& name);
   bool operator==(const GeneratorConfig& o) const;
 
@@ -51,7 +75,16 @@ struct GeneratorConfig {
   // Input maps of hidden layer `layer`: the previous layer's maps + Y (+ noise);
   // layer == hidden.size() is the output conv (last hidden maps + Y).
   int64_t input_channels(size_t layer) const;
+  // EncoderDecoder: its conv blocks (encoder, fusion, decoder), the output conv not included.
+  std::vector<ConvBlockSpec> encoder_decoder_blocks() const;
+  // About how many full-size maps a forward pass holds at once (for memory bounds).
+  int64_t full_size_maps() const;
+  // Multiply-adds x 2 of one forward pass on an h x w frame (convs only).
+  double flops(int64_t h, int64_t w) const;
 };
+
+// Names of the presets GeneratorConfig::preset knows, for help texts.
+const char* generator_preset_names();
 
 class GeneratorImpl : public torch::nn::Module {
  public:
@@ -69,6 +102,7 @@ class GeneratorImpl : public torch::nn::Module {
   torch::nn::ModuleList norms_;
   torch::nn::Conv2d output_{nullptr};
   torch::nn::Linear projection_{nullptr};
+  torch::nn::Linear context_{nullptr};  // EncoderDecoder: the global-context layer
 };
 TORCH_MODULE(Generator);
 
@@ -123,9 +157,17 @@ class FoldedGenerator {
     torch::Tensor bias;
     int64_t padding;
   };
+  struct Conv {  // EncoderDecoder: a conv with its batch norm folded in
+    torch::Tensor weight, bias;
+    int64_t stride;
+  };
+  torch::Tensor forward_encoder_decoder(const torch::Tensor& y, const torch::Tensor& noise) const;
+
   GeneratorConfig config_;
-  std::vector<Layer> layers_;  // hidden layers, then the output conv
+  std::vector<Layer> layers_;  // Seed: hidden layers, then the output conv
   torch::Tensor projection_weight_, projection_bias_;
+  std::vector<Conv> blocks_;   // EncoderDecoder: its blocks, then the output conv
+  torch::Tensor global_weight_, global_bias_;
 };
 
 int64_t parameter_count(const torch::nn::Module& module);
