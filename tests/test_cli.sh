@@ -92,7 +92,7 @@ for tool in "$train" "$evaluate" "$colorize"; do
   check "$(basename "$tool") --help" 0 "$tool" --help
   expect_output "$(basename "$tool") usage" "usage:"
   check "$(basename "$tool") unknown flag" 2 "$tool" --no-such-flag
-  expect_output "$(basename "$tool") names the bad flag" "unknown option --no-such-flag"
+  expect_output "$(basename "$tool") names the bad flag" "not expected: --no-such-flag"
 done
 check "colorgan-train with a missing data dir" 2 "$train" --data "$tmp/no-such-dir" --out "$tmp/run-x"
 expect_output "the error names the data dir" "no-such-dir"
@@ -122,8 +122,11 @@ check "the log continues to step 100" 0 grep -q "^100," "$run/log.csv"
 check "the log holds step 50 once" 0 test "$(grep -c '^50,' "$run/log.csv")" -eq 1
 check "a model file per checkpoint" 0 test -s "$run/model_000075.cgan"
 check "colorgan-train --resume again to 110 steps" 0 "$train" --resume "$run" --steps 110
-check "an earlier resume's changes are kept" 0 grep -q '"l1_weight": 7,' "$run/config.json"
+check "an earlier resume's changes are kept" 0 grep -q '"l1_weight": 7.0,' "$run/config.json"
 check "... with the moving average" 0 grep -q '"ema": 0.9' "$run/config.json"
+check "config.json is the run's one record (no args.txt)" 1 test -e "$run/args.txt"
+check "... with every setting, data paths included" 0 grep -q "^ *\"$tmp/data\"" "$run/config.json"
+check "--preset with --resume is refused" 2 "$train" --resume "$run" --preset seed
 check "a trained model runs in cgancolorize" 0 gst-launch-1.0 $chain ! cgancolorize model="$run/model.cgan" ! cganyuv2rgb ! videoconvert ! fakesink
 
 # SIGINT: a checkpoint is written and the run can go on.
@@ -159,16 +162,16 @@ expect_output "it removes the killed run's temporary file" "removing .*checkpoin
 check "no temporary files are left" 0 test -z "$(find "$tmp/run-kill" -name '*.tmp*')"
 check "every step 1-45 is logged once" 0 test "$(cut -d, -f1 "$tmp/run-kill/log.csv" | tail -n +2 | tr '\n' ' ')" = \
   "$(seq -s ' ' 1 45) "
-cp "$tmp/run-kill/args.txt" "$tmp/args-before"
+cp "$tmp/run-kill/config.json" "$tmp/config-before"
 check "--resume with another --size is refused" 2 "$train" --resume "$tmp/run-kill" --size 48 --steps 50
 expect_output "it says why" "cannot change on --resume"
-check "... before args.txt is touched" 0 cmp "$tmp/args-before" "$tmp/run-kill/args.txt"
+check "... before config.json is touched" 0 cmp "$tmp/config-before" "$tmp/run-kill/config.json"
 check "colorgan-train --beta1 0 --gp-weight 0" 0 "$train" --data "$tmp/data" --steps 1 --size 32 --batch 8 \
   --generator tiny --beta1 0 --gp-weight 0 --out "$tmp/run-zero"
-check "--beta1 0 is used, not ignored" 0 grep -q '"beta1": 0,' "$tmp/run-zero/config.json"
-check "--gp-weight 0 is used, not ignored" 0 grep -q '"gp_weight": 0,' "$tmp/run-zero/config.json"
+check "--beta1 0 is used, not ignored" 0 grep -q '"beta1": 0.0,' "$tmp/run-zero/config.json"
+check "--gp-weight 0 is used, not ignored" 0 grep -q '"gp_weight": 0.0,' "$tmp/run-zero/config.json"
 check "an out-of-range value is refused" 2 "$train" --data "$tmp/data" --beta1 1.5 --out "$tmp/run-bad"
-expect_output "with its range" "--beta1 must be in \[0, 1)"
+expect_output "with its range" "--beta1: must be in \[0, 1)"
 mkdir -p "$tmp/empty-val"
 check "an empty --val-data is an error" 2 "$train" --data "$tmp/data" --val-data "$tmp/empty-val" --steps 5 --size 32 \
   --batch 8 --generator tiny --out "$tmp/run-val"
@@ -246,7 +249,7 @@ check "a huge --size is a clear error" 2 "$colorize" --model "$run/model.cgan" -
 expect_output "it gives the bounds" "sides must be 1..16384"
 check "a huge --threads is a clear error" 2 "$colorize" --model "$run/model.cgan" --out "$tmp/batch" \
   --threads 99999999999999999999 "$tmp/data/p0.png"
-expect_output "it names the option" "bad value '99999999999999999999' for --threads"
+expect_output "it names the option" "--threads: Value 99999999999999999999 not in range"
 cp "$tmp/data/p0.png" "$tmp/-dash.png"
 check "-- ends the options" 0 bash -c 'cd "$1" && "$2" --model "$3" --out batch -- -dash.png' _ "$tmp" "$colorize" \
   "$run/model.cgan"

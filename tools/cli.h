@@ -1,48 +1,59 @@
-// A small command-line parser shared by the colorgan tools: --flag VALUE
-// options, switches, positionals (all after --), --help, and exit code 2 on misuse.
+// The colorgan tools' command lines, on CLI11: --help lists every option with
+// its default, "was it given" is app.count("--name") (no sentinel values), `--`
+// ends the options, and misuse exits with status 2 after the message and the help.
 #pragma once
 
-#include <cstdint>
+#include <CLI/CLI.hpp>
+
 #include <functional>
-#include <map>
-#include <set>
 #include <string>
 #include <vector>
 
-class ArgParser {
- public:
-  ArgParser(std::string program, std::string synopsis, std::string description);
+namespace colorgan::cli {
 
-  void option(const std::string& name, std::string* target, const std::string& help);
-  void option(const std::string& name, int64_t* target, const std::string& help);
-  void option(const std::string& name, uint64_t* target, const std::string& help);
-  void option(const std::string& name, double* target, const std::string& help);
-  void option(const std::string& name, std::vector<std::string>* target, const std::string& help);  // repeatable
-  void flag(const std::string& name, bool* target, const std::string& help);
+// The help layout every tool shares: "usage: NAME SYNOPSIS" (CLI11's own usage
+// line when the synopsis is empty), then the options with their defaults.
+void configure(CLI::App& app, const std::string& synopsis = "");
 
-  // Parses argv; prints usage and exits 0 on --help, prints the error and
-  // usage and exits 2 on misuse. Returns the positional arguments.
-  std::vector<std::string> parse(int argc, char** argv);
-  // The same over a prepared list (e.g. arguments saved by an earlier run).
-  std::vector<std::string> parse(const std::vector<std::string>& args);
+// An option that takes one of `choices` by name and sets `target` to its value;
+// --help lists the names and shows the current value's name as the default.
+template <class T>
+CLI::Option* add_choice(CLI::App& app, const std::string& name, T& target,
+                        const std::vector<std::pair<std::string, T>>& choices, const std::string& help) {
+  std::vector<std::string> names;
+  std::string current;
+  for (const auto& [text, value] : choices) {
+    names.push_back(text);
+    if (value == target) current = text;
+  }
+  return app
+      .add_option_function<std::string>(
+          name,
+          [&target, choices](const std::string& text) {
+            for (const auto& [choice, value] : choices) {
+              if (choice == text) target = value;
+            }
+          },
+          help)
+      ->check(CLI::IsMember(names))
+      ->default_str(current);
+}
 
-  bool was_set(const std::string& name) const { return set_.count(name) > 0; }
-  [[noreturn]] void fail(const std::string& message) const;  // message + usage, exit 2
-  // Runs a tool's body: std::invalid_argument (bad input) -> message, status 2;
-  // any other std::exception -> message, status 1.
-  int run(const std::function<int()>& body) const;
-  void print_usage(bool to_stderr) const;
+// Parses argv, or a prepared list in command-line order. --help prints the
+// help to stdout and exits 0; misuse prints "PROGRAM: message" and the help
+// to stderr and exits 2.
+void parse(CLI::App& app, int argc, char** argv);
+void parse(CLI::App& app, const std::vector<std::string>& args);
 
- private:
-  struct Option {
-    std::string help;
-    bool takes_value;
-    std::function<void(const std::string&)> set;
-  };
-  void add(const std::string& name, Option option);
+// "PROGRAM: message" and the help on stderr, exit 2: misuse found after parsing.
+[[noreturn]] void fail(const CLI::App& app, const std::string& message);
 
-  std::string program_, synopsis_, description_;
-  std::map<std::string, Option> options_;
-  std::vector<std::string> order_;
-  std::set<std::string> set_;
-};
+// Runs a tool's body: std::invalid_argument (bad input) -> message, status 2;
+// any other std::exception -> message, status 1. First lines only (LibTorch
+// appends a C++ stack trace to its messages).
+int run(const CLI::App& app, const std::function<int()>& body);
+
+// Values in [0, 1): decays, Adam's betas.
+extern const CLI::Validator kUnitInterval;
+
+}  // namespace colorgan::cli

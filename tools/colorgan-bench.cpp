@@ -6,12 +6,14 @@
 #include "cli.h"
 
 #include "colorgan/engine.h"
+#include "colorgan/files.h"
 #include "colorgan/model_file.h"
 #include "colorgan/networks.h"
 #include "colorgan/trainer.h"
 
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #ifdef COLORGAN_HAVE_GST
@@ -86,13 +88,11 @@ struct Report {
     add(name, value, shown.str());
   }
   void write_json(const std::string& path, const std::string& machine) const {
-    std::ofstream out(path);
-    out << "{\n  \"machine\": \"" << machine << "\",\n  \"figures\": {\n";
-    for (size_t i = 0; i < figures.size(); ++i) {
-      out << "    \"" << figures[i].first << "\": " << std::setprecision(6) << figures[i].second
-          << (i + 1 < figures.size() ? ",\n" : "\n");
-    }
-    out << "  }\n}\n";
+    nlohmann::ordered_json j;
+    j["machine"] = machine;
+    j["figures"] = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : figures) j["figures"][name] = value;
+    write_file_atomically(path, j.dump(2) + "\n");
   }
 };
 
@@ -380,14 +380,15 @@ int main(int argc, char** argv) {
   bool quick = false;
   int64_t threads = 0;
   std::string json = "bench.json", device = "cpu";
-  ArgParser args("colorgan-bench", "[--quick] [--threads N] [--json FILE]",
-                 "Measures inference (engine vs plain baseline), the element chain vs the engine, attainable\n"
-                 "GFLOP/s, training images/s and memory growth; prints a table and writes a JSON file.");
-  args.flag("--quick", &quick, "a short run (under 2 minutes on 2 cores)");
-  args.option("--threads", &threads, "LibTorch threads (default: the cores available to the process)");
-  args.option("--json", &json, "where to write the figures (default bench.json)");
-  args.option("--device", &device, "cpu (the full CPU suite) or cuda[:N] (the GPU figures of tools/gpu-check.sh)");
-  if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
+  CLI::App app("Measures inference (engine vs plain baseline), the element chain vs the engine, attainable\n"
+               "GFLOP/s, training images/s and memory growth; prints a table and writes a JSON file.",
+               "colorgan-bench");
+  cli::configure(app, "[--quick] [--threads N] [--json FILE] [--device D]");
+  app.add_flag("--quick", quick, "a short run (under 2 minutes on 2 cores)");
+  app.add_option("--threads", threads, "LibTorch threads (0: the cores available to the process)")->check(CLI::Range(0, 1024));
+  app.add_option("--json", json, "where to write the figures")->type_name("FILE");
+  app.add_option("--device", device, "cpu (the full CPU suite) or cuda[:N] (the GPU figures of tools/gpu-check.sh)");
+  cli::parse(app, argc, argv);
 
   const auto start = Clock::now();
   set_thread_count(static_cast<int>(threads));

@@ -19,22 +19,25 @@ using namespace colorgan;
 
 int main(int argc, char** argv) {
   std::string model, out, device = "auto", size_text;
+  std::vector<std::string> inputs;
   int64_t threads = 0;
   uint64_t seed = 0;
-  ArgParser args("colorgan-colorize", "[--model M] [options] INPUT... --out DIR",
-                 "Colorizes image files (colour input is treated as gray) and writes OUT/<stem>.png at each\n"
-                 "input's size: the model runs at a working size, its chroma is upsampled, the luma is kept.");
-  args.option("--model", &model, "model file (default: the project's default model)");
-  args.option("--out", &out, "output directory");
-  args.option("--size", &size_text, "working size: native | WxH | N (short side); default the model's training size");
-  args.option("--device", &device, "auto | cpu | cuda | cuda:N");
-  args.option("--threads", &threads, "LibTorch CPU threads (default: all cores available)");
-  args.option("--seed", &seed, "noise seed: another seed, another plausible colouring (default 0)");
-  const auto inputs = args.parse(argc, argv);
-  if (inputs.empty()) args.fail("no input images");
-  if (out.empty()) args.fail("missing --out DIR");
+  CLI::App app("Colorizes image files (colour input is treated as gray) and writes OUT/<stem>.png at each\n"
+               "input's size: the model runs at a working size, its chroma is upsampled, the luma is kept.",
+               "colorgan-colorize");
+  cli::configure(app, "[--model M] [options] --out DIR INPUT...");
+  app.add_option("inputs", inputs, "image files")->type_name("INPUT");
+  app.add_option("--model", model, "model file (default: the project's default model)")->type_name("FILE");
+  app.add_option("--out", out, "output directory")->type_name("DIR");
+  app.add_option("--size", size_text, "working size: native | WxH | N (short side); default the model's training size");
+  app.add_option("--device", device, "auto | cpu | cuda | cuda:N");
+  app.add_option("--threads", threads, "LibTorch CPU threads (0: all cores available)")->check(CLI::Range(0, 1024));
+  app.add_option("--seed", seed, "noise seed: another seed, another plausible colouring");
+  cli::parse(app, argc, argv);
+  if (inputs.empty()) cli::fail(app, "no input images");
+  if (out.empty()) cli::fail(app, "missing --out DIR");
   if (model.empty()) model = default_model_path();
-  if (model.empty()) args.fail("missing --model (and no default model is installed)");
+  if (model.empty()) cli::fail(app, "missing --model (and no default model is installed)");
 
   // Outputs are named by the inputs' stems: refuse two inputs that would overwrite each other.
   auto target_of = [&](const std::string& input) { return fs::path(out) / (fs::path(input).stem().string() + ".png"); };
@@ -42,10 +45,10 @@ int main(int argc, char** argv) {
   for (const auto& input : inputs) {
     const fs::path target = target_of(input);
     const auto [earlier, fresh] = targets.emplace(target, input);
-    if (!fresh) args.fail("'" + earlier->second + "' and '" + input + "' would both be written to " + target.string());
+    if (!fresh) cli::fail(app, "'" + earlier->second + "' and '" + input + "' would both be written to " + target.string());
   }
 
-  return args.run([&] {
+  return cli::run(app, [&] {
     EngineOptions options;
     options.device = device;
     options.threads = static_cast<int>(threads);

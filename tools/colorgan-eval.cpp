@@ -127,49 +127,45 @@ struct EvalOptions {
   std::vector<std::string> data;
   int64_t eval_side = 256, max_images = 0, grid_count = 8, video_every = 30, threads = 0;
   uint64_t seed = 0;
-  bool flicker = false;
+  bool flicker = false, noise_per_frame = false;
   double smoothing = 0.5, luma_threshold = 0.02;
   int64_t max_frames = 300;
-  std::string upsampling = "guided", noise_mode = "fixed";
   ChromaUpsampling chroma_upsampling = ChromaUpsampling::Guided;
 };
 
-void declare_options(ArgParser& args, EvalOptions& o) {
-  args.option("--model", &o.model, "model file (default: the project's default model)");
-  args.option("--data", &o.data, "colour images: folders, image files, videos");
-  args.option("--out", &o.out, "report directory (default ./eval)");
-  args.option("--size", &o.size_text, "working size: native | WxH | N (short side); default the model's training size");
-  args.option("--eval-side", &o.eval_side, "images are first shrunk to this short side, the size metrics use (default 256)");
-  args.option("--max-images", &o.max_images, "evaluate at most this many images (default all)");
-  args.option("--grid-count", &o.grid_count, "rows in grid.png (default 8)");
-  args.option("--video-every", &o.video_every, "take every Nth frame of videos (default 30)");
-  args.option("--device", &o.device, "auto | cpu | cuda | cuda:N");
-  args.option("--threads", &o.threads, "LibTorch CPU threads (default: all cores available)");
-  args.option("--seed", &o.seed, "noise seed (default 0)");
-  args.option("--upsampling", &o.upsampling, "chroma upsampling: guided | bicubic (default guided)");
-  args.flag("--flicker", &o.flicker, "measure flicker on clips instead of scoring photos");
-  args.option("--temporal-smoothing", &o.smoothing, "--flicker: cgancolorize's temporal-smoothing, 0-1 (default 0.5)");
-  args.option("--noise", &o.noise_mode, "--flicker: fixed (cgancolorize's own, the default) | per-frame (cgannoise mode=per-frame)");
-  args.option("--max-frames", &o.max_frames, "--flicker: frames per clip (default 300; panned photos: this many)");
-  args.option("--luma-threshold", &o.luma_threshold, "--flicker: luma change below which a pixel is still (default 0.02)");
+void declare_options(CLI::App& app, EvalOptions& o) {
+  app.add_option("--model", o.model, "model file (default: the project's default model)")->type_name("FILE");
+  app.add_option("--data", o.data, "colour images: folders, image files, videos (repeatable)")->type_name("PATH");
+  app.add_option("--out", o.out, "report directory")->type_name("DIR");
+  app.add_option("--size", o.size_text, "working size: native | WxH | N (short side); default the model's training size");
+  app.add_option("--eval-side", o.eval_side, "images are first shrunk to this short side, the size metrics use")
+      ->check(CLI::Range(8, 16384));
+  app.add_option("--max-images", o.max_images, "evaluate at most this many images (0: all)")->check(CLI::NonNegativeNumber);
+  app.add_option("--grid-count", o.grid_count, "rows in grid.png")->check(CLI::NonNegativeNumber);
+  app.add_option("--video-every", o.video_every, "take every Nth frame of videos")->check(CLI::PositiveNumber);
+  app.add_option("--device", o.device, "auto | cpu | cuda | cuda:N");
+  app.add_option("--threads", o.threads, "LibTorch CPU threads (0: all cores available)")->check(CLI::Range(0, 1024));
+  app.add_option("--seed", o.seed, "noise seed");
+  cli::add_choice<ChromaUpsampling>(app, "--upsampling", o.chroma_upsampling,
+                                    {{"guided", ChromaUpsampling::Guided}, {"bicubic", ChromaUpsampling::Bicubic}},
+                                    "chroma upsampling");
+  app.add_flag("--flicker", o.flicker, "measure flicker on clips instead of scoring photos");
+  app.add_option("--temporal-smoothing", o.smoothing, "--flicker: cgancolorize's temporal-smoothing")->check(CLI::Range(0.0, 1.0));
+  cli::add_choice<bool>(app, "--noise", o.noise_per_frame, {{"fixed", false}, {"per-frame", true}},
+                        "--flicker: fixed (cgancolorize's own) | per-frame (cgannoise mode=per-frame)");
+  app.add_option("--max-frames", o.max_frames, "--flicker: frames per clip (panned photos: this many)")->check(CLI::PositiveNumber);
+  app.add_option("--luma-threshold", o.luma_threshold, "--flicker: luma change below which a pixel is still")
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 // Parses and checks the command line; exits with status 2 on misuse.
-EvalOptions parse_options(ArgParser& args, int argc, char** argv) {
+EvalOptions parse_options(CLI::App& app, int argc, char** argv) {
   EvalOptions o;
-  declare_options(args, o);
-  if (!args.parse(argc, argv).empty()) args.fail("unexpected positional argument");
-  try {
-    o.chroma_upsampling = parse_chroma_upsampling(o.upsampling);
-  } catch (const std::invalid_argument& e) {
-    args.fail(e.what());
-  }
-  if (o.data.empty()) args.fail("missing --data DIR");
+  declare_options(app, o);
+  cli::parse(app, argc, argv);
+  if (o.data.empty()) cli::fail(app, "missing --data DIR");
   if (o.model.empty()) o.model = default_model_path();
-  if (o.model.empty()) args.fail("missing --model (and no default model is installed)");
-  if (o.flicker && o.noise_mode != "fixed" && o.noise_mode != "per-frame") {
-    args.fail("--noise must be fixed or per-frame");
-  }
+  if (o.model.empty()) cli::fail(app, "missing --model (and no default model is installed)");
   return o;
 }
 
@@ -185,15 +181,15 @@ int evaluate_clips(const EvalOptions& o) {
   options.temporal_smoothing = o.smoothing;
   fs::create_directories(o.out);
   nlohmann::ordered_json report = {{"model", o.model},
-                                   {"noise", o.noise_mode},
+                                   {"noise", o.noise_per_frame ? "per-frame" : "fixed"},
                                    {"temporal_smoothing", o.smoothing},
                                    {"luma_threshold", o.luma_threshold},
                                    {"clips", nlohmann::ordered_json::array()}};
-  std::cout << "temporal-smoothing " << o.smoothing << ", noise " << o.noise_mode << ", model " << o.model << "\n"
+  std::cout << "temporal-smoothing " << o.smoothing << ", noise " << (o.noise_per_frame ? "per-frame" : "fixed") << ", model " << o.model << "\n"
             << "clip                                   frames  flicker pred  flicker true  ratio   CF pred  CF true\n";
   for (const auto& clip : o.data) {
     const FlickerReport r = measure_flicker(clip, options, o.eval_side, o.max_frames, o.luma_threshold,
-                                            o.noise_mode == "per-frame");
+                                            o.noise_per_frame);
     std::cout << std::left << std::setw(38) << fs::path(clip).filename().string().substr(0, 37) << std::right
               << std::setw(7) << r.frames << std::fixed << std::setprecision(5) << std::setw(14) << r.flicker_pred
               << std::setw(14) << r.flicker_true << std::setprecision(2) << std::setw(7)
@@ -315,14 +311,16 @@ int evaluate_photos(const EvalOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ArgParser args("colorgan-eval", "--data DIR... [--model M] [options]",
-                 "Turns each colour image gray, colorizes it, and reports PSNR (RGB), SSIM (luma), colourfulness\n"
-                 "(Hasler & Suesstrunk 2003) of prediction and truth, and mean CIEDE2000, each beside the gray\n"
-                 "baseline (U = V = 0.5). Writes OUT/report.json, OUT/report.csv and OUT/grid.png.\n"
-                 "With --flicker, each --data is a colour clip (a video, or a photo panned as one) colorized frame\n"
-                 "by frame as cgancolorize does; reports flicker (mean |change of U,V| between consecutive frames\n"
-                 "over pixels whose luma changed less than --luma-threshold) and colourfulness, prediction beside\n"
-                 "truth, in OUT/flicker.json.");
-  const EvalOptions options = parse_options(args, argc, argv);
-  return args.run([&] { return options.flicker ? evaluate_clips(options) : evaluate_photos(options); });
+  CLI::App app(
+      "Turns each colour image gray, colorizes it, and reports PSNR (RGB), SSIM (luma), colourfulness\n"
+      "(Hasler & Suesstrunk 2003) of prediction and truth, and mean CIEDE2000, each beside the gray\n"
+      "baseline (U = V = 0.5). Writes OUT/report.json, OUT/report.csv and OUT/grid.png.\n"
+      "With --flicker, each --data is a colour clip (a video, or a photo panned as one) colorized frame\n"
+      "by frame as cgancolorize does; reports flicker (mean |change of U,V| between consecutive frames\n"
+      "over pixels whose luma changed less than --luma-threshold) and colourfulness, prediction beside\n"
+      "truth, in OUT/flicker.json.",
+      "colorgan-eval");
+  cli::configure(app, "--data DIR... [--model M] [options]");
+  const EvalOptions options = parse_options(app, argc, argv);
+  return cli::run(app, [&] { return options.flicker ? evaluate_clips(options) : evaluate_photos(options); });
 }

@@ -5,59 +5,29 @@
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
-#include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <string>
 
 namespace {
 
-const char* kUsage =
-    "usage: colorgan-model init [--preset NAME] [--noise-input plane|projected-vector]\n"
-    "                           [--size N] [--seed S] [--provenance TEXT] OUT.cgan\n"
-    "       colorgan-model info MODEL.cgan\n"
-    "       colorgan-model upgrade OLD.cgan [NEW.cgan]\n"
-    "       colorgan-model devices\n"
-    "\n"
-    "init  writes an untrained generator (random weights from --seed) as a model file:\n"
-    "      useful for tests and for trying the pipelines before a model is trained.\n"
-    "info  prints a model file's config and metadata.\n"
-    "upgrade  re-saves a model file of an earlier format version (in place without NEW.cgan):\n"
-    "      version 1 files have no integrity digest, so check that OLD.cgan is the file you trust.\n"
-    "devices  lists the devices this build can run on (cpu, cuda:N).\n";
-
-int usage_error(const std::string& message) {
-  std::cerr << "colorgan-model: " << message << "\n" << kUsage;
-  return 2;
-}
-
-int init(int argc, char** argv) {  // argv[0] is "init"
-  std::string preset = "seed", noise_input = "plane", provenance = "untrained (colorgan-model init)";
+struct InitOptions {
+  std::string out, preset = "seed", provenance = "untrained (colorgan-model init)";
+  colorgan::NoiseInput noise_input = colorgan::NoiseInput::Plane;
   int64_t size = 64;
   uint64_t seed = 0;
-  ArgParser args("colorgan-model init", "[options] OUT.cgan", "Writes an untrained generator (random weights from --seed).");
-  args.option("--preset", &preset, "seed | public-code | encoder-decoder | tiny | tiny-encoder-decoder (default seed)");
-  args.option("--noise-input", &noise_input, "plane | projected-vector (default plane)");
-  args.option("--size", &size, "training size recorded in the file (default 64)");
-  args.option("--seed", &seed, "weight initialisation seed (default 0)");
-  args.option("--provenance", &provenance, "free text stored in the file");
-  const auto positionals = args.parse(argc, argv);
-  if (positionals.size() != 1) args.fail("expected one output file");
-  const std::string& out = positionals[0];
-  if (size < 1 || size > colorgan::kMaxTrainingSide) {
-    args.fail("--size must be 1.." + std::to_string(colorgan::kMaxTrainingSide));
-  }
+};
 
-  colorgan::GeneratorConfig config = colorgan::GeneratorConfig::preset(preset);
-  config.noise_input = colorgan::parse_noise_input(noise_input);
-  config.projected_size = size;
-  torch::manual_seed(seed);
+int init(const InitOptions& o) {
+  colorgan::GeneratorConfig config = colorgan::GeneratorConfig::preset(o.preset);
+  config.noise_input = o.noise_input;
+  config.projected_size = o.size;
+  torch::manual_seed(o.seed);
   colorgan::Generator generator(config);
   colorgan::ModelMetadata meta;
-  meta.training_width = meta.training_height = size;
-  meta.provenance = provenance + ", preset " + preset + ", seed " + std::to_string(seed);
-  colorgan::save_model(out, generator, meta);
-  std::cout << "wrote " << out << " (" << colorgan::parameter_count(*generator) << " parameters, untrained)\n";
+  meta.training_width = meta.training_height = o.size;
+  meta.provenance = o.provenance + ", preset " + o.preset + ", seed " + std::to_string(o.seed);
+  colorgan::save_model(o.out, generator, meta);
+  std::cout << "wrote " << o.out << " (" << colorgan::parameter_count(*generator) << " parameters, untrained)\n";
   return 0;
 }
 
@@ -100,28 +70,48 @@ int devices() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return usage_error("missing command");
-  const std::string command = argv[1];
-  if (command == "-h" || command == "--help") {
-    std::cout << kUsage;
-    return 0;
-  }
-  try {
-    if (command == "init") return init(argc - 1, argv + 1);
-    if (command == "devices") return devices();
-    if (command == "info") {
-      if (argc != 3) return usage_error("info takes one model file");
-      return info(argv[2]);
-    }
-    if (command == "upgrade") {
-      if (argc != 3 && argc != 4) return usage_error("upgrade takes a model file and optionally where to write it");
-      return upgrade(argv[2], argv[argc - 1]);
-    }
-    return usage_error("unknown command '" + command + "'");
-  } catch (const std::invalid_argument& e) {
-    return usage_error(colorgan::first_line(e.what()));
-  } catch (const std::exception& e) {
-    std::cerr << "colorgan-model: " << colorgan::first_line(e.what()) << "\n";
-    return 1;
-  }
+  namespace cli = colorgan::cli;
+  CLI::App app("Creates, inspects and upgrades colorgan model files.", "colorgan-model");
+  cli::configure(app, "COMMAND [options] (init | info | upgrade | devices; COMMAND --help for each)");
+  app.require_subcommand(1);
+
+  InitOptions init_options;
+  CLI::App* init_command = app.add_subcommand(
+      "init", "Writes an untrained generator (random weights from --seed) as a model file: useful for tests\n"
+              "and for trying the pipelines before a model is trained.");
+  cli::configure(*init_command, "[options] OUT.cgan");
+  init_command->add_option("out", init_options.out, "model file to write")->type_name("OUT.cgan")->required();
+  init_command->add_option("--preset", init_options.preset, "generator preset")
+      ->check(CLI::IsMember({"seed", "public-code", "encoder-decoder", "tiny", "tiny-encoder-decoder"}));
+  cli::add_choice<colorgan::NoiseInput>(
+      *init_command, "--noise-input", init_options.noise_input,
+      {{"plane", colorgan::NoiseInput::Plane}, {"projected-vector", colorgan::NoiseInput::ProjectedVector}},
+      "how the generator takes its noise");
+  init_command->add_option("--size", init_options.size, "training size recorded in the file")
+      ->check(CLI::Range(int64_t{1}, colorgan::kMaxTrainingSide));
+  init_command->add_option("--seed", init_options.seed, "weight initialisation seed");
+  init_command->add_option("--provenance", init_options.provenance, "free text stored in the file");
+
+  std::string model, upgraded;
+  CLI::App* info_command = app.add_subcommand("info", "Prints a model file's config and metadata.");
+  cli::configure(*info_command, "MODEL.cgan");
+  info_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
+
+  CLI::App* upgrade_command = app.add_subcommand(
+      "upgrade", "Re-saves a model file of an earlier format version (in place without NEW.cgan): version 1\n"
+                 "files have no integrity digest, so check that OLD.cgan is the file you trust.");
+  cli::configure(*upgrade_command, "OLD.cgan [NEW.cgan]");
+  upgrade_command->add_option("old", model, "model file to read")->type_name("OLD.cgan")->required();
+  upgrade_command->add_option("new", upgraded, "where to write it (default: in place)")->type_name("NEW.cgan");
+
+  CLI::App* devices_command = app.add_subcommand("devices", "Lists the devices this build can run on (cpu, cuda:N).");
+  cli::configure(*devices_command);
+
+  cli::parse(app, argc, argv);
+  return cli::run(app, [&] {
+    if (init_command->parsed()) return init(init_options);
+    if (info_command->parsed()) return info(model);
+    if (upgrade_command->parsed()) return upgrade(model, upgraded.empty() ? model : upgraded);
+    return devices();
+  });
 }

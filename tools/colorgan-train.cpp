@@ -5,12 +5,14 @@
 #include "colorgan/colorspace.h"
 #include "colorgan/dataset.h"
 #include "colorgan/engine.h"
+#include "colorgan/errors.h"
 #include "colorgan/files.h"
 #include "colorgan/image_io.h"
 #include "colorgan/plot.h"
 #include "colorgan/trainer.h"
 
 #include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -118,174 +120,196 @@ void write_samples(const fs::path& path, Trainer& trainer, const at::Tensor& val
   write_image(path.string(), image_grid(cells, 3));
 }
 
-// The command line as given (0 and empty mean "not given" only where was_set() is not asked).
-struct TrainCli {
-  std::vector<std::string> data, val_data;
-  std::string out, resume, preset = "default", generator, loss, optimizer, noise, device = "auto", crop_scale;
-  int64_t batch = 0, steps = 0, size = 0, critic_steps = 0, fc_hidden = 0, threads = 0, workers = 2, lr_decay_from = 0;
-  int64_t checkpoint_every = 250, sample_every = 250, log_every = 10, val_count = 8, keep_side = 0, video_every = 30;
-  double lr_g = 0, lr_d = 0, beta1 = 0, beta2 = 0, rms_alpha = 0, l1_weight = 0, real_label = 0, gp_weight = 0, ema = 0;
-  uint64_t seed = 0;
-  bool amp = false, balance_sources = false;
+// A run's whole configuration. RUN/config.json holds it (the one place it
+// lives): --resume reads it back and puts what the new command line gives on top.
+struct RunConfig {
+  TrainOptions training;
+  DatasetOptions data;  // data.size follows training.size; data.threads are the decoding workers
+  std::vector<std::string> train_paths, validation_paths;
+  int64_t val_count = 8;
+  int64_t threads = 0;  // LibTorch threads; 0: all cores available
+  int64_t checkpoint_every = 250, sample_every = 250, log_every = 10;
 };
 
-void declare_options(ArgParser& args, TrainCli& c) {
-  args.option("--data", &c.data, "training images: folders (searched recursively), videos, LSUN LMDB folders");
-  args.option("--val-data", &c.val_data, "validation images (default: hold out --val-count training images)");
-  args.option("--val-count", &c.val_count, "whole images held out for validation when no --val-data (default 8)");
-  args.option("--out", &c.out, "run directory to create");
-  args.option("--resume", &c.resume, "continue the run in this directory from its checkpoint");
-  args.option("--preset", &c.preset, "default | seed (the seed paper: gan loss, rmsprop 0.01, decay 0.9, batch 128, 5000 steps)");
-  args.option("--generator", &c.generator, "generator: seed | public-code | encoder-decoder | tiny | tiny-encoder-decoder (default seed)");
-  args.option("--loss", &c.loss, "gan (cross-entropy on logits) | wgan-gp");
-  args.option("--optimizer", &c.optimizer, "adam | rmsprop");
-  args.option("--lr-g", &c.lr_g, "generator learning rate");
-  args.option("--lr-d", &c.lr_d, "discriminator learning rate");
-  args.option("--beta1", &c.beta1, "Adam beta1");
-  args.option("--beta2", &c.beta2, "Adam beta2");
-  args.option("--rms-alpha", &c.rms_alpha, "RMSprop decay of the squared-gradient average");
-  args.option("--batch", &c.batch, "images per batch");
-  args.option("--steps", &c.steps, "generator updates to train to (with --resume: the new total)");
-  args.option("--size", &c.size, "side of the square training crops");
-  args.option("--l1-weight", &c.l1_weight, "weight of the L1 loss on U,V (0 = adversarial only)");
-  args.option("--real-label", &c.real_label, "cross-entropy target for real images (1 = no smoothing)");
-  args.option("--critic-steps", &c.critic_steps, "discriminator updates per generator update (WGAN: 5)");
-  args.option("--gp-weight", &c.gp_weight, "WGAN-GP gradient penalty weight");
-  args.option("--fc-hidden", &c.fc_hidden, "discriminator's hidden fully connected width");
-  args.option("--noise", &c.noise, "gaussian | uniform");
-  args.option("--seed", &c.seed, "seed for every random choice (weights, batches, noise)");
-  args.option("--crop-scale", &c.crop_scale, "MIN,MAX: random-scale crops, side as a fraction of the short side");
-  args.flag("--balance-sources", &c.balance_sources,
-            "draw each crop's folder uniformly, then a photo in it (so no folder dominates)");
-  args.option("--keep-side", &c.keep_side, "images are kept in memory shrunk to this short side (default 4 x size)");
-  args.option("--video-every", &c.video_every, "take every Nth frame of videos (default 30)");
-  args.option("--device", &c.device, "auto | cpu | cuda | cuda:N");
-  args.option("--ema", &c.ema, "export a moving average of the generator's weights with this decay, e.g. 0.999 (0 = off)");
-  args.option("--lr-decay-from", &c.lr_decay_from, "from this step, lower the learning rates linearly to 0 at --steps");
-  args.flag("--amp", &c.amp, "mixed precision: bf16 autocast for the forward passes");
-  args.option("--threads", &c.threads, "LibTorch CPU threads (default: all cores available)");
-  args.option("--workers", &c.workers, "image decoding threads (default 2)");
-  args.option("--checkpoint-every", &c.checkpoint_every, "steps between checkpoints (default 250)");
-  args.option("--sample-every", &c.sample_every, "steps between sample grids (default 250)");
-  args.option("--log-every", &c.log_every, "steps between log rows (default 10)");
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) throw std::runtime_error("cannot read '" + path.string() + "'");
+  return text.str();
+}
 
+std::string to_json(const RunConfig& c) {
+  nlohmann::ordered_json j;
+  j["training"] = nlohmann::ordered_json::parse(c.training.to_json());
+  auto& d = j["data"];
+  d["train"] = c.train_paths;
+  d["validation"] = c.validation_paths;
+  d["val_count"] = c.val_count;
+  d["crop_scale"] = {c.data.min_crop, c.data.max_crop};
+  d["balance_sources"] = c.data.balance_sources;
+  d["keep_side"] = c.data.keep_side;
+  d["video_every"] = c.data.video_every;
+  d["workers"] = c.data.threads;
+  auto& r = j["run"];
+  r["threads"] = c.threads;
+  r["checkpoint_every"] = c.checkpoint_every;
+  r["sample_every"] = c.sample_every;
+  r["log_every"] = c.log_every;
+  return j.dump(2) + "\n";
+}
+
+RunConfig run_config_from_json(const std::string& text) {
+  RunConfig c;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    c.training = TrainOptions::from_json(j.at("training").dump());
+    const auto& d = j.at("data");
+    d.at("train").get_to(c.train_paths);
+    d.at("validation").get_to(c.validation_paths);
+    d.at("val_count").get_to(c.val_count);
+    const auto crop = d.at("crop_scale").get<std::vector<double>>();
+    if (crop.size() != 2) throw std::invalid_argument("crop_scale must be [MIN, MAX]");
+    c.data.min_crop = crop[0];
+    c.data.max_crop = crop[1];
+    d.at("balance_sources").get_to(c.data.balance_sources);
+    d.at("keep_side").get_to(c.data.keep_side);
+    d.at("video_every").get_to(c.data.video_every);
+    d.at("workers").get_to(c.data.threads);
+    const auto& r = j.at("run");
+    r.at("threads").get_to(c.threads);
+    r.at("checkpoint_every").get_to(c.checkpoint_every);
+    r.at("sample_every").get_to(c.sample_every);
+    r.at("log_every").get_to(c.log_every);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(e.what());
+  }
+  return c;
+}
+
+// Flags that pick a run rather than set it.
+struct RunChoice {
+  std::string out, resume, preset = "default";
+};
+
+// Binds every option to the field it sets: parsing writes only what is given.
+void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
+  TrainOptions& t = c.training;
+  app.add_option("--data", c.train_paths, "training images: folders (searched recursively), videos, LSUN LMDB folders (repeatable)")->type_name("PATH");
+  app.add_option("--val-data", c.validation_paths, "validation images (default: hold out --val-count training images)")->type_name("PATH");
+  app.add_option("--val-count", c.val_count, "whole images held out for validation when no --val-data")->check(CLI::PositiveNumber);
+  app.add_option("--out", choice.out, "run directory to create")->type_name("RUN");
+  app.add_option("--resume", choice.resume, "continue the run in this directory from its checkpoint and config.json")->type_name("RUN");
+  app.add_option("--preset", choice.preset, "training preset; seed: the seed paper's (gan loss, rmsprop 0.01, decay 0.9, batch 128, 5000 steps)")
+      ->check(CLI::IsMember({"default", "seed"}));
+  app.add_option("--generator", t.generator_preset, "generator preset (docs/DESIGN.md)")
+      ->check(CLI::IsMember({"seed", "public-code", "encoder-decoder", "tiny", "tiny-encoder-decoder"}));
+  cli::add_choice<GanLoss>(app, "--loss", t.loss, {{"gan", GanLoss::CrossEntropy}, {"wgan-gp", GanLoss::WganGp}},
+                           "GAN loss: cross-entropy on logits, or Wasserstein with gradient penalty");
+  cli::add_choice<OptimizerKind>(app, "--optimizer", t.optimizer,
+                                 {{"adam", OptimizerKind::Adam}, {"rmsprop", OptimizerKind::RMSprop}}, "optimizer");
+  app.add_option("--lr-g", t.lr_g, "generator learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--lr-d", t.lr_d, "discriminator learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--beta1", t.beta1, "Adam beta1")->check(cli::kUnitInterval);
+  app.add_option("--beta2", t.beta2, "Adam beta2")->check(cli::kUnitInterval);
+  app.add_option("--rms-alpha", t.rms_alpha, "RMSprop decay of the squared-gradient average")->check(cli::kUnitInterval);
+  app.add_option("--batch", t.batch, "images per batch")->check(CLI::PositiveNumber);
+  app.add_option("--steps", t.steps, "generator updates to train to (with --resume: the new total)")->check(CLI::PositiveNumber);
+  app.add_option("--size", t.size, "side of the square training crops")->check(CLI::Range(16, 1024));
+  app.add_option("--l1-weight", t.l1_weight, "weight of the L1 loss on U,V (0 = adversarial only)")->check(CLI::NonNegativeNumber);
+  app.add_option("--real-label", t.real_label, "cross-entropy target for real images (1 = no smoothing)")
+      ->check(CLI::Range(1e-6, 1.0));
+  app.add_option("--critic-steps", t.critic_steps, "discriminator updates per generator update (wgan-gp: 5 unless given)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--gp-weight", t.gp_weight, "WGAN-GP gradient penalty weight")->check(CLI::NonNegativeNumber);
+  app.add_option("--fc-hidden", t.fc_hidden, "discriminator's hidden fully connected width")->check(CLI::PositiveNumber);
+  cli::add_choice<NoiseDistribution>(app, "--noise", t.noise,
+                                     {{"gaussian", NoiseDistribution::Gaussian}, {"uniform", NoiseDistribution::Uniform}},
+                                     "noise distribution");
+  app.add_option("--seed", t.seed, "seed for every random choice (weights, batches, noise)");
+  app.add_option_function<std::vector<double>>(
+         "--crop-scale",
+         [&c](const std::vector<double>& v) {
+           if (!(v[0] > 0 && v[0] <= v[1] && v[1] <= 1)) {
+             throw CLI::ValidationError("--crop-scale", "must be MIN,MAX with 0 < MIN <= MAX <= 1");
+           }
+           c.data.min_crop = v[0];
+           c.data.max_crop = v[1];
+         },
+         "MIN,MAX: random-scale crops, side as a fraction of the short side (default: the whole short side)")
+      ->delimiter(',')
+      ->expected(2)
+      ->type_name("MIN,MAX");
+  app.add_flag("--balance-sources", c.data.balance_sources,
+               "draw each crop's folder uniformly, then a photo in it (so no folder dominates)");
+  app.add_option("--keep-side", c.data.keep_side, "images are kept in memory shrunk to this short side (0: 4 x size)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--video-every", c.data.video_every, "take every Nth frame of videos")->check(CLI::PositiveNumber);
+  app.add_option("--device", t.device, "auto | cpu | cuda | cuda:N");
+  app.add_option("--ema", t.ema, "export a moving average of the generator's weights with this decay, e.g. 0.999 (0 = off)")
+      ->check(cli::kUnitInterval);
+  app.add_option("--lr-decay-from", t.lr_decay_from, "from this step, lower the learning rates linearly to 0 at --steps (0 = constant)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--amp", t.amp, "mixed precision: bf16 autocast for the forward passes");
+  app.add_option("--threads", c.threads, "LibTorch CPU threads (0: all cores available)")->check(CLI::Range(0, 1024));
+  app.add_option("--workers", c.data.threads, "image decoding threads")->check(CLI::Range(1, 64));
+  app.add_option("--checkpoint-every", c.checkpoint_every, "steps between checkpoints")->check(CLI::PositiveNumber);
+  app.add_option("--sample-every", c.sample_every, "steps between sample grids")->check(CLI::PositiveNumber);
+  app.add_option("--log-every", c.log_every, "steps between log rows")->check(CLI::PositiveNumber);
 }
 
 // What a run is: its directory, whether it resumes, and its settings.
 struct RunPlan {
   fs::path run;
   bool resuming = false;
-  std::vector<std::string> run_args;  // what args.txt will hold
-  TrainOptions options;
-  DatasetOptions data_options;
+  RunConfig config;
 };
 
-// --resume: the saved arguments first, then today's on top (e.g. a larger
-// --steps); args.txt keeps both, so a later --resume repeats today's changes.
-// Returns the arguments to save.
-std::vector<std::string> merge_resumed_arguments(ArgParser& args, TrainCli& c, const fs::path& run,
-                                                 const std::vector<std::string>& cli) {
-  if (!fs::exists(run / "args.txt") || !fs::exists(run / "checkpoint.pt")) {
-    args.fail("'" + run.string() + "' is not a run directory with a checkpoint (args.txt, checkpoint.pt)");
-  }
-  std::vector<std::string> saved;
-  std::ifstream in(run / "args.txt");
-  for (std::string line; std::getline(in, line);) saved.push_back(line);
-  c.data.clear();
-  c.val_data.clear();
-  args.parse(saved);
-  // The checkpoint's layers follow from these: refuse a change before anything is written.
-  const auto trained = std::make_tuple(c.size, c.generator, c.fc_hidden, c.loss);
-  args.parse(cli);
-  if (std::make_tuple(c.size, c.generator, c.fc_hidden, c.loss) != trained) {
-    args.fail("--size, --generator, --fc-hidden and --loss cannot change on --resume: the checkpoint's layers "
-              "were made for the run's own (see " + (run / "args.txt").string() + ")");
-  }
-  for (size_t i = 0; i < cli.size(); ++i) {
-    if (cli[i] == "--resume") {
-      ++i;
-    } else if (cli[i].rfind("--resume=", 0) != 0) {
-      saved.push_back(cli[i]);
-    }
-  }
-  return saved;
-}
-
-TrainOptions train_options_from(ArgParser& args, const TrainCli& c) {
-  TrainOptions options;
-  try {
-    options = TrainOptions::preset(c.preset);
-    if (!c.generator.empty()) options.generator_preset = c.generator;
-    if (!c.loss.empty()) options.loss = parse_gan_loss(c.loss);
-    if (!c.optimizer.empty()) options.optimizer = parse_optimizer(c.optimizer);
-    if (!c.noise.empty()) options.noise = parse_noise_distribution(c.noise);
-    if (options.loss == GanLoss::WganGp && !args.was_set("--critic-steps")) options.critic_steps = 5;
-  } catch (const std::invalid_argument& e) {
-    args.fail(e.what());
-  }
-  // What was given wins, 0 included (a sentinel once made --beta1 0 and --gp-weight 0 silently do nothing).
-  auto take = [&](const char* flag, auto value, auto& target, bool valid, const char* range) {
-    if (!args.was_set(flag)) return;
-    if (!valid) args.fail(std::string(flag) + " must be " + range);
-    target = value;
-  };
-  take("--lr-g", c.lr_g, options.lr_g, c.lr_g > 0, "positive");
-  take("--lr-d", c.lr_d, options.lr_d, c.lr_d > 0, "positive");
-  take("--beta1", c.beta1, options.beta1, c.beta1 >= 0 && c.beta1 < 1, "in [0, 1)");
-  take("--beta2", c.beta2, options.beta2, c.beta2 >= 0 && c.beta2 < 1, "in [0, 1)");
-  take("--rms-alpha", c.rms_alpha, options.rms_alpha, c.rms_alpha >= 0 && c.rms_alpha < 1, "in [0, 1)");
-  take("--batch", c.batch, options.batch, c.batch > 0, "positive");
-  take("--steps", c.steps, options.steps, c.steps > 0, "positive");
-  take("--size", c.size, options.size, c.size >= 16 && c.size <= 1024, "16..1024");
-  take("--l1-weight", c.l1_weight, options.l1_weight, c.l1_weight >= 0, "0 or more");
-  take("--real-label", c.real_label, options.real_label, c.real_label > 0 && c.real_label <= 1, "in (0, 1]");
-  take("--critic-steps", c.critic_steps, options.critic_steps, c.critic_steps > 0, "positive");
-  take("--gp-weight", c.gp_weight, options.gp_weight, c.gp_weight >= 0, "0 or more");
-  take("--fc-hidden", c.fc_hidden, options.fc_hidden, c.fc_hidden > 0, "positive");
-  options.seed = c.seed;
-  options.device = c.device;
-  options.amp = c.amp;
-  options.ema = c.ema;
-  options.lr_decay_from = c.lr_decay_from;
-  return options;
-}
-
-DatasetOptions dataset_options_from(ArgParser& args, const TrainCli& c, int64_t size) {
-  DatasetOptions data_options;
-  data_options.size = size;
-  data_options.keep_side = c.keep_side;
-  data_options.video_every = std::max<int64_t>(1, c.video_every);
-  data_options.threads = static_cast<int>(std::max<int64_t>(1, c.workers));
-  data_options.balance_sources = c.balance_sources;
-  if (!c.crop_scale.empty()) {
-    if (std::sscanf(c.crop_scale.c_str(), "%lf,%lf", &data_options.min_crop, &data_options.max_crop) != 2 ||
-        data_options.min_crop <= 0 || data_options.max_crop > 1 || data_options.min_crop > data_options.max_crop) {
-      args.fail("--crop-scale must be MIN,MAX with 0 < MIN <= MAX <= 1");
-    }
-  }
-  return data_options;
-}
-
-// Parses and checks the command line; exits with status 2 on misuse.
-RunPlan plan_run(ArgParser& args, TrainCli& c, const std::vector<std::string>& cli) {
+// Parses and checks the command line over the run's starting point (the
+// preset, or the resumed run's config.json); exits with status 2 on misuse.
+RunPlan plan_run(CLI::App& app, RunConfig& c, RunChoice& choice, const std::vector<std::string>& cli) {
+  cli::parse(app, cli);  // to learn --out, --resume and --preset
   RunPlan plan;
-  plan.run_args = cli;
-  if (!args.parse(cli).empty()) args.fail("unexpected positional argument");
-  plan.resuming = !c.resume.empty();
+  plan.resuming = !choice.resume.empty();
+  RunConfig base;
   if (plan.resuming) {
-    plan.run = c.resume;
-    plan.run_args = merge_resumed_arguments(args, c, plan.run, cli);
+    plan.run = choice.resume;
+    if (app.count("--out") || app.count("--preset")) {
+      cli::fail(app, "--out and --preset go with a new run, not with --resume");
+    }
+    if (!fs::exists(plan.run / "config.json") || !fs::exists(plan.run / "checkpoint.pt")) {
+      cli::fail(app, "'" + plan.run.string() + "' is not a run directory with a checkpoint (config.json, checkpoint.pt)");
+    }
+    try {
+      base = run_config_from_json(read_file(plan.run / "config.json"));
+    } catch (const std::exception& e) {
+      cli::fail(app, "cannot read " + (plan.run / "config.json").string() + ": " + first_line(e.what()));
+    }
   } else {
-    if (c.out.empty()) args.fail("missing --out RUN (or --resume RUN)");
-    if (c.data.empty()) args.fail("missing --data DIR");
-    plan.run = c.out;
-    if (fs::exists(plan.run / "checkpoint.pt")) args.fail("'" + c.out + "' already holds a run: use --resume " + c.out);
+    if (choice.out.empty()) cli::fail(app, "missing --out RUN (or --resume RUN)");
+    plan.run = choice.out;
+    if (fs::exists(plan.run / "checkpoint.pt")) cli::fail(app, "'" + choice.out + "' already holds a run: use --resume " + choice.out);
+    base.training = TrainOptions::preset(choice.preset);
   }
-  plan.options = train_options_from(args, c);
-  if (c.checkpoint_every < 1 || c.sample_every < 1 || c.log_every < 1) {
-    args.fail("the --*-every intervals must be positive");
+  c = base;
+  app.clear();
+  cli::parse(app, cli);  // what is given goes on top of the base, 0 included
+  TrainOptions& t = c.training;
+  if (plan.resuming) {
+    // The checkpoint's layers follow from these: refuse a change before anything is written.
+    const TrainOptions& trained = base.training;
+    if (std::tie(t.size, t.generator_preset, t.fc_hidden, t.loss) !=
+        std::tie(trained.size, trained.generator_preset, trained.fc_hidden, trained.loss)) {
+      cli::fail(app, "--size, --generator, --fc-hidden and --loss cannot change on --resume: the checkpoint's layers "
+                     "were made for the run's own (see " + (plan.run / "config.json").string() + ")");
+    }
+  } else if (t.loss == GanLoss::WganGp && !app.count("--critic-steps")) {
+    t.critic_steps = 5;
   }
-  plan.data_options = dataset_options_from(args, c, plan.options.size);
+  if (c.train_paths.empty()) cli::fail(app, "missing --data DIR");
+  c.data.size = t.size;
+  if (c.data.keep_side == 0) c.data.keep_side = 4 * t.size;  // recorded as what it is
+  plan.config = c;
   return plan;
 }
 
@@ -295,7 +319,8 @@ struct RunData {
   int64_t warnings = 0;
 };
 
-RunData load_data(const TrainCli& c, const DatasetOptions& data_options) {
+RunData load_data(const RunConfig& c) {
+  const DatasetOptions& data_options = c.data;
   RunData d;
   auto warn = [&](const std::string& message) {
     ++d.warnings;
@@ -303,9 +328,9 @@ RunData load_data(const TrainCli& c, const DatasetOptions& data_options) {
   };
   const auto load_start = std::chrono::steady_clock::now();
   LoadSummary train_summary, val_summary;
-  d.train = ImageSet::load(find_inputs(c.data), data_options, &train_summary, warn);
-  if (!c.val_data.empty()) {
-    d.validation = ImageSet::load(find_inputs(c.val_data), data_options, &val_summary, warn);
+  d.train = ImageSet::load(find_inputs(c.train_paths), data_options, &train_summary, warn);
+  if (!c.validation_paths.empty()) {
+    d.validation = ImageSet::load(find_inputs(c.validation_paths), data_options, &val_summary, warn);
     if (d.validation.size() == 0) throw std::invalid_argument("no readable validation images in the --val-data paths");
   } else {
     std::tie(d.train, d.validation) = d.train.split(std::min<int64_t>(c.val_count, d.train.size() / 2));
@@ -323,16 +348,16 @@ RunData load_data(const TrainCli& c, const DatasetOptions& data_options) {
 // One session of a run: the training loop and what it writes as it goes.
 class TrainingSession {
  public:
-  TrainingSession(const TrainCli& c, const RunPlan& plan, Trainer& trainer, const RunData& data)
-      : c_(c), plan_(plan), trainer_(trainer), data_(data), run_(plan.run),
+  TrainingSession(const RunPlan& plan, Trainer& trainer, const RunData& data)
+      : c_(plan.config), plan_(plan), trainer_(trainer), data_(data), run_(plan.run),
         // Sample grids show 8 validation photos spread over the whole set (it is sorted by source).
         validation_(data.validation.split(std::min<int64_t>(8, data.validation.size()))
                         .second.centre_batch(0, std::min<int64_t>(8, data.validation.size()))),
-        per_step_(plan.options.critic_steps),
+        per_step_(plan.config.training.critic_steps),
         prefetch_([this](int64_t index) {
-                    return data_.train.random_batch(plan_.options.batch, plan_.options.seed * 7919 + index);
+                    return data_.train.random_batch(c_.training.batch, c_.training.seed * 7919 + index);
                   },
-                  trainer.step() * plan.options.critic_steps),
+                  trainer.step() * plan.config.training.critic_steps),
         terminal_(isatty(fileno(stderr))) {
     // Rows past the checkpoint were written by a run that was killed: they are trained again.
     log_ = read_log(run_ / "log.csv", trainer_.step());
@@ -344,7 +369,7 @@ class TrainingSession {
     start_ = window_start_ = last_line_ = std::chrono::steady_clock::now();
     window_wait_ = prefetch_.waited_seconds();
     first_step_ = trainer_.step();
-    while (trainer_.step() < plan_.options.steps && stop_signal == 0) {
+    while (trainer_.step() < c_.training.steps && stop_signal == 0) {
       std::vector<at::Tensor> batches;
       for (int64_t k = 0; k < per_step_; ++k) batches.push_back(prefetch_.next());
       const StepLosses l = trainer_.train_step(batches);
@@ -368,8 +393,8 @@ class TrainingSession {
     ++window_steps_;
     const int64_t step = trainer_.step();
     const auto now = std::chrono::steady_clock::now();
-    if (step % c_.log_every == 0 || step == plan_.options.steps) log_window(step, now);
-    const bool line_due = terminal_ || seconds(last_line_, now) >= 10 || step == plan_.options.steps;
+    if (step % c_.log_every == 0 || step == c_.training.steps) log_window(step, now);
+    const bool line_due = terminal_ || seconds(last_line_, now) >= 10 || step == c_.training.steps;
     if (line_due && !log_.empty()) progress_line(step, now);
     if (step % c_.checkpoint_every == 0) checkpoint();
     if (step % c_.sample_every == 0) samples();
@@ -383,7 +408,7 @@ class TrainingSession {
     const double elapsed = seconds(window_start_, now), wait = prefetch_.waited_seconds() - window_wait_;
     const double n = static_cast<double>(window_steps_);
     log_.push_back({step, sum_.d_loss / n, sum_.g_loss / n, sum_.g_adv / n, sum_.g_l1 / n,
-                    n * plan_.options.batch * per_step_ / elapsed, elapsed > 0 ? wait / elapsed : 0});
+                    n * c_.training.batch * per_step_ / elapsed, elapsed > 0 ? wait / elapsed : 0});
     write_log(run_ / "log.csv", log_);  // as it goes: a killed run keeps its rows
     sum_ = {};
     window_steps_ = 0;
@@ -394,7 +419,7 @@ class TrainingSession {
   void progress_line(int64_t step, std::chrono::steady_clock::time_point now) {
     const double rate = (step - first_step_) / seconds(start_, now);
     const LogRow& r = log_.back();
-    const int64_t steps = plan_.options.steps;
+    const int64_t steps = c_.training.steps;
     std::ostringstream line;
     const int width = 20, filled = static_cast<int>(width * step / steps);
     line << "step " << step << "/" << steps << " [" << std::string(filled, '#') << std::string(width - filled, '-')
@@ -414,8 +439,8 @@ class TrainingSession {
     std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
     std::ostringstream text;
     text << "colorgan-train " << date << "; data: " << data_.train.size() << " images from";
-    for (const auto& d : c_.data) text << " " << d;
-    text << "; steps " << trainer_.step() << "; config " << plan_.options.to_json();
+    for (const auto& d : c_.train_paths) text << " " << d;
+    text << "; steps " << trainer_.step() << "; config " << c_.training.to_json();
     return text.str();
   }
 
@@ -445,7 +470,7 @@ class TrainingSession {
               << (run_ / "log.csv").string() << ", " << (run_ / "loss.png").string() << "\n";
   }
 
-  const TrainCli& c_;
+  const RunConfig& c_;
   const RunPlan& plan_;
   Trainer& trainer_;
   const RunData& data_;
@@ -464,29 +489,30 @@ class TrainingSession {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ArgParser args("colorgan-train", "--data DIR... --out RUN [options] | --resume RUN [options]",
-                 "Trains colorgan's conditional GAN (generator: luma + noise -> chroma) and writes a run\n"
-                 "directory: config.json, args.txt, checkpoint.pt, log.csv, loss.png, samples_STEP.png and\n"
-                 "model.cgan (the generator as a model file the plugin loads; model_STEP.cgan at each checkpoint). Ctrl-C writes a checkpoint.");
-  TrainCli cli;
-  declare_options(args, cli);
-  const RunPlan plan = plan_run(args, cli, std::vector<std::string>(argv + 1, argv + argc));
+  CLI::App app(
+      "Trains colorgan's conditional GAN (generator: luma + noise -> chroma) and writes a run directory:\n"
+      "config.json (every setting; --resume reads it back), checkpoint.pt, log.csv, loss.png, samples_STEP.png\n"
+      "and model.cgan (the generator as a model file the plugin loads; model_STEP.cgan at each checkpoint).\n"
+      "Ctrl-C writes a checkpoint.",
+      "colorgan-train");
+  cli::configure(app, "--data DIR... --out RUN [options] | --resume RUN [options]");
+  RunConfig config;
+  RunChoice choice;
+  declare_options(app, config, choice);
+  const RunPlan plan = plan_run(app, config, choice, std::vector<std::string>(argv + 1, argv + argc));
 
-  return args.run([&] {
+  return cli::run(app, [&] {
     lock_run_directory(plan.run);
-    set_thread_count(static_cast<int>(cli.threads));
-    Trainer trainer(plan.options);  // validates the device before any data is read
-    const RunData data = load_data(cli, plan.data_options);
+    set_thread_count(static_cast<int>(plan.config.threads));
+    Trainer trainer(plan.config.training);  // validates the device before any data is read
+    const RunData data = load_data(plan.config);
     if (plan.resuming) {
       trainer.load_checkpoint((plan.run / "checkpoint.pt").string());
       std::cerr << "resumed " << plan.run.string() << " at step " << trainer.step() << "\n";
     }
-    std::ostringstream saved_args;
-    for (const auto& a : plan.run_args) saved_args << a << "\n";
-    write_file_atomically(plan.run / "args.txt", saved_args.str());
-    write_file_atomically(plan.run / "config.json", plan.options.to_json());
+    write_file_atomically(plan.run / "config.json", to_json(plan.config));
 
-    TrainingSession session(cli, plan, trainer, data);
+    TrainingSession session(plan, trainer, data);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::cerr << "training: Ctrl-C (SIGINT) or SIGTERM stops with a checkpoint; --resume " << plan.run.string()

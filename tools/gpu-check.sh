@@ -3,6 +3,9 @@
 # -c 'import torch' works) and no network: builds colorgan against that
 # LibTorch, runs the test suite, and prints + writes the GPU figures.
 # Usage: tools/gpu-check.sh [OUT.json]   (default gpu-check.json)
+# Without Debian's libcli11-dev and nlohmann-json3-dev there, first run
+# tools/fetch-header-deps.sh on a Debian machine and bring subprojects/ along
+# (the device tool: carry ["subprojects"]).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-gpu-check.json}"
@@ -18,6 +21,10 @@ say "LibTorch: $torch_dir (torch $(python3 -c 'import torch; print(torch.__versi
 # meson and ninja may come from pip (python3 -m mesonbuild) where no package is installed.
 if command -v meson > /dev/null; then meson=(meson); else meson=(python3 -m mesonbuild.mesonmain); fi
 "${meson[@]}" --version > /dev/null 2>&1 || { echo "gpu-check: needs meson (and ninja)" >&2; exit 2; }
+if [ ! -f subprojects/cli11/meson.build ] && [ ! -f /usr/include/CLI/CLI.hpp ]; then
+  echo "gpu-check: needs CLI11 and nlohmann-json headers: run tools/fetch-header-deps.sh on a Debian machine first" >&2
+  exit 2
+fi
 
 say "configure + build (plugin and image tools only where their dev files exist)"
 rm -rf "$build"

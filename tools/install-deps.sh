@@ -9,8 +9,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
   # build
   build-essential meson ninja-build pkg-config git
-  # JSON for the tools' reports and run configurations
-  nlohmann-json3-dev
+  # header-only: JSON (reports, run configurations) and the tools' command lines
+  nlohmann-json3-dev libcli11-dev
   # LibTorch (CPU) and a fast BLAS for the ops that do not go through oneDNN
   libtorch-dev libopenblas0-pthread
   # GStreamer: core, base (appsrc, videoconvert, videotestsrc), good (vp8, webm, png, v4l2), tools

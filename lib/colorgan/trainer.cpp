@@ -12,10 +12,9 @@
 #include <torch/serialize.h>
 #include <torch/utils.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
-#include <map>
-#include <regex>
-#include <sstream>
 
 namespace colorgan {
 namespace {
@@ -109,64 +108,64 @@ TrainOptions TrainOptions::preset(const std::string& name) {
 }
 
 std::string TrainOptions::to_json() const {
-  std::ostringstream out;
-  out.precision(17);
-  out << "{\n"
-      << "  \"generator_preset\": \"" << generator_preset << "\",\n"
-      << "  \"loss\": \"" << to_string(loss) << "\",\n"
-      << "  \"optimizer\": \"" << to_string(optimizer) << "\",\n"
-      << "  \"lr_g\": " << lr_g << ",\n  \"lr_d\": " << lr_d << ",\n"
-      << "  \"beta1\": " << beta1 << ",\n  \"beta2\": " << beta2 << ",\n  \"rms_alpha\": " << rms_alpha << ",\n"
-      << "  \"batch\": " << batch << ",\n  \"steps\": " << steps << ",\n  \"size\": " << size << ",\n"
-      << "  \"l1_weight\": " << l1_weight << ",\n  \"real_label\": " << real_label << ",\n"
-      << "  \"critic_steps\": " << critic_steps << ",\n  \"gp_weight\": " << gp_weight << ",\n"
-      << "  \"fc_hidden\": " << fc_hidden << ",\n"
-      << "  \"noise\": \"" << colorgan::to_string(noise) << "\",\n"
-      << "  \"seed\": " << seed << ",\n"
-      << "  \"device\": \"" << device << "\",\n"
-      << "  \"amp\": " << (amp ? 1 : 0) << ",\n"
-      << "  \"ema\": " << ema << ",\n"
-      << "  \"lr_decay_from\": " << lr_decay_from << "\n}\n";
-  return out.str();
+  nlohmann::ordered_json j;
+  j["generator_preset"] = generator_preset;
+  j["loss"] = to_string(loss);
+  j["optimizer"] = to_string(optimizer);
+  j["lr_g"] = lr_g;
+  j["lr_d"] = lr_d;
+  j["beta1"] = beta1;
+  j["beta2"] = beta2;
+  j["rms_alpha"] = rms_alpha;
+  j["batch"] = batch;
+  j["steps"] = steps;
+  j["size"] = size;
+  j["l1_weight"] = l1_weight;
+  j["real_label"] = real_label;
+  j["critic_steps"] = critic_steps;
+  j["gp_weight"] = gp_weight;
+  j["fc_hidden"] = fc_hidden;
+  j["noise"] = colorgan::to_string(noise);
+  j["seed"] = seed;
+  j["device"] = device;
+  j["amp"] = amp;
+  j["ema"] = ema;
+  j["lr_decay_from"] = lr_decay_from;
+  return j.dump(2) + "\n";
 }
 
 TrainOptions TrainOptions::from_json(const std::string& json) {
-  // The flat object to_json() writes: "key": "string" | number.
-  std::map<std::string, std::string> values;
-  const std::regex entry(R"re("([a-z0-9_]+)"\s*:\s*("([^"]*)"|[-+0-9.eE]+))re");
-  for (auto it = std::sregex_iterator(json.begin(), json.end(), entry); it != std::sregex_iterator(); ++it) {
-    values[(*it)[1]] = (*it)[3].matched ? (*it)[3].str() : (*it)[2].str();
+  try {
+    const auto j = nlohmann::json::parse(json);
+    TrainOptions o;
+    o.generator_preset = j.at("generator_preset").get<std::string>();
+    o.loss = parse_gan_loss(j.at("loss").get<std::string>());
+    o.optimizer = parse_optimizer(j.at("optimizer").get<std::string>());
+    j.at("lr_g").get_to(o.lr_g);
+    j.at("lr_d").get_to(o.lr_d);
+    j.at("beta1").get_to(o.beta1);
+    j.at("beta2").get_to(o.beta2);
+    j.at("rms_alpha").get_to(o.rms_alpha);
+    j.at("batch").get_to(o.batch);
+    j.at("steps").get_to(o.steps);
+    j.at("size").get_to(o.size);
+    j.at("l1_weight").get_to(o.l1_weight);
+    j.at("real_label").get_to(o.real_label);
+    j.at("critic_steps").get_to(o.critic_steps);
+    j.at("gp_weight").get_to(o.gp_weight);
+    j.at("fc_hidden").get_to(o.fc_hidden);
+    o.noise = parse_noise_distribution(j.at("noise").get<std::string>());
+    j.at("seed").get_to(o.seed);
+    j.at("device").get_to(o.device);
+    const auto& amp = j.at("amp");  // runs before this writer stored 0 or 1
+    o.amp = amp.is_boolean() ? amp.get<bool>() : amp.get<int>() != 0;
+    // Added later: runs written before them had them off.
+    o.ema = j.value("ema", 0.0);
+    o.lr_decay_from = j.value("lr_decay_from", int64_t{0});
+    return o;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("training config: ") + e.what());
   }
-  auto get = [&](const char* key) -> const std::string& {
-    auto found = values.find(key);
-    if (found == values.end()) throw std::invalid_argument(std::string("training config lacks '") + key + "'");
-    return found->second;
-  };
-  TrainOptions o;
-  o.generator_preset = get("generator_preset");
-  o.loss = parse_gan_loss(get("loss"));
-  o.optimizer = parse_optimizer(get("optimizer"));
-  o.lr_g = std::stod(get("lr_g"));
-  o.lr_d = std::stod(get("lr_d"));
-  o.beta1 = std::stod(get("beta1"));
-  o.beta2 = std::stod(get("beta2"));
-  o.rms_alpha = std::stod(get("rms_alpha"));
-  o.batch = std::stoll(get("batch"));
-  o.steps = std::stoll(get("steps"));
-  o.size = std::stoll(get("size"));
-  o.l1_weight = std::stod(get("l1_weight"));
-  o.real_label = std::stod(get("real_label"));
-  o.critic_steps = std::stoll(get("critic_steps"));
-  o.gp_weight = std::stod(get("gp_weight"));
-  o.fc_hidden = std::stoll(get("fc_hidden"));
-  o.noise = parse_noise_distribution(get("noise"));
-  o.seed = std::stoull(get("seed"));
-  o.device = get("device");
-  o.amp = std::stoi(get("amp")) != 0;
-  // Added later: runs written before them had them off.
-  if (values.count("ema")) o.ema = std::stod(values["ema"]);
-  if (values.count("lr_decay_from")) o.lr_decay_from = std::stoll(values["lr_decay_from"]);
-  return o;
 }
 
 struct Trainer::Impl {
