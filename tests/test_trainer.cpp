@@ -35,6 +35,29 @@ TEST(Metrics, SsimIsOneForIdenticalImagesAndLowerOtherwise) {
   EXPECT_NEAR(ssim_luma(gray, tinted), 1.0, 1e-6);
 }
 
+TEST(Metrics, ChromaOnNeutralsCountsOnlyWhereTheTruthIsNeutral) {
+  // Truth: left half mid gray (C*ab 0), right half saturated red. Prediction:
+  // pure blue-ish tint on the left, gray on the right.
+  auto truth = torch::full({3, 4, 8}, 0.5);
+  truth.index({0, torch::indexing::Slice(), torch::indexing::Slice(4, 8)}).fill_(1.0);
+  truth.index({torch::indexing::Slice(1, 3), torch::indexing::Slice(), torch::indexing::Slice(4, 8)}).fill_(0.0);
+  auto prediction = torch::full({3, 4, 8}, 0.5);
+  prediction.index({2, torch::indexing::Slice(), torch::indexing::Slice(0, 4)}).fill_(0.7);
+  const auto lab = srgb_to_lab(prediction.index({torch::indexing::Slice(), torch::indexing::Slice(0, 1),
+                                                 torch::indexing::Slice(0, 1)}));
+  const double tint = std::hypot(lab[1].item<double>(), lab[2].item<double>());
+  const ChromaOnNeutrals n = chroma_on_neutrals(prediction, truth);
+  EXPECT_EQ(n.pixels, 16);  // the gray half only
+  EXPECT_NEAR(n.mean(), tint, 1e-9);
+  EXPECT_GT(tint, 10.0);
+  EXPECT_LT(chroma_on_neutrals(truth, truth).mean(), 1e-4);  // gray is a* = b* = 0 up to the D65 white's rounding
+  ChromaOnNeutrals pooled = n;
+  pooled += chroma_on_neutrals(truth, truth);  // pixels pool: the mean halves
+  EXPECT_NEAR(pooled.mean(), tint / 2, 1e-4);
+  const auto red = torch::zeros({3, 2, 2}) + torch::tensor({1.0, 0.0, 0.0}).view({3, 1, 1});
+  EXPECT_TRUE(std::isnan(chroma_on_neutrals(red, red).mean()));  // no neutral pixels
+}
+
 TEST(Metrics, ColorfulnessByHand) {
   EXPECT_DOUBLE_EQ(colorfulness(torch::full({3, 5, 5}, 0.3)), 0.0);  // constant gray
   // Constant pure red (255,0,0): rg = 255, yb = 127.5, no spread:

@@ -208,13 +208,63 @@ int evaluate_clips(const EvalOptions& o) {
   return 0;
 }
 
-// Mean scores of prediction and gray baseline over a photo set, and what is written of them.
-struct PhotoReport {
-  int64_t images = 0, skipped = 0;
+// Sums of the scores of prediction and gray baseline over a set of photos.
+struct Tally {
+  int64_t images = 0;
   Scores prediction, gray;
   double cf_true = 0;
-  std::string csv;              // one row per photo
-  std::vector<at::Tensor> grid;  // gray | prediction | truth cells
+  ChromaOnNeutrals neutrals;  // the prediction's (the gray baseline has none)
+
+  void add(const Scores& p, const Scores& g, double cf, const ChromaOnNeutrals& n) {
+    ++images;
+    prediction = {prediction.psnr + p.psnr, prediction.ssim + p.ssim, prediction.cf + p.cf, prediction.ciede + p.ciede};
+    gray = {gray.psnr + g.psnr, gray.ssim + g.ssim, gray.cf + g.cf, gray.ciede + g.ciede};
+    cf_true += cf;
+    neutrals += n;
+  }
+};
+
+// Mean scores, each beside the gray baseline's.
+struct Summary {
+  int64_t images = 0;
+  Scores prediction, gray;
+  double cf_true = 0, neutral_chroma = 0;
+};
+
+Summary mean_of(const Tally& t) {
+  const double n = static_cast<double>(t.images);
+  auto mean = [n](const Scores& s) { return Scores{s.psnr / n, s.ssim / n, s.cf / n, s.ciede / n}; };
+  return {t.images, mean(t.prediction), mean(t.gray), t.cf_true / n, t.neutrals.mean()};
+}
+
+// Each source weighs the same, however many photos it has.
+Summary mean_over_sources(const std::vector<Summary>& sources) {
+  Summary m;
+  Tally pooled;
+  double neutral = 0, with_neutrals = 0;
+  for (const Summary& s : sources) {
+    pooled.add(s.prediction, s.gray, s.cf_true, {});
+    if (std::isfinite(s.neutral_chroma)) {
+      neutral += s.neutral_chroma;
+      ++with_neutrals;
+    }
+    m.images += s.images;
+  }
+  const int64_t images = m.images;
+  m = mean_of(pooled);
+  m.images = images;
+  m.neutral_chroma = with_neutrals > 0 ? neutral / with_neutrals : std::numeric_limits<double>::quiet_NaN();
+  return m;
+}
+
+// What a photo evaluation found, and what is written of it.
+struct PhotoReport {
+  int64_t skipped = 0;
+  Summary all;                                        // every photo weighs the same
+  std::vector<std::pair<std::string, Summary>> sources;  // per folder, in the order read
+  Summary balanced;                                   // every source weighs the same
+  std::string csv;                                    // one row per photo
+  std::vector<at::Tensor> grid;                       // gray | prediction | truth cells
 };
 
 PhotoReport score_photos(const EvalOptions& o, InferenceEngine& engine) {
@@ -227,23 +277,27 @@ PhotoReport score_photos(const EvalOptions& o, InferenceEngine& engine) {
                                    [](const std::string& m) { std::cerr << "warning: " << m << "\n"; });
   PhotoReport r;
   r.skipped = summary.skipped;
-  r.images = o.max_images > 0 ? std::min(o.max_images, images.size()) : images.size();
+  const int64_t n = o.max_images > 0 ? std::min(o.max_images, images.size()) : images.size();
   std::ostringstream csv;
-  csv << "image,psnr,psnr_gray,ssim,ssim_gray,cf_pred,cf_true,ciede2000,ciede2000_gray\n";
+  csv << "image,source,psnr,psnr_gray,ssim,ssim_gray,cf_pred,cf_true,ciede2000,ciede2000_gray,neutral_chroma,"
+         "neutral_pixels\n";
+  Tally all;
+  std::vector<std::pair<std::string, Tally>> sources;
   const bool terminal = isatty(fileno(stderr));
-  const int64_t n = r.images;
   for (int64_t i = 0; i < n; ++i) {
     const at::Tensor truth = rgb8_to_tensor(images.image(i));
     const at::Tensor prediction = colorize_image(engine, truth, size, o.chroma_upsampling);
     const at::Tensor gray = gray_baseline(truth);
     const Scores p = score(prediction, truth), g = score(gray, truth);
     const double cf_true = colorfulness(truth);
-    csv << csv_field(images.name(i)) << "," << p.psnr << "," << g.psnr << "," << p.ssim << "," << g.ssim << ","
-        << p.cf << "," << cf_true << "," << p.ciede << "," << g.ciede << "\n";
-    for (auto [sum, x] : {std::pair{&r.prediction, p}, std::pair{&r.gray, g}}) {
-      *sum = {sum->psnr + x.psnr / n, sum->ssim + x.ssim / n, sum->cf + x.cf / n, sum->ciede + x.ciede / n};
-    }
-    r.cf_true += cf_true / n;
+    const ChromaOnNeutrals neutrals = chroma_on_neutrals(prediction, truth);
+    const std::string source = fs::path(images.source(i)).filename().string();
+    csv << csv_field(images.name(i)) << "," << csv_field(source) << "," << p.psnr << "," << g.psnr << "," << p.ssim
+        << "," << g.ssim << "," << p.cf << "," << cf_true << "," << p.ciede << "," << g.ciede << ","
+        << neutrals.mean() << "," << neutrals.pixels << "\n";
+    all.add(p, g, cf_true, neutrals);
+    if (sources.empty() || sources.back().first != source) sources.push_back({source, {}});
+    sources.back().second.add(p, g, cf_true, neutrals);
     // Grid rows spread over the whole set (folders are read in sorted order).
     if (o.grid_count > 0 && i % std::max<int64_t>(1, n / o.grid_count) == 0 &&
         static_cast<int64_t>(r.grid.size()) < 3 * o.grid_count) {
@@ -252,42 +306,70 @@ PhotoReport score_photos(const EvalOptions& o, InferenceEngine& engine) {
     if (terminal) std::cerr << "\r" << i + 1 << "/" << n << " images" << std::flush;
   }
   if (terminal) std::cerr << "\n";
+  r.all = mean_of(all);
+  std::vector<Summary> per_source;
+  for (const auto& [name, tally] : sources) {
+    r.sources.push_back({name, mean_of(tally)});
+    per_source.push_back(r.sources.back().second);
+  }
+  r.balanced = mean_over_sources(per_source);
   r.csv = csv.str();
   return r;
 }
 
-void write_photo_report(const EvalOptions& o, const PhotoReport& r) {
+nlohmann::ordered_json summary_json(const Summary& s) {
   auto scores = [](const Scores& x) {
     return nlohmann::ordered_json{{"psnr", json_number(x.psnr)}, {"ssim_luma", json_number(x.ssim)},
                                   {"colorfulness", json_number(x.cf)}, {"ciede2000", json_number(x.ciede)}};
   };
-  const Scores& p = r.prediction;
-  const nlohmann::ordered_json report = {{"model", o.model},
-                                         {"images", r.images},
-                                         {"skipped", r.skipped},
-                                         {"eval_side", o.eval_side},
-                                         {"prediction", scores(p)},
-                                         {"gray_baseline", scores(r.gray)},
-                                         {"truth", {{"colorfulness", json_number(r.cf_true)}}},
-                                         {"delta_colorfulness", json_number(std::abs(p.cf - r.cf_true))},
-                                         {"colorfulness_ratio", json_number(p.cf / r.cf_true)},
-                                         {"psnr_minus_gray", json_number(p.psnr - r.gray.psnr)}};
+  auto prediction = scores(s.prediction);
+  prediction["neutral_chroma"] = json_number(s.neutral_chroma);
+  return {{"images", s.images},
+          {"prediction", prediction},
+          {"gray_baseline", scores(s.gray)},
+          {"truth", {{"colorfulness", json_number(s.cf_true)}}},
+          {"colorfulness_ratio", json_number(s.prediction.cf / s.cf_true)},
+          {"psnr_minus_gray", json_number(s.prediction.psnr - s.gray.psnr)},
+          {"ciede2000_ratio_to_gray", json_number(s.prediction.ciede / s.gray.ciede)}};
+}
+
+void write_photo_report(const EvalOptions& o, const PhotoReport& r) {
+  nlohmann::ordered_json report = {{"model", o.model}, {"skipped", r.skipped}, {"eval_side", o.eval_side}};
+  report.update(summary_json(r.all));
+  report["delta_colorfulness"] = json_number(std::abs(r.all.prediction.cf - r.all.cf_true));
+  report["sources_balanced"] = summary_json(r.balanced);
+  report["sources"] = nlohmann::ordered_json::object();
+  for (const auto& [name, summary] : r.sources) report["sources"][name] = summary_json(summary);
   write_image((fs::path(o.out) / "grid.png").string(), image_grid(r.grid, 3));
   write_file_atomically(fs::path(o.out) / "report.csv", r.csv);
   write_file_atomically(fs::path(o.out) / "report.json", report.dump(2) + "\n");
 }
 
 void print_photo_report(const EvalOptions& o, const PhotoReport& r) {
-  const Scores &p = r.prediction, &g = r.gray;
-  std::cout << std::fixed << std::setprecision(3) << r.images << " images, model " << o.model << "\n"
+  const Scores &p = r.all.prediction, &g = r.all.gray;
+  std::cout << std::fixed << std::setprecision(3) << r.all.images << " images, model " << o.model << "\n"
             << "                 prediction   gray baseline\n"
             << "PSNR (RGB, dB)   " << std::setw(10) << p.psnr << "   " << std::setw(10) << g.psnr << "\n"
             << "SSIM (luma)      " << std::setw(10) << p.ssim << "   " << std::setw(10) << g.ssim << "\n"
             << "colourfulness    " << std::setw(10) << p.cf << "   " << std::setw(10) << g.cf << "   (truth "
-            << r.cf_true << ", prediction " << std::setprecision(1) << 100.0 * p.cf / r.cf_true << "% of it)\n"
+            << r.all.cf_true << ", prediction " << std::setprecision(1) << 100.0 * p.cf / r.all.cf_true << "% of it)\n"
             << std::setprecision(3) << "CIEDE2000        " << std::setw(10) << p.ciede << "   " << std::setw(10)
             << g.ciede << "\n"
-            << "dCF = " << std::abs(p.cf - r.cf_true) << "; wrote " << o.out << "/report.json, report.csv, grid.png\n";
+            << "neutral chroma   " << std::setw(10) << r.all.neutral_chroma << "   " << std::setw(10) << 0.0
+            << "   (C*ab painted where the truth has C*ab < 5)\n\n";
+  // Per source, then every source weighing the same.
+  std::cout << "source           images   PSNR  (gray)  CIEDE  (gray)  colourful.  neutral C*ab\n";
+  auto row = [](const std::string& name, const Summary& s) {
+    std::cout << std::left << std::setw(16) << name.substr(0, 15) << std::right << std::setw(7) << s.images
+              << std::setprecision(2) << std::setw(7) << s.prediction.psnr << std::setw(8) << s.gray.psnr
+              << std::setw(7) << s.prediction.ciede << std::setw(8) << s.gray.ciede << std::setprecision(1)
+              << std::setw(11) << 100.0 * s.prediction.cf / s.cf_true << "%" << std::setprecision(2)
+              << std::setw(14) << s.neutral_chroma << "\n";
+  };
+  for (const auto& [name, summary] : r.sources) row(name, summary);
+  row("each source =", r.balanced);
+  std::cout << "dCF = " << std::setprecision(3) << std::abs(p.cf - r.all.cf_true) << "; wrote " << o.out
+            << "/report.json, report.csv, grid.png\n";
 }
 
 // Photos: each turned gray, colorized and scored beside the gray baseline.
@@ -298,7 +380,7 @@ int evaluate_photos(const EvalOptions& o) {
   engine_options.seed = o.seed;
   InferenceEngine engine(o.model, engine_options);
   const PhotoReport report = score_photos(o, engine);
-  if (report.images == 0) {
+  if (report.all.images == 0) {
     std::cerr << "colorgan-eval: no readable images in the --data paths\n";
     return 2;
   }

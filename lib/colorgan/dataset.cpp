@@ -188,6 +188,7 @@ void ImageSet::add(at::Tensor image, std::string name) {
     found = source_names_.end() - 1;
   }
   source_images_[found - source_names_.begin()].push_back(size());
+  image_sources_.push_back(found - source_names_.begin());
   images_.push_back(std::move(image));
   names_.push_back(std::move(name));
 }

@@ -55,6 +55,8 @@ class ImageSet {
   const std::string& name(int64_t i) const { return names_[i]; }
   const at::Tensor& image(int64_t i) const { return images_[i]; }  // uint8 RGB [H, W, 3]
   int64_t source_count() const { return static_cast<int64_t>(source_names_.size()); }
+  // The folder image i came from.
+  const std::string& source(int64_t i) const { return source_names_[image_sources_[i]]; }
 
   // n random crops (random image, scale, position, horizontal flip), float RGB
   // [n, 3, S, S]. A pure function of `seed`: the same seed gives the same batch.
@@ -69,6 +71,7 @@ class ImageSet {
   std::vector<std::string> names_;
   std::vector<std::string> source_names_;          // an image's source: the folder it came from
   std::vector<std::vector<int64_t>> source_images_;  // image indices per source
+  std::vector<size_t> image_sources_;                // source index per image
   DatasetOptions options_;
 };
 

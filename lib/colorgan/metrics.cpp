@@ -121,4 +121,24 @@ double mean_ciede2000(const at::Tensor& a, const at::Tensor& b) {
   return ciede2000(srgb_to_lab(a), srgb_to_lab(b)).mean().item<double>();
 }
 
+double ChromaOnNeutrals::mean() const {
+  return pixels > 0 ? chroma_sum / static_cast<double>(pixels) : std::numeric_limits<double>::quiet_NaN();
+}
+
+ChromaOnNeutrals& ChromaOnNeutrals::operator+=(const ChromaOnNeutrals& o) {
+  chroma_sum += o.chroma_sum;
+  pixels += o.pixels;
+  return *this;
+}
+
+ChromaOnNeutrals chroma_on_neutrals(const at::Tensor& prediction, const at::Tensor& truth, double threshold) {
+  check_pair(prediction, truth, "chroma_on_neutrals");
+  auto chroma = [](const at::Tensor& rgb) {
+    const auto lab = srgb_to_lab(rgb);
+    return at::sqrt(lab[1] * lab[1] + lab[2] * lab[2]);
+  };
+  const auto neutral = chroma(truth) < threshold;
+  return {chroma(prediction).masked_select(neutral).sum().item<double>(), neutral.sum().item<int64_t>()};
+}
+
 }  // namespace colorgan

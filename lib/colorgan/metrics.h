@@ -27,4 +27,16 @@ at::Tensor ciede2000(const at::Tensor& lab1, const at::Tensor& lab2);
 // Mean CIEDE2000 between two sRGB images.
 double mean_ciede2000(const at::Tensor& a, const at::Tensor& b);
 
+// False colour on neutrals: CIELAB chroma C*ab = sqrt(a*^2 + b*^2) (D65) of a
+// prediction over the pixels whose truth is near-neutral (C*ab below the
+// threshold: walls, snow, sky haze, pavement). A sum and a count, so that sets
+// of images pool their pixels.
+struct ChromaOnNeutrals {
+  double chroma_sum = 0;
+  int64_t pixels = 0;
+  double mean() const;  // NaN without neutral pixels
+  ChromaOnNeutrals& operator+=(const ChromaOnNeutrals& o);
+};
+ChromaOnNeutrals chroma_on_neutrals(const at::Tensor& prediction, const at::Tensor& truth, double threshold = 5.0);
+
 }  // namespace colorgan
