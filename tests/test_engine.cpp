@@ -48,19 +48,22 @@ TEST_F(EngineTest, MatchesTheGeneratorInEvalModeWithTheSameNoise) {
   EXPECT_LT((engine.colorize(y, noise) - file.generator->forward(y, noise)).abs().max().item<float>(), 1e-4);
 }
 
+// Gives batch norm non-trivial running statistics and affine parameters, as
+// training would, and leaves the generator in eval mode.
+static void give_trained_statistics(Generator& g, int64_t side) {
+  torch::NoGradGuard no_grad;
+  g->train();
+  for (int i = 0; i < 5; ++i) g->forward(torch::rand({4, 1, side, side}) * 2, torch::randn({4, 1, side, side}));
+  for (auto& p : g->named_parameters()) {
+    if (p.key().rfind("norms.", 0) == 0) p.value().uniform_(0.5, 1.5);
+  }
+  g->eval();
+}
+
 TEST(FoldedGenerator, MatchesTheUnfoldedSeedGeneratorWithTrainedStatistics) {
   torch::manual_seed(9);
   Generator g;  // the seed config
-  // Give batch norm non-trivial running statistics and affine parameters.
-  g->train();
-  {
-    torch::NoGradGuard no_grad;
-    for (int i = 0; i < 5; ++i) g->forward(torch::rand({4, 1, 24, 24}) * 2, torch::randn({4, 1, 24, 24}));
-    for (auto& p : g->named_parameters()) {
-      if (p.key().rfind("norms.", 0) == 0) p.value().uniform_(0.5, 1.5);
-    }
-  }
-  g->eval();
+  give_trained_statistics(g, 24);
   FoldedGenerator folded(*g);
   torch::NoGradGuard no_grad;
   auto y = torch::rand({2, 1, 40, 56});
@@ -204,15 +207,7 @@ TEST_F(EngineTest, ReusesFreedMemoryFromFrameToFrame) {
 TEST(FoldedGenerator, MatchesTheUnfoldedEncoderDecoderWithTrainedStatistics) {
   torch::manual_seed(10);
   Generator g(GeneratorConfig::preset("encoder-decoder"));
-  g->train();
-  {
-    torch::NoGradGuard no_grad;
-    for (int i = 0; i < 5; ++i) g->forward(torch::rand({4, 1, 32, 32}) * 2, torch::randn({4, 1, 32, 32}));
-    for (auto& p : g->named_parameters()) {
-      if (p.key().rfind("norms.", 0) == 0) p.value().uniform_(0.5, 1.5);
-    }
-  }
-  g->eval();
+  give_trained_statistics(g, 32);
   torch::NoGradGuard no_grad;
   auto y = torch::rand({2, 1, 45, 61});  // odd sizes: every scale rounds up
   auto noise = torch::randn({2, 1, 45, 61});
