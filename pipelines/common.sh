@@ -24,7 +24,7 @@ COMMON_OPTIONS_HELP='  --model FILE        model file (default: the project'"'"'
   --threads N         LibTorch CPU threads (default 0 = all cores)
   --smoothing S       temporal-smoothing 0-1: blend with the previous frame'"'"'s colour where nothing moved (default 0.5)
   --batch N           frames per forward pass (files only; default 1)
-  --precision P       fp32 | bf16 (bfloat16 convolutions: ~2x faster on AVX512-BF16 CPUs; default fp32)
+  --precision P       auto | fp32 | bf16 (default auto: bf16 on CPUs with AVX512-BF16 or AMX-BF16, else fp32)
   -h, --help          this text'
 
 # The options every script shares. Sets model, device, seed, threads, smoothing,
@@ -35,7 +35,7 @@ common_option() {
   case "$1" in
     --smoothing) number smoothing "$1" "${2-}" '0|1|0?\.[0-9]+|1\.0*' ;;
     --batch) number batch "$1" "${2-}" '[1-9][0-9]{0,3}' ;;
-    --precision) precision="${2-}"; [[ "$precision" =~ ^(fp32|bf16)$ ]] || die "--precision takes fp32 or bf16" ;;
+    --precision) precision="${2-}"; [[ "$precision" =~ ^(auto|fp32|bf16)$ ]] || die "--precision takes auto, fp32 or bf16" ;;
     --model) model="${2:?--model needs a file}" ;;
     --device) device="${2-}"; [[ "$device" =~ ^(auto|cpu|cuda(:[0-9]{1,3})?)$ ]] || die "--device takes auto, cpu, cuda or cuda:N" ;;
     --seed) number seed "$1" "${2-}" '[0-9]{1,19}' ;;

@@ -74,7 +74,7 @@ enum {
 #define DEFAULT_NUM_THREADS 0
 #define DEFAULT_SEED 0
 #define DEFAULT_UPSAMPLING static_cast<gint>(colorgan::ChromaUpsampling::Guided)
-#define DEFAULT_PRECISION static_cast<gint>(colorgan::Precision::Fp32)
+#define DEFAULT_PRECISION static_cast<gint>(colorgan::Precision::Auto)
 #define DEFAULT_TEMPORAL_SMOOTHING 0.5
 #define DEFAULT_BATCH_SIZE 1
 
@@ -95,6 +95,9 @@ GType gst_cgan_precision_get_type(void) {
       {static_cast<gint>(colorgan::Precision::Fp32), "32-bit float", colorgan::to_string(colorgan::Precision::Fp32)},
       {static_cast<gint>(colorgan::Precision::Bf16), "bfloat16 convolutions (about 2x faster on CPUs with AVX512-BF16)",
        colorgan::to_string(colorgan::Precision::Bf16)},
+      {static_cast<gint>(colorgan::Precision::Auto),
+       "bf16 on CPUs with AVX512-BF16 or AMX-BF16 and on CUDA, fp32 elsewhere (within one 8-bit chroma level)",
+       colorgan::to_string(colorgan::Precision::Auto)},
       {0, nullptr, nullptr}};
   return cgan_enum_type(&type, "GstCganPrecision", values);
 }
@@ -220,7 +223,8 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", colorgan::first_line(e.what()).c_str()), ("model=%s: %s", path.c_str(), e.what()));
     return FALSE;
   }
-  GST_INFO_OBJECT(self, "loaded model %s on %s", path.c_str(), self->state->colorizer->device_name().c_str());
+  GST_INFO_OBJECT(self, "loaded model %s on %s, %s", path.c_str(), self->state->colorizer->device_name().c_str(),
+                  colorgan::to_string(self->state->colorizer->precision()));
   return TRUE;
 }
 
@@ -541,6 +545,7 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
    * GstCganColorize:precision:
    *
    * Number format of the model's convolutions: bf16 is about 2x faster on CPUs with AVX512-BF16.
+   * auto (the default) picks bf16 where the CPU has it natively (or on CUDA), fp32 elsewhere.
    */
   g_object_class_install_property(object_class, PROP_PRECISION,
       g_param_spec_enum("precision", "Precision", "Number format of the model's convolutions",

@@ -18,10 +18,11 @@ class EngineTest : public ::testing::Test {
  protected:
   std::string dir = colorgan::testing::make_temp_dir("engine");
   std::string model = colorgan::testing::write_test_model(dir, "tiny", 5);
-  EngineOptions cpu() {
+  EngineOptions cpu() {  // fp32: these tests compare with the unfolded generator within 1e-4
     EngineOptions o;
     o.device = "cpu";
     o.threads = 1;
+    o.precision = Precision::Fp32;
     return o;
   }
 };
@@ -120,6 +121,7 @@ TEST_F(EngineTest, PlaneColorizerMatchesTheEngine) {
   options.model_path = model;
   options.device = "cpu";
   options.threads = 1;
+  options.precision = Precision::Fp32;  // as cpu() has it
   options.inference_size = "native";  // the engine runs at the frame's own size
   PlaneColorizer planes(options);
   std::vector<float> u(w * h), v(w * h);
@@ -129,7 +131,7 @@ TEST_F(EngineTest, PlaneColorizerMatchesTheEngine) {
 }
 
 TEST(Options, NamesRoundTripAndUnknownNamesAreClearErrors) {
-  for (auto p : {Precision::Fp32, Precision::Bf16}) EXPECT_EQ(parse_precision(to_string(p)), p);
+  for (auto p : {Precision::Fp32, Precision::Bf16, Precision::Auto}) EXPECT_EQ(parse_precision(to_string(p)), p);
   for (auto u : {ChromaUpsampling::Guided, ChromaUpsampling::Bicubic}) EXPECT_EQ(parse_chroma_upsampling(to_string(u)), u);
   for (auto d : {NoiseDistribution::Gaussian, NoiseDistribution::Uniform}) {
     EXPECT_EQ(parse_noise_distribution(to_string(d)), d);
@@ -138,7 +140,7 @@ TEST(Options, NamesRoundTripAndUnknownNamesAreClearErrors) {
     parse_precision("fp8");
     ADD_FAILURE() << "fp8 was accepted";
   } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "unknown precision 'fp8' (expected fp32 or bf16)");
+    EXPECT_STREQ(e.what(), "unknown precision 'fp8' (expected fp32 or bf16 or auto)");
   }
   EXPECT_THROW(parse_chroma_upsampling("nearest"), std::invalid_argument);
 }

@@ -3,6 +3,8 @@
 // ends the options, and misuse exits with status 2 after the message and the help.
 #pragma once
 
+#include "colorgan/options.h"
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -52,6 +54,14 @@ void parse(CLI::App& app, const std::vector<std::string>& args);
 // any other std::exception -> message, status 1. First lines only (LibTorch
 // appends a C++ stack trace to its messages).
 int run(const CLI::App& app, const std::function<int()>& body);
+
+// --precision auto | fp32 | bf16 for the tools that run a model.
+inline CLI::Option* add_precision(CLI::App& app, Precision& target) {
+  return add_choice<Precision>(app, "--precision", target,
+                               {{"auto", Precision::Auto}, {"fp32", Precision::Fp32}, {"bf16", Precision::Bf16}},
+                               "number format of the model's convolutions; auto: bf16 on CPUs with AVX512-BF16 or "
+                               "AMX-BF16 and on CUDA, fp32 elsewhere");
+}
 
 // Values in [0, 1): decays, Adam's betas.
 extern const CLI::Validator kUnitInterval;

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> inputs;
   int64_t threads = 0;
   uint64_t seed = 0;
+  Precision precision = Precision::Auto;
   CLI::App app("Colorizes image files (colour input is treated as gray) and writes OUT/<stem>.png at each\n"
                "input's size: the model runs at a working size, its chroma is upsampled, the luma is kept.",
                "colorgan-colorize");
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--device", device, "auto | cpu | cuda | cuda:N");
   app.add_option("--threads", threads, "LibTorch CPU threads (0: all cores available)")->check(CLI::Range(0, 1024));
   app.add_option("--seed", seed, "noise seed: another seed, another plausible colouring");
+  cli::add_precision(app, precision);
   cli::parse(app, argc, argv);
   if (inputs.empty()) cli::fail(app, "no input images");
   if (out.empty()) cli::fail(app, "missing --out DIR");
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
     options.device = device;
     options.threads = static_cast<int>(threads);
     options.seed = seed;
+    options.precision = precision;
     InferenceEngine engine(model, options);
     const WorkingSize size = working_size_for(size_text, engine.metadata());
     fs::create_directories(out);

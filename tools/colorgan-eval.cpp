@@ -131,6 +131,7 @@ struct EvalOptions {
   double smoothing = 0.5, luma_threshold = 0.02;
   int64_t max_frames = 300;
   ChromaUpsampling chroma_upsampling = ChromaUpsampling::Guided;
+  Precision precision = Precision::Auto;
 };
 
 void declare_options(CLI::App& app, EvalOptions& o) {
@@ -149,6 +150,7 @@ void declare_options(CLI::App& app, EvalOptions& o) {
   cli::add_choice<ChromaUpsampling>(app, "--upsampling", o.chroma_upsampling,
                                     {{"guided", ChromaUpsampling::Guided}, {"bicubic", ChromaUpsampling::Bicubic}},
                                     "chroma upsampling");
+  cli::add_precision(app, o.precision);
   app.add_flag("--flicker", o.flicker, "measure flicker on clips instead of scoring photos");
   app.add_option("--temporal-smoothing", o.smoothing, "--flicker: cgancolorize's temporal-smoothing")->check(CLI::Range(0.0, 1.0));
   cli::add_choice<bool>(app, "--noise", o.noise_per_frame, {{"fixed", false}, {"per-frame", true}},
@@ -178,6 +180,7 @@ int evaluate_clips(const EvalOptions& o) {
   options.seed = o.seed;
   options.inference_size = o.size_text;
   options.upsampling = o.chroma_upsampling;
+  options.precision = o.precision;
   options.temporal_smoothing = o.smoothing;
   fs::create_directories(o.out);
   nlohmann::ordered_json report = {{"model", o.model},
@@ -260,6 +263,7 @@ Summary mean_over_sources(const std::vector<Summary>& sources) {
 // What a photo evaluation found, and what is written of it.
 struct PhotoReport {
   int64_t skipped = 0;
+  Precision precision = Precision::Fp32;              // what ran
   Summary all;                                        // every photo weighs the same
   std::vector<std::pair<std::string, Summary>> sources;  // per folder, in the order read
   Summary balanced;                                   // every source weighs the same
@@ -277,6 +281,7 @@ PhotoReport score_photos(const EvalOptions& o, InferenceEngine& engine) {
                                    [](const std::string& m) { std::cerr << "warning: " << m << "\n"; });
   PhotoReport r;
   r.skipped = summary.skipped;
+  r.precision = engine.precision();
   const int64_t n = o.max_images > 0 ? std::min(o.max_images, images.size()) : images.size();
   std::ostringstream csv;
   csv << "image,source,psnr,psnr_gray,ssim,ssim_gray,cf_pred,cf_true,ciede2000,ciede2000_gray,neutral_chroma,"
@@ -334,7 +339,10 @@ nlohmann::ordered_json summary_json(const Summary& s) {
 }
 
 void write_photo_report(const EvalOptions& o, const PhotoReport& r) {
-  nlohmann::ordered_json report = {{"model", o.model}, {"skipped", r.skipped}, {"eval_side", o.eval_side}};
+  nlohmann::ordered_json report = {{"model", o.model},
+                                   {"precision", to_string(r.precision)},
+                                   {"skipped", r.skipped},
+                                   {"eval_side", o.eval_side}};
   report.update(summary_json(r.all));
   report["delta_colorfulness"] = json_number(std::abs(r.all.prediction.cf - r.all.cf_true));
   report["sources_balanced"] = summary_json(r.balanced);
@@ -347,7 +355,8 @@ void write_photo_report(const EvalOptions& o, const PhotoReport& r) {
 
 void print_photo_report(const EvalOptions& o, const PhotoReport& r) {
   const Scores &p = r.all.prediction, &g = r.all.gray;
-  std::cout << std::fixed << std::setprecision(3) << r.all.images << " images, model " << o.model << "\n"
+  std::cout << std::fixed << std::setprecision(3) << r.all.images << " images, model " << o.model << " ("
+            << to_string(r.precision) << ")\n"
             << "                 prediction   gray baseline\n"
             << "PSNR (RGB, dB)   " << std::setw(10) << p.psnr << "   " << std::setw(10) << g.psnr << "\n"
             << "SSIM (luma)      " << std::setw(10) << p.ssim << "   " << std::setw(10) << g.ssim << "\n"
@@ -378,6 +387,7 @@ int evaluate_photos(const EvalOptions& o) {
   engine_options.device = o.device;
   engine_options.threads = static_cast<int>(o.threads);
   engine_options.seed = o.seed;
+  engine_options.precision = o.precision;
   InferenceEngine engine(o.model, engine_options);
   const PhotoReport report = score_photos(o, engine);
   if (report.all.images == 0) {

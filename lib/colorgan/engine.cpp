@@ -72,6 +72,7 @@ struct InferenceEngine::Impl {
   ModelFile model;
   FoldedGenerator folded;  // what runs: batch norm folded into the convs, channels_last
   c10::Device device{c10::kCPU};
+  Precision precision = Precision::Fp32;
   NoiseSource noise;
   at::Tensor staging_in, staging_noise;  // pinned host buffers for uploads to a GPU, reused while shapes hold
   Impl(ModelFile m, c10::Device d, uint64_t seed)
@@ -103,7 +104,8 @@ InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions op
   std::thread([&] {
     try {
       impl_ = std::make_unique<Impl>(load_model(model_path), device, options.seed);
-      impl_->folded.to(device, options.precision == Precision::Bf16 ? at::kBFloat16 : at::kFloat);
+      impl_->precision = resolve_precision(options.precision, device);
+      impl_->folded.to(device, impl_->precision == Precision::Bf16 ? at::kBFloat16 : at::kFloat);
       if (options.warm_up) {
         const auto& meta = impl_->model.metadata;
         colorize(at::zeros({1, 1, meta.training_height, meta.training_width}));
@@ -140,6 +142,20 @@ at::Tensor InferenceEngine::colorize(const at::Tensor& y, const at::Tensor& nois
 
 const ModelMetadata& InferenceEngine::metadata() const { return impl_->model.metadata; }
 const GeneratorConfig& InferenceEngine::config() const { return impl_->model.generator->config(); }
+Precision InferenceEngine::precision() const { return impl_->precision; }
+
+bool cpu_has_native_bf16() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+#else
+  return false;
+#endif
+}
+
+Precision resolve_precision(Precision requested, const c10::Device& device) {
+  if (requested != Precision::Auto) return requested;
+  return device.is_cuda() || cpu_has_native_bf16() ? Precision::Bf16 : Precision::Fp32;
+}
 c10::Device InferenceEngine::device() const { return impl_->device; }
 
 }  // namespace colorgan

@@ -178,5 +178,6 @@ void PlaneColorizer::colorize(const float* y, const float* noise, float* u, floa
 void PlaneColorizer::reset_history() { impl_->stabilizer.reset(); }
 int64_t PlaneColorizer::scene_cuts() const { return impl_->stabilizer.scene_cuts(); }
 std::string PlaneColorizer::device_name() const { return impl_->engine.device().str(); }
+Precision PlaneColorizer::precision() const { return impl_->engine.precision(); }
 
 }  // namespace colorgan

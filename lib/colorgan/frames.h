@@ -60,7 +60,7 @@ struct PlaneColorizerOptions {
   std::string inference_size;          // "" (the model's training size, aspect kept), "native", "WxH", short side
   ChromaUpsampling upsampling = ChromaUpsampling::Guided;  // chroma back to the frame's size
   double temporal_smoothing = 0.0;     // ChromaStabilizer strength, 0 = off
-  Precision precision = Precision::Fp32;                   // see EngineOptions
+  Precision precision = Precision::Auto;                   // see EngineOptions
 };
 
 // One frame's planes: width*height floats each; noise may be nullptr.
@@ -91,6 +91,7 @@ class PlaneColorizer {
   void reset_history();  // a new scene/stream: no blending with earlier frames
   int64_t scene_cuts() const;
   std::string device_name() const;
+  Precision precision() const;  // what runs (Auto resolved)
 
  private:
   struct Impl;

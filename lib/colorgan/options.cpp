@@ -28,7 +28,8 @@ const std::pair<NoiseDistribution, const char*> kDistributions[] = {{NoiseDistri
                                                                      {NoiseDistribution::Uniform, "uniform"}};
 const std::pair<ChromaUpsampling, const char*> kUpsamplings[] = {{ChromaUpsampling::Guided, "guided"},
                                                                  {ChromaUpsampling::Bicubic, "bicubic"}};
-const std::pair<Precision, const char*> kPrecisions[] = {{Precision::Fp32, "fp32"}, {Precision::Bf16, "bf16"}};
+const std::pair<Precision, const char*> kPrecisions[] = {
+    {Precision::Fp32, "fp32"}, {Precision::Bf16, "bf16"}, {Precision::Auto, "auto"}};
 
 }  // namespace
 

@@ -9,12 +9,14 @@ namespace colorgan {
 
 enum class NoiseDistribution { Gaussian, Uniform };
 enum class ChromaUpsampling { Guided, Bicubic };  // how chroma at the working size reaches the frame's size
-enum class Precision { Fp32, Bf16 };               // number format of the engine's convolutions
+// Number format of the engine's convolutions. Auto: bf16 where it is fast and
+// close (CPUs with AVX512-BF16 or AMX-BF16, checked at run time; CUDA GPUs), else fp32.
+enum class Precision { Fp32, Bf16, Auto };
 
 // Names as users type them; the parsers throw std::invalid_argument naming the choices.
 NoiseDistribution parse_noise_distribution(const std::string& name);  // gaussian | uniform
 ChromaUpsampling parse_chroma_upsampling(const std::string& name);    // guided | bicubic
-Precision parse_precision(const std::string& name);                   // fp32 | bf16
+Precision parse_precision(const std::string& name);                   // fp32 | bf16 | auto
 const char* to_string(NoiseDistribution distribution);
 const char* to_string(ChromaUpsampling upsampling);
 const char* to_string(Precision precision);
