@@ -9,6 +9,10 @@ if [ -d "$repo_root/build/plugins" ]; then
 fi
 # OpenBLAS 0.3.21 does not recognise this CPU family and would pick a slow kernel.
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}"
+# LibTorch's OpenMP threads sleep instead of spinning between parallel regions:
+# spinning against the decoder and encoder threads made a 7 s clip take 116 s
+# on 2 busy cores (docs/PERFORMANCE.md). libgomp reads this only at start-up.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 die() { echo "$(basename "$0"): $*" >&2; exit 2; }
 
@@ -21,7 +25,7 @@ require_plugin() {
 COMMON_OPTIONS_HELP='  --model FILE        model file (default: the project'"'"'s default model)
   --device DEV        auto | cpu | cuda | cuda:N (default auto)
   --seed N            noise seed: another seed, another plausible colouring (default 0)
-  --threads N         LibTorch CPU threads (default 0 = all cores)
+  --threads N         LibTorch CPU threads (default 0 = one less than the cores, at least 1)
   --smoothing S       temporal-smoothing 0-1: blend with the previous frame'"'"'s colour where nothing moved (default 0.5)
   --batch N           frames per forward pass (files only; default 1)
   --precision P       auto | fp32 | bf16 (default auto: bf16 on CPUs with AVX512-BF16 or AMX-BF16, else fp32)

@@ -506,11 +506,14 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
   /**
    * GstCganColorize:num-threads:
    *
-   * LibTorch CPU threads, process-wide, capped at the cores available; 0 uses them all.
+   * LibTorch CPU threads, process-wide, capped at the cores available. 0 (the default) uses
+   * one less than the cores available, at least 1: the rest of the pipeline keeps a core,
+   * and the OpenMP pool does not spin-wait against the decoder and encoder.
    */
   g_object_class_install_property(object_class, PROP_NUM_THREADS,
       g_param_spec_int("num-threads", "Number of threads",
-                       "LibTorch CPU threads (process-wide), at most the cores available to the process; 0 = all of them", 0, 1024,
+                       "LibTorch CPU threads (process-wide), at most the cores available to the process; "
+                       "0 = one less than the cores available (at least 1)", 0, 1024,
                        DEFAULT_NUM_THREADS, flags));
   /**
    * GstCganColorize:seed:

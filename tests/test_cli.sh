@@ -66,6 +66,33 @@ check "colorize-video.sh side by side" 0 bash "$src/pipelines/colorize-video.sh"
 check "the side-by-side video decodes" 0 gst-launch-1.0 -v filesrc location="$tmp/out.webm" ! decodebin ! fakesink name=probe
 expect_output "side by side is twice as wide" "width=(int)96"
 
+# A clip with sound and non-square pixels: the container follows OUTPUT's
+# extension, the sound is kept (as it is where the container holds it), and so
+# are the frame rate and the pixel aspect ratio.
+gst-launch-1.0 -q videotestsrc num-buffers=16 ! video/x-raw,width=48,height=32,framerate=8/1,pixel-aspect-ratio=16/15 ! \
+  videoconvert ! vp8enc deadline=1 ! webmmux name=mux ! filesink location="$tmp/sound.webm" \
+  audiotestsrc num-buffers=100 ! audioconvert ! vorbisenc ! mux.
+gst-discoverer-1.0 "$tmp/sound.webm" > "$tmp/sound.info"
+input_par=$(sed -n -E 's/^ *Pixel aspect ratio: (.*)$/\1/p' "$tmp/sound.info")
+for case in "webm:VP8:Vorbis:" "mkv:VP9:Vorbis:" "mp4:H.264:MPEG-4 AAC:" "mkv:FFMpeg v1:Free Lossless Audio Codec:--lossless"; do
+  IFS=: read -r extension video sound flag <<< "$case"
+  out="$tmp/sound-out${flag}.$extension"
+  check "colorize-video.sh to .$extension $flag" 0 bash "$src/pipelines/colorize-video.sh" $flag --model "$tmp/m.cgan" \
+    "$tmp/sound.webm" "$out"
+  gst-discoverer-1.0 "$out" > "$tmp/out"
+  expect_output "... $video video" "video #[0-9]*: $video"
+  expect_output "... with its sound: $sound" "audio #[0-9]*: $sound"
+  expect_output "... at 8 frames/s" "Frame rate: 8/1"
+  expect_output "... in pixels of $input_par" "Pixel aspect ratio: $input_par"
+done
+check "colorize-video.sh --no-audio" 0 bash "$src/pipelines/colorize-video.sh" --no-audio --model "$tmp/m.cgan" \
+  "$tmp/sound.webm" "$tmp/silent.webm"
+gst-discoverer-1.0 "$tmp/silent.webm" > "$tmp/out"
+check "... leaves the sound out" 1 grep -q "audio #" "$tmp/out"
+check "colorize-video.sh to .avi is refused" 2 bash "$src/pipelines/colorize-video.sh" --model "$tmp/m.cgan" \
+  "$tmp/sound.webm" "$tmp/out.avi"
+expect_output "it names the containers it writes" ".webm, .mkv or .mp4"
+
 # The video issue's acceptance line, with the default model (no model property) at 1280x720.
 gst-launch-1.0 -q videotestsrc num-buffers=3 pattern=smpte ! video/x-raw,width=1280,height=720,framerate=25/1 ! \
   videoconvert ! vp8enc deadline=1 ! webmmux ! filesink location="$tmp/hd.webm"

@@ -16,8 +16,9 @@ packages=(
   # GStreamer: core, base (appsrc, videoconvert, videotestsrc), good (vp8, webm, png, v4l2), tools
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  # MPEG-1/2 program streams (the main job's real clip): mpegpsdemux (bad), avdec_mpeg*video (libav)
-  gstreamer1.0-plugins-bad gstreamer1.0-libav
+  # MPEG-1/2 program streams (the main job's real clip): mpegpsdemux (bad), avdec_mpeg*video (libav);
+  # colorize-video.sh: H.264 for .mp4 (x264enc, ugly), AAC and FFV1 (libav), gst-discoverer-1.0 (base-apps)
+  gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-plugins-ugly gstreamer1.0-plugins-base-apps
   # images and videos for training and evaluation: only the OpenCV modules used
   # (libopencv-dev would pull ~577 packages), and LMDB for LSUN exports
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev liblmdb-dev

@@ -1,5 +1,7 @@
 #include "colorgan/frames.h"
 
+#include <algorithm>
+
 #include "colorgan/colorize_image.h"
 #include "colorgan/colorspace.h"
 #include "colorgan/engine.h"
@@ -138,7 +140,7 @@ PlaneColorizer::PlaneColorizer(const PlaneColorizerOptions& options) {
   }
   EngineOptions engine_options;
   engine_options.device = options.device;
-  engine_options.threads = options.threads;
+  engine_options.threads = options.threads > 0 ? options.threads : std::max(1, available_cores() - 1);
   engine_options.seed = options.seed;
   engine_options.precision = options.precision;
   impl_ = std::make_unique<Impl>(options, engine_options);

@@ -55,7 +55,10 @@ class NoiseFiller {
 struct PlaneColorizerOptions {
   std::string model_path;
   std::string device = "auto";
-  int threads = 0;                     // 0 = the cores available to the process
+  // 0: one less than the cores available (at least 1). A pipeline's decoder,
+  // converters and encoder run beside the model: an OpenMP pool on every core
+  // spin-waits against them (measured: 2 threads on 2 busy cores, 16x slower).
+  int threads = 0;
   uint64_t seed = 0;                   // noise drawn when frames carry none: fixed per stream
   std::string inference_size;          // "" (the model's training size, aspect kept), "native", "WxH", short side
   ChromaUpsampling upsampling = ChromaUpsampling::Guided;  // chroma back to the frame's size
