@@ -142,6 +142,26 @@ TEST(Frames, EveryPackedLayoutGivesTheSamePlanesAndHonoursStride) {
   }
 }
 
+TEST(ColourSpace, ThePixelFormOfKeepLumaAgreesWithTheTensorForm) {
+  // Every 8-bit Y with a 33x33 grid of U,V (in and far out of gamut): the
+  // per-pixel loop the elements use and the tensor form give the same 8-bit RGB
+  // within one level (float rounding at the .5 boundaries).
+  auto steps = at::linspace(0, 1, 33);
+  auto grid = at::meshgrid({at::arange(256, at::kFloat) / 255.0, steps, steps}, "ij");
+  auto yuv = at::stack({grid[0].flatten(), grid[1].flatten(), grid[2].flatten()}).view({3, 1, -1});
+  const auto expected_t = yuv_to_rgb_keep_luma(yuv).mul(255).round().view({3, -1}).contiguous();
+  const auto flat_t = yuv.view({3, -1}).contiguous();
+  const auto expected = expected_t.accessor<float, 2>();
+  const auto flat = flat_t.accessor<float, 2>();
+  float worst = 0;
+  for (int64_t i = 0; i < flat.size(1); ++i) {
+    float rgb[3];
+    yuv_to_rgb_keep_luma_pixel(flat[0][i], flat[1][i], flat[2][i], rgb);
+    for (int c = 0; c < 3; ++c) worst = std::max(worst, std::abs(std::nearbyint(rgb[c] * 255) - expected[c][i]));
+  }
+  EXPECT_LE(worst, 1.0f);
+}
+
 TEST(Frames, GrayIsTheLumaPlaneAlone) {
   const int w = 4, h = 3, stride = 8;
   std::vector<uint8_t> gray(stride * h);

@@ -162,3 +162,18 @@ TEST_F(PlaneColorizerTest, BadOptionsAreClearErrors) {
   auto o = options(1.5);
   EXPECT_THROW(PlaneColorizer{o}, std::invalid_argument);
 }
+
+TEST(GuidedUpsampling, TheOnePassFormMatchesTheTensorForm) {
+  // Frames of odd sizes and ratios, from a working size that does not divide them.
+  torch::manual_seed(7);
+  for (auto [h, w, lh, lw] : {std::tuple{45, 80, 9, 16}, std::tuple{1080, 1920, 64, 114}, std::tuple{7, 3, 5, 2}}) {
+    const auto y_full = torch::rand({1, 1, h, w});
+    const auto y_low = torch::rand({1, 1, lh, lw});
+    const auto uv_low = torch::rand({1, 2, lh, lw});
+    const auto expected = upsample_chroma(uv_low, y_low, y_full, ChromaUpsampling::Guided);
+    std::vector<float> u(h * w), v(h * w);
+    write_guided_chroma(fit_guided(uv_low, y_low), y_full.data_ptr<float>(), u.data(), v.data(), w, h);
+    EXPECT_TRUE(torch::allclose(torch::from_blob(u.data(), {h, w}), expected[0][0], 1e-5, 1e-5)) << h << "x" << w;
+    EXPECT_TRUE(torch::allclose(torch::from_blob(v.data(), {h, w}), expected[0][1], 1e-5, 1e-5)) << h << "x" << w;
+  }
+}

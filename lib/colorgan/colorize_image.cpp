@@ -3,10 +3,12 @@
 #include "colorgan/colorspace.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
 #include <regex>
+#include <vector>
 
 namespace colorgan {
 
@@ -75,15 +77,9 @@ at::Tensor box(const at::Tensor& x, int64_t r) {
 
 }  // namespace
 
-at::Tensor upsample_chroma(const at::Tensor& uv_low, const at::Tensor& y_low, const at::Tensor& y_full,
-                           ChromaUpsampling method) {
-  const int64_t h = y_full.size(2), w = y_full.size(3);
-  if (uv_low.size(2) == h && uv_low.size(3) == w) return uv_low;
-  if (method == ChromaUpsampling::Bicubic) {
-    return at::upsample_bicubic2d(uv_low, {h, w}, false).clamp_(0.0, 1.0);
-  }
+GuidedFit fit_guided(const at::Tensor& uv_low, const at::Tensor& y_low) {
   // Fast guided filter: fit uv = a*Y + b in each small window at the working
-  // size, average the fits, and apply them to the full-resolution Y.
+  // size and average the fits; they are applied to the full-resolution Y.
   constexpr int64_t radius = 1;
   constexpr double eps = 1e-3;  // below it, luma variation is treated as noise (a -> 0)
   const at::Tensor mean_y = box(y_low, radius);
@@ -92,9 +88,61 @@ at::Tensor upsample_chroma(const at::Tensor& uv_low, const at::Tensor& y_low, co
   const at::Tensor var = box(y_low * y_low, radius) - mean_y * mean_y;
   const at::Tensor a = cov / (var + eps);
   const at::Tensor b = mean_uv - a * mean_y;
-  const at::Tensor a_full = at::upsample_bilinear2d(box(a, radius), {h, w}, false);
-  const at::Tensor b_full = at::upsample_bilinear2d(box(b, radius), {h, w}, false);
+  return {box(a, radius), box(b, radius)};
+}
+
+at::Tensor upsample_chroma(const at::Tensor& uv_low, const at::Tensor& y_low, const at::Tensor& y_full,
+                           ChromaUpsampling method) {
+  const int64_t h = y_full.size(2), w = y_full.size(3);
+  if (uv_low.size(2) == h && uv_low.size(3) == w) return uv_low;
+  if (method == ChromaUpsampling::Bicubic) {
+    return at::upsample_bicubic2d(uv_low, {h, w}, false).clamp_(0.0, 1.0);
+  }
+  const GuidedFit fit = fit_guided(uv_low, y_low);
+  const at::Tensor a_full = at::upsample_bilinear2d(fit.a, {h, w}, false);
+  const at::Tensor b_full = at::upsample_bilinear2d(fit.b, {h, w}, false);
   return (a_full * y_full + b_full).clamp_(0.0, 1.0);
+}
+
+void write_guided_chroma(const GuidedFit& fit, const float* y, float* u, float* v, int64_t width, int64_t height) {
+  const at::Tensor ab = at::cat({fit.a, fit.b}, 1)[0].to(at::kFloat).contiguous();  // [4,h,w]: a_u, a_v, b_u, b_v
+  const int64_t h = ab.size(1), w = ab.size(2);
+  const float* low = ab.data_ptr<float>();
+  // Source coordinate of an output pixel's centre, as at::upsample_bilinear2d
+  // (align_corners=false): a lower index, the next one, and the weight of the next.
+  struct Tap {
+    int64_t i0, i1;
+    float t;
+  };
+  auto taps = [](int64_t out, int64_t in) {
+    std::vector<Tap> result(out);
+    const float scale = static_cast<float>(in) / static_cast<float>(out);
+    for (int64_t o = 0; o < out; ++o) {
+      const float src = std::max(0.0f, scale * (o + 0.5f) - 0.5f);
+      const int64_t i0 = std::min(static_cast<int64_t>(src), in - 1);
+      result[o] = {i0, std::min(i0 + 1, in - 1), src - static_cast<float>(i0)};
+    }
+    return result;
+  };
+  const std::vector<Tap> xs = taps(width, w), ys = taps(height, h);
+  at::parallel_for(0, height, 16, [&](int64_t first, int64_t last) {
+    for (int64_t row = first; row < last; ++row) {
+      const Tap& ty = ys[row];
+      for (int64_t x = 0; x < width; ++x) {
+        const Tap& tx = xs[x];
+        float value[4];
+        for (int k = 0; k < 4; ++k) {
+          const float* plane = low + k * h * w;
+          const float top = plane[ty.i0 * w + tx.i0] + tx.t * (plane[ty.i0 * w + tx.i1] - plane[ty.i0 * w + tx.i0]);
+          const float bottom = plane[ty.i1 * w + tx.i0] + tx.t * (plane[ty.i1 * w + tx.i1] - plane[ty.i1 * w + tx.i0]);
+          value[k] = top + ty.t * (bottom - top);
+        }
+        const int64_t i = row * width + x;
+        u[i] = std::min(1.0f, std::max(0.0f, value[0] * y[i] + value[2]));
+        v[i] = std::min(1.0f, std::max(0.0f, value[1] * y[i] + value[3]));
+      }
+    }
+  });
 }
 
 at::Tensor colorize_luma(InferenceEngine& engine, const at::Tensor& y, const WorkingSize& size, const at::Tensor& noise,

@@ -47,6 +47,19 @@ at::Tensor resize_noise(const at::Tensor& noise, std::pair<int64_t, int64_t> dim
 at::Tensor upsample_chroma(const at::Tensor& uv_low, const at::Tensor& y_low, const at::Tensor& y_full,
                            ChromaUpsampling method = ChromaUpsampling::Guided);
 
+// The guided filter's fit at the working size, for one frame: uv = a*Y + b with
+// a, b [2,h,w] (U then V), smoothed. upsample_chroma applies it with tensor ops;
+// write_guided_chroma in one pass into float planes.
+struct GuidedFit {
+  at::Tensor a, b;
+};
+GuidedFit fit_guided(const at::Tensor& uv_low, const at::Tensor& y_low);  // [1,2,h,w], [1,1,h,w]
+
+// u, v (each H x W floats) = clamp(a*Y + b) with a, b upsampled bilinearly
+// (half-pixel centres, as at::upsample_bilinear2d) from the fit's size to H x W;
+// rows in parallel, no full-size temporaries.
+void write_guided_chroma(const GuidedFit& fit, const float* y, float* u, float* v, int64_t width, int64_t height);
+
 // y: luma [N,1,H,W]; noise: a plane of the frame's size (resampled to the
 // working size), a noise vector, or undefined (the engine draws it).
 // Returns U,V [N,2,H,W] at the frame's size: predicted at the working size,

@@ -4,6 +4,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <algorithm>
+
 namespace colorgan {
 
 // Version of the colour convention, stored in model files. Bump it if the
@@ -22,6 +24,20 @@ at::Tensor yuv_to_rgb(const at::Tensor& yuv);
 // R, G, B: Y is kept (up to the convention's rounded inverse coefficients,
 // < 1e-4) and so is hue. In-gamut colours are unchanged.
 at::Tensor yuv_to_rgb_keep_luma(const at::Tensor& yuv);
+
+// One pixel of yuv_to_rgb_keep_luma, for loops over frames (the same formula in
+// float; test_colorspace checks the two agree over the 8-bit cube).
+inline void yuv_to_rgb_keep_luma_pixel(float y, float u, float v, float rgb[3]) {
+  y = y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+  const float du = (u - 0.5f) * static_cast<float>(2 * 0.436), dv = (v - 0.5f) * static_cast<float>(2 * 0.615);
+  const float d[3] = {1.14f * dv, -0.395f * du - 0.581f * dv, 2.033f * du};
+  float t = 1.0f;  // the largest t in [0,1] with 0 <= Y + t d <= 1 for every channel
+  for (float di : d) {
+    if (di > 0.0f && y + di > 1.0f) t = std::min(t, (1.0f - y) / di);
+    if (di < 0.0f && y + di < 0.0f) t = std::min(t, -y / di);
+  }
+  for (int c = 0; c < 3; ++c) rgb[c] = std::min(1.0f, std::max(0.0f, y + t * d[c]));
+}
 
 // BT.601 luma of RGB [..., 3, H, W] (the convention's Y): [..., H, W].
 at::Tensor rgb_to_luma(const at::Tensor& rgb);
