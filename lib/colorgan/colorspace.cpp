@@ -7,12 +7,6 @@
 namespace colorgan {
 namespace {
 
-// docs/DESIGN.md: U = 0.492 (B - Y) / (2 * 0.436) + 0.5, V = 0.877 (R - Y) / (2 * 0.615) + 0.5.
-constexpr double kUScale = 0.492 / (2 * 0.436);
-constexpr double kVScale = 0.877 / (2 * 0.615);
-constexpr double kUMax = 2 * 0.436;
-constexpr double kVMax = 2 * 0.615;
-
 void check_three_channels(const at::Tensor& t, const char* what) {
   if (t.dim() < 3 || t.size(-3) != 3) {
     throw std::invalid_argument(std::string(what) + ": expected a [..., 3, H, W] tensor");

@@ -12,6 +12,13 @@ namespace colorgan {
 // formulas below ever change, so old models are refused instead of misread.
 constexpr int kColourConventionVersion = 1;
 
+// The convention's constants (docs/DESIGN.md): U = kUScale (B - Y) + 0.5,
+// V = kVScale (R - Y) + 0.5; back, u = (U - 0.5) kUMax, v = (V - 0.5) kVMax.
+constexpr double kUScale = 0.492 / (2 * 0.436);
+constexpr double kVScale = 0.877 / (2 * 0.615);
+constexpr double kUMax = 2 * 0.436;
+constexpr double kVMax = 2 * 0.615;
+
 // rgb: float tensor [..., 3, H, W] in [0,1] (any leading batch dims, any device).
 // Returns [..., 3, H, W] holding Y, U, V; U and V are clipped to [0,1].
 at::Tensor rgb_to_yuv(const at::Tensor& rgb);
@@ -25,11 +32,18 @@ at::Tensor yuv_to_rgb(const at::Tensor& yuv);
 // < 1e-4) and so is hue. In-gamut colours are unchanged.
 at::Tensor yuv_to_rgb_keep_luma(const at::Tensor& yuv);
 
+// One pixel of rgb_to_yuv, for loops over frames (the same formulas in float).
+inline void rgb_to_yuv_pixel(float r, float g, float b, float& y, float& u, float& v) {
+  y = 0.299f * r + 0.587f * g + 0.114f * b;
+  u = std::min(1.0f, std::max(0.0f, (b - y) * static_cast<float>(kUScale) + 0.5f));
+  v = std::min(1.0f, std::max(0.0f, (r - y) * static_cast<float>(kVScale) + 0.5f));
+}
+
 // One pixel of yuv_to_rgb_keep_luma, for loops over frames (the same formula in
 // float; test_colorspace checks the two agree over the 8-bit cube).
 inline void yuv_to_rgb_keep_luma_pixel(float y, float u, float v, float rgb[3]) {
   y = y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
-  const float du = (u - 0.5f) * static_cast<float>(2 * 0.436), dv = (v - 0.5f) * static_cast<float>(2 * 0.615);
+  const float du = (u - 0.5f) * static_cast<float>(kUMax), dv = (v - 0.5f) * static_cast<float>(kVMax);
   const float d[3] = {1.14f * dv, -0.395f * du - 0.581f * dv, 2.033f * du};
   float t = 1.0f;  // the largest t in [0,1] with 0 <= Y + t d <= 1 for every channel
   for (float di : d) {
