@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -33,6 +34,8 @@
 #include <memory>
 #include <sstream>
 #include <thread>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace colorgan;
@@ -96,22 +99,65 @@ struct Report {
   }
 };
 
+// The Python anchors (tools/anchors, run with /usr/bin/python3 and Debian's
+// python3-torch and python3-opencv): why they cannot run here, or "".
+const std::string kAnchorsDir = COLORGAN_ANCHORS_DIR;
+const char* kPython = "/usr/bin/python3";
+
+std::string anchors_skip_reason() {
+  if (!std::filesystem::exists(kAnchorsDir + "/pytorch_video_anchor.py")) return "no " + kAnchorsDir;
+  const std::string check = std::string(kPython) + " -c 'import torch, cv2' > /dev/null 2>&1";
+  if (std::system(check.c_str()) != 0) return std::string(kPython) + " cannot import torch and cv2 (python3-torch, python3-opencv)";
+  return "";
+}
+
+// Runs an anchor script with these arguments (no shell) and returns the
+// frames/s it prints; throws if it fails.
+double run_anchor(std::vector<std::string> args) {
+  args[0] = kAnchorsDir + "/" + args[0];
+  args.insert(args.begin(), kPython);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, kPython, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  std::string text;
+  char chunk[256];
+  for (ssize_t got; (got = read(out[0], chunk, sizeof chunk)) > 0;) text.append(chunk, static_cast<size_t>(got));
+  close(out[0]);
+  int status = 0;
+  if (spawned != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error("anchor failed: " + args[1]);
+  }
+  return std::stod(text);
+}
+
 #ifdef COLORGAN_HAVE_GST
-// appsrc -> DESCRIPTION -> appsink, fed RGB frames of one size.
+// appsrc -> DESCRIPTION -> appsink, fed frames of one size (RGB or GRAY8).
 class PipelineRunner {
  public:
-  PipelineRunner(const std::string& description, int width, int height) {
+  PipelineRunner(const std::string& description, int width, int height, const std::string& format = "RGB") {
     GError* error = nullptr;
     const std::string launch = "appsrc name=src format=time ! " + description + " ! appsink name=sink sync=false";
     pipeline_ = gst_parse_launch(launch.c_str(), &error);
     if (error != nullptr) throw std::runtime_error(std::string("pipeline: ") + error->message);
     src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
     sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
-    GstCaps* caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "RGB", "width", G_TYPE_INT, width,
+    GstCaps* caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, format.c_str(), "width", G_TYPE_INT, width,
                                         "height", G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, 30, 1, nullptr);
     g_object_set(src_, "caps", caps, "max-buffers", G_GUINT64_CONSTANT(4), "block", TRUE, nullptr);
     gst_caps_unref(caps);
-    frame_ = gst_buffer_new_allocate(nullptr, static_cast<gsize>(((width * 3 + 3) / 4) * 4) * height, nullptr);
+    const int bytes_per_pixel = format == "GRAY8" ? 1 : 3;
+    frame_ = gst_buffer_new_allocate(nullptr, static_cast<gsize>(((width * bytes_per_pixel + 3) / 4) * 4) * height,
+                                     nullptr);
     GstMapInfo map;
     gst_buffer_map(frame_, &map, GST_MAP_WRITE);
     for (gsize i = 0; i < map.size; ++i) map.data[i] = static_cast<guint8>((i * 37) & 0xff);
@@ -293,6 +339,41 @@ void chain_figures(const Bench& b, InferenceEngine& engine) {
   }
 }
 
+// HD end to end as a user runs it: GRAY8 in, RGBx out, cgancolorizebin with
+// every default (the default model, precision=auto, num-threads=0), beside
+// what a Python user would write (tools/anchors) in the same run.
+void hd_figures(const Bench& b) {
+  Report& report = b.report;
+  const std::string precision = to_string(resolve_precision(Precision::Auto, c10::Device(c10::kCPU)));
+  std::cout << "\nHD end to end (appsrc GRAY8 -> cgancolorizebin, defaults -> RGBx -> appsink; precision auto = "
+            << precision << ") and the Python anchors\n";
+  const std::string skip = anchors_skip_reason();
+  if (!skip.empty()) std::cout << "  Python anchors: skipped: " << skip << "\n";
+  for (auto [width, height] : {std::pair{1280, 720}, std::pair{1920, 1080}}) {
+    PipelineRunner bin("cgancolorizebin ! video/x-raw,format=RGBx", width, height, "GRAY8");
+    const int frames = b.quick ? 15 : 60;
+    bin.run(3);  // warm-up
+    const auto t = Clock::now();
+    bin.run(frames);
+    const double fps = frames / seconds_since(t);
+    const std::string key = std::to_string(height) + "p";
+    report.add("hd.bin_" + key + "_fps", fps, 1, "frames/s (cgancolorizebin, defaults)");
+    if (!skip.empty()) continue;
+    const double anchor = run_anchor({"pytorch_video_anchor.py", std::to_string(frames), std::to_string(width),
+                                      std::to_string(height), std::to_string(b.threads), precision});
+    report.add("hd.python_anchor_" + key + "_fps", anchor, 1, "frames/s (pytorch_video_anchor.py, " + precision + ")");
+    report.add("hd.bin_vs_python_anchor_" + key, fps / anchor, 2, "x");
+  }
+  if (!skip.empty()) return;
+  const int n = b.quick ? 50 : 300;
+  for (const std::string mode : {"tuned", "bf16"}) {
+    if (mode == "bf16" && !cpu_has_native_bf16()) continue;
+    report.add("anchor.pytorch_64x64_b1_" + mode + "_fps",
+               run_anchor({"pytorch_anchor.py", mode, std::to_string(n), "64", "64", std::to_string(b.threads)}), 1,
+               "frames/s (pytorch_anchor.py " + mode + ")");
+  }
+}
+
 // batch-size on a file-like (non-live) source at the default inference size.
 void batch_figures(const Bench& b) {
   Report& report = b.report;
@@ -341,6 +422,7 @@ void pipeline_figures(const Bench& b, InferenceEngine& engine) {
     return;
   }
   chain_figures(b, engine);
+  hd_figures(b);
   batch_figures(b);
   memory_figures(b);
 }
