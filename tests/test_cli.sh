@@ -206,11 +206,11 @@ expect_output "it names the problem" "no readable validation images"
 
 check "colorgan-eval" 0 "$evaluate" --model "$run/model.cgan" --data "$tmp/data" --out "$tmp/eval"
 expect_output "eval prints the gray baseline" "gray baseline"
+expect_output "eval prints a row per source" "^data  *1[01] "
 for f in report.json report.csv grid.png; do check "eval wrote $f" 0 test -s "$tmp/eval/$f"; done
 check "eval report has both columns" 0 grep -q '"gray_baseline"' "$tmp/eval/report.json"
 check "... per source, each source weighing the same" 0 grep -q '"sources_balanced"' "$tmp/eval/report.json"
 check "... and false colour on neutrals" 0 grep -q '"neutral_chroma"' "$tmp/eval/report.json"
-expect_output "eval prints a row per source" "^data  *1[01] "
 
 # The side-by-side video must keep its colour half in colour (a compositor left
 # to itself settled on the gray half's format once).
