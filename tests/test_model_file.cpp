@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -258,4 +259,15 @@ TEST_F(ModelFileTest, EncoderDecoderModelsRoundTrip) {
   auto y = torch::rand({1, 1, 12, 20});
   auto n = torch::randn({1, 1, 12, 20});
   EXPECT_TRUE(torch::equal(run(g, y, n), run(loaded.generator, y, n)));
+}
+
+TEST(ShippedModels, SeedIsTheSeedArchitectureAndTheDefaultTheEncoderDecoder) {
+  const char* models = std::getenv("COLORGAN_MODELS");
+  ASSERT_NE(models, nullptr) << "run through meson test (it sets COLORGAN_MODELS)";
+  const ModelFile seed = load_model(std::string(models) + "/seed.cgan");
+  EXPECT_EQ(seed.generator->config(), GeneratorConfig::preset("seed"));
+  EXPECT_EQ(parameter_count(*seed.generator), 588628);
+  const ModelFile default_model = load_model(std::string(models) + "/default.cgan");
+  EXPECT_EQ(default_model.generator->config(), GeneratorConfig::preset("encoder-decoder"));
+  EXPECT_EQ(default_model.metadata.training_width, 64);
 }

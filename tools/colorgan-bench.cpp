@@ -5,6 +5,7 @@
 // medians reported, so drift in the machine's speed hits both alike.
 #include "cli.h"
 
+#include "colorgan/default_model.h"
 #include "colorgan/engine.h"
 #include "colorgan/files.h"
 #include "colorgan/model_file.h"
@@ -363,6 +364,18 @@ void hd_figures(const Bench& b) {
                                       std::to_string(height), std::to_string(b.threads), precision});
     report.add("hd.python_anchor_" + key + "_fps", anchor, 1, "frames/s (pytorch_video_anchor.py, " + precision + ")");
     report.add("hd.bin_vs_python_anchor_" + key, fps / anchor, 2, "x");
+  }
+  // The default model against the seed generator's (models/seed.cgan beside it), 720p, interleaved runs.
+  const std::filesystem::path seed = std::filesystem::path(default_model_path()).parent_path() / "seed.cgan";
+  if (std::filesystem::exists(seed)) {
+    PipelineRunner with_default("cgancolorizebin ! video/x-raw,format=RGBx", 1280, 720, "GRAY8");
+    PipelineRunner with_seed("cgancolorizebin model=\"" + seed.string() + "\" ! video/x-raw,format=RGBx", 1280, 720,
+                             "GRAY8");
+    const int frames = b.quick ? 15 : 40;
+    const auto t = interleaved({[&] { with_default.run(frames); }, [&] { with_seed.run(frames); }}, b.rounds, 1);
+    report.add("hd.bin_720p_default_model_fps", frames / t[0], 1, "frames/s (default model)");
+    report.add("hd.bin_720p_seed_model_fps", frames / t[1], 1, "frames/s (models/seed.cgan)");
+    report.add("hd.default_vs_seed_model_720p", t[1] / t[0], 2, "x");
   }
   if (!skip.empty()) return;
   const int n = b.quick ? 50 : 300;
