@@ -154,6 +154,10 @@ check "... with the moving average" 0 grep -q '"ema": 0.9' "$run/config.json"
 check "config.json is the run's one record (no args.txt)" 1 test -e "$run/args.txt"
 check "... with every setting, data paths included" 0 grep -q "^ *\"$tmp/data\"" "$run/config.json"
 check "--preset with --resume is refused" 2 "$train" --resume "$run" --preset seed
+mkdir -p "$tmp/run-old" && cp "$run/checkpoint.pt" "$tmp/run-old/" && echo "--steps" > "$tmp/run-old/args.txt"
+echo '{"generator_preset": "tiny"}' > "$tmp/run-old/config.json"
+check "a run directory of the earlier layout (args.txt) is refused" 2 "$train" --resume "$tmp/run-old"
+expect_output "... saying so" "written by an earlier colorgan-train"
 check "a trained model runs in cgancolorize" 0 gst-launch-1.0 $chain ! cgancolorize model="$run/model.cgan" ! cganyuv2rgb ! videoconvert ! fakesink
 
 # SIGINT: a checkpoint is written and the run can go on.

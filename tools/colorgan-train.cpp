@@ -283,6 +283,10 @@ RunPlan plan_run(CLI::App& app, RunConfig& c, RunChoice& choice, const std::vect
     try {
       base = run_config_from_json(read_file(plan.run / "config.json"));
     } catch (const std::exception& e) {
+      if (fs::exists(plan.run / "args.txt")) {  // config.json held only the training options then
+        cli::fail(app, "'" + plan.run.string() + "' was written by an earlier colorgan-train (args.txt beside a "
+                       "partial config.json): resume it with that version, or start a new run");
+      }
       cli::fail(app, "cannot read " + (plan.run / "config.json").string() + ": " + first_line(e.what()));
     }
   } else {
