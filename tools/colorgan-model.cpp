@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   cli::configure(*init_command, "[options] OUT.cgan");
   init_command->add_option("out", init_options.out, "model file to write")->type_name("OUT.cgan")->required();
   init_command->add_option("--preset", init_options.preset, "generator preset")
-      ->check(CLI::IsMember({"seed", "public-code", "encoder-decoder", "tiny", "tiny-encoder-decoder"}));
+      ->check(CLI::IsMember(colorgan::generator_presets()));
   cli::add_choice<colorgan::NoiseInput>(
       *init_command, "--noise-input", init_options.noise_input,
       {{"plane", colorgan::NoiseInput::Plane}, {"projected-vector", colorgan::NoiseInput::ProjectedVector}},

@@ -203,7 +203,7 @@ void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
   app.add_option("--preset", choice.preset, "training preset; seed: the seed paper's (gan loss, rmsprop 0.01, decay 0.9, batch 128, 5000 steps)")
       ->check(CLI::IsMember({"default", "seed"}));
   app.add_option("--generator", t.generator_preset, "generator preset (docs/DESIGN.md)")
-      ->check(CLI::IsMember({"seed", "public-code", "encoder-decoder", "tiny", "tiny-encoder-decoder"}));
+      ->check(CLI::IsMember(colorgan::generator_presets()));
   cli::add_choice<GanLoss>(app, "--loss", t.loss, {{"gan", GanLoss::CrossEntropy}, {"wgan-gp", GanLoss::WganGp}},
                            "GAN loss: cross-entropy on logits, or Wasserstein with gradient penalty");
   cli::add_choice<OptimizerKind>(app, "--optimizer", t.optimizer,

@@ -79,7 +79,10 @@ const char* to_string(GeneratorKind kind) {
   return kind == GeneratorKind::Seed ? "seed" : "encoder-decoder";
 }
 
-const char* generator_preset_names() { return "seed | public-code | encoder-decoder | tiny | tiny-encoder-decoder"; }
+const std::vector<std::string>& generator_presets() {
+  static const std::vector<std::string> names{"seed", "public-code", "encoder-decoder", "tiny", "tiny-encoder-decoder"};
+  return names;
+}
 
 NoiseInput parse_noise_input(const std::string& name) {
   if (name == "plane") return NoiseInput::Plane;
@@ -111,7 +114,9 @@ GeneratorConfig GeneratorConfig::preset(const std::string& name) {
     if (name == "tiny-encoder-decoder") config.scale_channels = {4, 8, 8};
     return config;
   }
-  throw std::invalid_argument("unknown generator preset '" + name + "' (expected " + generator_preset_names() + ")");
+  std::string expected;
+  for (const auto& preset : generator_presets()) expected += (expected.empty() ? "" : ", ") + preset;
+  throw std::invalid_argument("unknown generator preset '" + name + "' (expected " + expected + ")");
 }
 
 bool GeneratorConfig::operator==(const GeneratorConfig& o) const {
@@ -340,8 +345,8 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
     }
     blocks_.push_back({params["output.weight"].contiguous(torch::MemoryFormat::ChannelsLast),
                        params["output.bias"].clone(), 1});
-    global_weight_ = params["context.weight"].clone();
-    global_bias_ = params["context.bias"].clone();
+    context_weight_ = params["context.weight"].clone();
+    context_bias_ = params["context.bias"].clone();
     return;
   }
   weights.push_back(params["output.weight"]);
@@ -375,9 +380,9 @@ void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
     move(blocks_[i].weight, i + 1 == blocks_.size());
     move(blocks_[i].bias, i + 1 == blocks_.size());
   }
-  if (global_weight_.defined()) {
-    move(global_weight_, false);
-    move(global_bias_, false);
+  if (context_weight_.defined()) {
+    move(context_weight_, false);
+    move(context_bias_, false);
   }
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (layers_[i].weight.defined()) move(layers_[i].weight, i + 1 == layers_.size());
@@ -399,7 +404,7 @@ torch::Tensor FoldedGenerator::forward_encoder_decoder(const torch::Tensor& y_in
   return run_encoder_decoder(
              config_.scale_channels.size(), y, noise.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast),
              [&](size_t i, const torch::Tensor& x) { return conv(blocks_[i], x).relu_(); },
-             [&](const torch::Tensor& v) { return torch::addmm(global_bias_, v, global_weight_.t()).relu_(); },
+             [&](const torch::Tensor& v) { return torch::addmm(context_bias_, v, context_weight_.t()).relu_(); },
              [&](const torch::Tensor& x) { return conv(blocks_.back(), x.to(torch::kFloat)).sigmoid_(); })
       .to(torch::kFloat)
       .contiguous();

@@ -83,8 +83,8 @@ struct GeneratorConfig {
   double flops(int64_t h, int64_t w) const;
 };
 
-// Names of the presets GeneratorConfig::preset knows, for help texts.
-const char* generator_preset_names();
+// Names of the presets GeneratorConfig::preset knows (the tools offer these).
+const std::vector<std::string>& generator_presets();
 
 class GeneratorImpl : public torch::nn::Module {
  public:
@@ -167,7 +167,7 @@ class FoldedGenerator {
   std::vector<Layer> layers_;  // Seed: hidden layers, then the output conv
   torch::Tensor projection_weight_, projection_bias_;
   std::vector<Conv> blocks_;   // EncoderDecoder: its blocks, then the output conv
-  torch::Tensor global_weight_, global_bias_;
+  torch::Tensor context_weight_, context_bias_;  // EncoderDecoder: the global-context layer
 };
 
 int64_t parameter_count(const torch::nn::Module& module);
