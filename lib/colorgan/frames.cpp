@@ -1,7 +1,5 @@
 #include "colorgan/frames.h"
 
-#include <algorithm>
-
 #include "colorgan/colorize_image.h"
 #include "colorgan/colorspace.h"
 #include "colorgan/engine.h"
@@ -11,6 +9,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <vector>
@@ -34,12 +33,6 @@ LayoutInfo layout_info(PixelLayout layout) {
     case PixelLayout::GRAY8: return {1, {0, 0, 0}};
   }
   return {1, {0, 0, 0}};
-}
-
-// A strided [H, W, bytes_per_pixel] view of the image's memory (no copy).
-at::Tensor view_pixels(const PackedImage& image, int64_t bytes_per_pixel) {
-  return at::from_blob(image.data, {image.height, image.width, bytes_per_pixel},
-                       {image.stride, bytes_per_pixel, 1}, at::kByte);
 }
 
 at::Tensor view_planes(const float* planes, int64_t count, int64_t height, int64_t width) {
