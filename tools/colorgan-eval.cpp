@@ -242,19 +242,18 @@ Summary mean_of(const Tally& t) {
 
 // Each source weighs the same, however many photos it has.
 Summary mean_over_sources(const std::vector<Summary>& sources) {
-  Summary m;
-  Tally pooled;
+  Tally per_source;  // each source's means, summed as if each source were one photo
+  int64_t images = 0;
   double neutral = 0, with_neutrals = 0;
   for (const Summary& s : sources) {
-    pooled.add(s.prediction, s.gray, s.cf_true, {});
+    per_source.add(s.prediction, s.gray, s.cf_true, {});
+    images += s.images;
     if (std::isfinite(s.neutral_chroma)) {
       neutral += s.neutral_chroma;
       ++with_neutrals;
     }
-    m.images += s.images;
   }
-  const int64_t images = m.images;
-  m = mean_of(pooled);
+  Summary m = mean_of(per_source);
   m.images = images;
   m.neutral_chroma = with_neutrals > 0 ? neutral / with_neutrals : std::numeric_limits<double>::quiet_NaN();
   return m;
