@@ -84,7 +84,7 @@ read -r hours minutes seconds <<< "$duration"
 duration_s=$((10#$hours * 3600 + 10#$minutes * 60 + 10#$seconds))
 par=$(sed -n -E 's/^ *Pixel aspect ratio: ([0-9]+\/[0-9]+)$/\1/p' <<< "$info" | head -n1)
 audio_codec=$(sed -n -E 's/^ *audio #[0-9]+: (.*)$/\1/p' <<< "$info" | head -n1)
-width=$(sed -n -E 's/^ *Width: ([0-9]+)$/\1/p' <<< "$info" | sort -n | tail -n1)  # nested streams may say 0
+width=$(sed -n -E 's/^ *Width: ([0-9]+)$/\1/p' <<< "$info" | sort -n | tail -n1)  # nested streams may say 0; side by side uses it
 height=$(sed -n -E 's/^ *Height: ([0-9]+)$/\1/p' <<< "$info" | sort -n | tail -n1)
 [ "$audio" = 1 ] || audio_codec=""
 
@@ -113,7 +113,7 @@ fi
 encode=(videoconvert ! "${even[@]}" "${keep_par[@]}" "${video_encoder[@]}" ! queue ! mux.)
 pipeline=("${muxer[@]}" name=mux ! filesink location="$output_location")
 if [ "$side_by_side" = 1 ]; then
-  read -r width height < <(probe_size "$input") || die "cannot decode a video frame from $input"
+  [ "${width:-0}" -gt 0 ] || die "cannot read the frame width of $input"
   # The compositor would otherwise settle on the gray input's format and drop the colour.
   pipeline+=(
     filesrc location="$input_location" ! decodebin ! "${progress[@]}" videoconvert ! tee name=t

@@ -82,13 +82,3 @@ colorize_properties() {
   [ -z "$batch" ] || colorize+=("batch-size=$batch")
   [ -z "$precision" ] || colorize+=("precision=$precision")
 }
-
-# Prints "WIDTH HEIGHT" of the first decoded frame of a media file.
-probe_size() {
-  local caps location
-  gst_quoted_path location "$1"
-  caps=$(gst-launch-1.0 -v filesrc location="$location" ! decodebin ! videoconvert ! video/x-raw,format=RGB ! \
-         fakesink name=probe num-buffers=1 2>/dev/null | grep 'probe.GstPad:sink: caps = video/x-raw' | head -n1)
-  [ -n "$caps" ] || return 1
-  echo "$(echo "$caps" | sed -E 's/.*width=\(int\)([0-9]+).*/\1/') $(echo "$caps" | sed -E 's/.*height=\(int\)([0-9]+).*/\1/')"
-}
