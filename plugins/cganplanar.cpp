@@ -127,6 +127,83 @@ GstCaps* cgan_caps_translate(GstCaps* caps, const char* to_media_type, const cha
   return result;
 }
 
+namespace {
+
+enum class Family { Gray, Rgb, Yuv, Other };
+
+Family family_of(const std::string& format) {
+  const GstVideoFormatInfo* info = gst_video_format_get_info(gst_video_format_from_string(format.c_str()));
+  if (info == nullptr) return Family::Other;
+  if (GST_VIDEO_FORMAT_INFO_IS_YUV(info)) return Family::Yuv;
+  if (GST_VIDEO_FORMAT_INFO_IS_RGB(info)) return Family::Rgb;
+  return GST_VIDEO_FORMAT_INFO_IS_GRAY(info) ? Family::Gray : Family::Other;
+}
+
+}  // namespace
+
+GstCaps* cgan_caps_of_type(GstCaps* caps, const char* media_type) {
+  GstCaps* result = gst_caps_new_empty();
+  for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
+    if (!gst_structure_has_name(gst_caps_get_structure(caps, i), media_type)) continue;
+    gst_caps_append_structure_full(result, gst_structure_copy(gst_caps_get_structure(caps, i)),
+                                   gst_caps_features_copy(gst_caps_get_features(caps, i)));
+  }
+  return result;
+}
+
+GstCaps* cgan_raw_caps_translate(GstCaps* caps, const CganCapsMap& map, GstCaps* filter) {
+  GstCaps* result = gst_caps_new_empty();
+  for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
+    const GstStructure* in = gst_caps_get_structure(caps, i);
+    if (!gst_structure_has_name(in, "video/x-raw")) continue;
+    for (const auto& value : field_values(in, "format", map)) {
+      for (const auto& [from, to] : map) {
+        if (from != value) continue;
+        GstStructure* out = gst_structure_copy(in);
+        gst_structure_set(out, "format", G_TYPE_STRING, to.c_str(), nullptr);
+        if (family_of(from) != family_of(to)) gst_structure_remove_fields(out, "colorimetry", "chroma-site", nullptr);
+        result = gst_caps_merge_structure(result, out);
+      }
+    }
+  }
+  if (filter != nullptr) {
+    GstCaps* filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(result);
+    result = filtered;
+  }
+  return result;
+}
+
+gboolean cgan_raw_format(GstVideoFormat format, colorgan::RawFormat* out) {
+  using colorgan::RawFormat;
+  static const std::pair<GstVideoFormat, RawFormat> kFormats[] = {
+      {GST_VIDEO_FORMAT_GRAY8, RawFormat::GRAY8},         {GST_VIDEO_FORMAT_GRAY16_LE, RawFormat::GRAY16_LE},
+      {GST_VIDEO_FORMAT_RGB, RawFormat::RGB},             {GST_VIDEO_FORMAT_BGR, RawFormat::BGR},
+      {GST_VIDEO_FORMAT_RGBx, RawFormat::RGBx},           {GST_VIDEO_FORMAT_BGRx, RawFormat::BGRx},
+      {GST_VIDEO_FORMAT_RGBA, RawFormat::RGBA},           {GST_VIDEO_FORMAT_BGRA, RawFormat::BGRA},
+      {GST_VIDEO_FORMAT_I420, RawFormat::I420},           {GST_VIDEO_FORMAT_NV12, RawFormat::NV12},
+      {GST_VIDEO_FORMAT_Y444, RawFormat::Y444},           {GST_VIDEO_FORMAT_I420_10LE, RawFormat::I420_10LE},
+      {GST_VIDEO_FORMAT_P010_10LE, RawFormat::P010_10LE}, {GST_VIDEO_FORMAT_Y444_16LE, RawFormat::Y444_16LE},
+  };
+  for (const auto& [gst, ours] : kFormats) {
+    if (gst != format) continue;
+    *out = ours;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+colorgan::YuvMatrix cgan_yuv_matrix(const GstVideoInfo* info) {
+  colorgan::YuvMatrix matrix;
+  gdouble kr, kb;
+  if (gst_video_color_matrix_get_Kr_Kb(info->colorimetry.matrix, &kr, &kb)) {
+    matrix.kr = static_cast<float>(kr);
+    matrix.kb = static_cast<float>(kb);
+  }
+  matrix.full_range = info->colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
+  return matrix;
+}
+
 GType cgan_enum_type(GType* type, const char* name, const GEnumValue* values) {
   if (g_once_init_enter(type)) g_once_init_leave(type, g_enum_register_static(name, values));
   return *type;

@@ -66,5 +66,21 @@ CganCapsMap cgan_caps_map_reversed(const CganCapsMap& map);
 // registered on first use, thread-safe; `type` is the caller's static storage.
 GType cgan_enum_type(GType* type, const char* name, const GEnumValue* values);
 
+// Translates raw video caps across an element: each structure becomes one per
+// format `map` makes of its format (a missing field stands for every format
+// the map knows), every other field kept (PAR, interlacing, multiview...);
+// colorimetry and chroma-site only where the family (RGB, YUV) is the same.
+// Intersected with `filter` when given.
+GstCaps* cgan_raw_caps_translate(GstCaps* caps, const CganCapsMap& map, GstCaps* filter);
+
+// The structures of `caps` with the media type `media_type` (a new reference).
+GstCaps* cgan_caps_of_type(GstCaps* caps, const char* media_type);
+
+// colorgan's name of a raw video format; FALSE for formats it does not know.
+gboolean cgan_raw_format(GstVideoFormat format, colorgan::RawFormat* out);
+
+// The Y'CbCr matrix and range that `info`'s colorimetry declares.
+colorgan::YuvMatrix cgan_yuv_matrix(const GstVideoInfo* info);
+
 // The packed layout of a raw video format the elements accept (GRAY8 for anything else).
 colorgan::PixelLayout cgan_pixel_layout(GstVideoFormat format);

@@ -17,6 +17,7 @@
  * ]|
  */
 #include "gstcgancolorize.h"
+#include "gstcgannoise.h"
 
 #include "cganplanar.h"
 #include "colorgan/default_model.h"
@@ -34,7 +35,10 @@ GST_DEBUG_CATEGORY_STATIC(gst_cgan_colorize_debug);
 #define GST_CAT_DEFAULT gst_cgan_colorize_debug
 
 struct CganColorizeState {
-  CganPlanarInfo in_info;
+  bool raw = false;                   // raw video in and out (else planar frames)
+  CganPlanarInfo in_info;             // planar
+  GstVideoInfo raw_in, raw_out;       // raw
+  colorgan::RawFormat raw_in_format, raw_out_format;
   std::unique_ptr<colorgan::PlaneColorizer> colorizer;  // loaded in start(), dropped in stop()
   bool live = false;                  // upstream is live: frame by frame, no batching
   std::deque<GstBuffer*> pending;     // input frames waiting for a full batch
@@ -65,6 +69,8 @@ enum {
   PROP_PRECISION,
   PROP_TEMPORAL_SMOOTHING,
   PROP_BATCH_SIZE,
+  PROP_NOISE_MODE,
+  PROP_DRIFT_RATE,
   PROP_LATENCY,
   PROP_THROUGHPUT,
   PROP_FRAMES_DROPPED,
@@ -77,6 +83,8 @@ enum {
 #define DEFAULT_PRECISION static_cast<gint>(colorgan::Precision::Auto)
 #define DEFAULT_TEMPORAL_SMOOTHING 0.5
 #define DEFAULT_BATCH_SIZE 1
+#define DEFAULT_NOISE_MODE static_cast<gint>(colorgan::NoiseMode::Fixed)
+#define DEFAULT_DRIFT_RATE 0.05
 
 GType gst_cgan_upsampling_get_type(void) {
   static GType type = 0;
@@ -107,17 +115,76 @@ GST_ELEMENT_REGISTER_DEFINE(cgancolorize, "cgancolorize", GST_RANK_NONE, GST_TYP
 
 static const CganCapsMap kToColour = {{"Y", "Y,U,V"}, {"Y,N", "Y,U,V"}, {"Y,U,V", "Y,U,V"}, {"Y,U,V,N", "Y,U,V"}};
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(CGAN_PLANAR_CAPS("{ Y, \"Y,N\", \"Y,U,V\", \"Y,U,V,N\" }")));
+#define RGB_FORMATS "RGB, BGR, RGBx, BGRx, RGBA, BGRA"
+#define YUV_FORMATS "I420, NV12, Y444, I420_10LE, P010_10LE"
+#define RAW_CAPS(formats) \
+  "video/x-raw, format=(string){ " formats " }, width=(int)[1,2147483647], height=(int)[1,2147483647], " \
+  "framerate=(fraction)[0/1,2147483647/1]"
+
+// What each raw input format becomes: YUV keeps its layout and depth; 8-bit
+// gray and RGB become any 8-bit colour format (their own first); 16-bit gray, 16-bit Y444.
+static const CganCapsMap& raw_routes() {
+  static const CganCapsMap routes = [] {
+    CganCapsMap map;
+    const char* colour8[] = {"RGBx", "BGRx", "RGB", "BGR", "RGBA", "BGRA", "I420", "NV12", "Y444"};
+    for (const char* in : {"GRAY8", "RGB", "BGR", "RGBx", "BGRx", "RGBA", "BGRA"}) {
+      for (const char* out : colour8) {
+        if (g_strcmp0(in, out) == 0) map.emplace_back(in, out);
+      }
+      for (const char* out : colour8) {
+        if (g_strcmp0(in, out) != 0) map.emplace_back(in, out);
+      }
+    }
+    for (const char* yuv : {"I420", "NV12", "Y444", "I420_10LE", "P010_10LE"}) map.emplace_back(yuv, yuv);
+    map.emplace_back("GRAY16_LE", "Y444_16LE");
+    return map;
+  }();
+  return routes;
+}
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS(CGAN_PLANAR_CAPS("{ Y, \"Y,N\", \"Y,U,V\", \"Y,U,V,N\" }") "; " RAW_CAPS(
+        "GRAY8, GRAY16_LE, " RGB_FORMATS ", " YUV_FORMATS)));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(CGAN_PLANAR_CAPS("\"Y,U,V\"")));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS(CGAN_PLANAR_CAPS("\"Y,U,V\"") "; " RAW_CAPS(RGB_FORMATS ", " YUV_FORMATS ", Y444_16LE")));
 
 static GstCaps* gst_cgan_colorize_transform_caps(GstBaseTransform*, GstPadDirection direction, GstCaps* caps,
                                                  GstCaps* filter) {
-  const CganCapsMap& map = direction == GST_PAD_SINK ? kToColour : cgan_caps_map_reversed(kToColour);
-  return cgan_caps_translate(caps, CGAN_PLANAR_MEDIA_TYPE, "planes", "planes", map, filter);
+  const bool forward = direction == GST_PAD_SINK;
+  const CganCapsMap& planes = forward ? kToColour : cgan_caps_map_reversed(kToColour);
+  GstCaps* planar = cgan_caps_of_type(caps, CGAN_PLANAR_MEDIA_TYPE);
+  GstCaps* result = cgan_caps_translate(planar, CGAN_PLANAR_MEDIA_TYPE, "planes", "planes", planes, nullptr);
+  gst_caps_unref(planar);
+  const CganCapsMap& formats = forward ? raw_routes() : cgan_caps_map_reversed(raw_routes());
+  result = gst_caps_merge(result, cgan_raw_caps_translate(caps, formats, nullptr));
+  if (filter != nullptr) {
+    GstCaps* filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(result);
+    result = filtered;
+  }
+  return result;
+}
+
+// YUV made from gray or RGB says which colorimetry it was written in: the
+// one GStreamer assumes for its format and size (BT.601 up to 576 lines, BT.709 above).
+static GstCaps* gst_cgan_colorize_fixate_caps(GstBaseTransform* trans, GstPadDirection direction, GstCaps* caps,
+                                              GstCaps* othercaps) {
+  othercaps = GST_BASE_TRANSFORM_CLASS(gst_cgan_colorize_parent_class)->fixate_caps(trans, direction, caps, othercaps);
+  if (direction != GST_PAD_SINK || gst_caps_is_empty(othercaps)) return othercaps;
+  GstStructure* s = gst_caps_get_structure(othercaps, 0);
+  GstVideoInfo info;
+  if (!gst_structure_has_name(s, "video/x-raw") || gst_structure_has_field(s, "colorimetry") ||
+      !gst_video_info_from_caps(&info, othercaps) || !GST_VIDEO_INFO_IS_YUV(&info)) {
+    return othercaps;
+  }
+  othercaps = gst_caps_make_writable(othercaps);
+  gchar* colorimetry = gst_video_colorimetry_to_string(&info.colorimetry);
+  gst_caps_set_simple(othercaps, "colorimetry", G_TYPE_STRING, colorimetry, nullptr);
+  g_free(colorimetry);
+  return othercaps;
 }
 
 static GstClockTime since(std::chrono::steady_clock::time_point start) {
@@ -148,20 +215,35 @@ static bool record_timing(GstCganColorize* self, GstClockTime took, guint frames
   return grew;
 }
 
-static gboolean gst_cgan_colorize_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps*) {
+static gboolean parse_caps(CganColorizeState& s, GstCaps* incaps, GstCaps* outcaps) {
+  if (cgan_planar_info_from_caps(incaps, &s.in_info)) {
+    s.raw = false;
+    return TRUE;
+  }
+  s.raw = gst_video_info_from_caps(&s.raw_in, incaps) && gst_video_info_from_caps(&s.raw_out, outcaps) &&
+          cgan_raw_format(GST_VIDEO_INFO_FORMAT(&s.raw_in), &s.raw_in_format) &&
+          cgan_raw_format(GST_VIDEO_INFO_FORMAT(&s.raw_out), &s.raw_out_format) &&
+          s.raw_in.width == s.raw_out.width && s.raw_in.height == s.raw_out.height &&
+          static_cast<gsize>(GST_VIDEO_INFO_WIDTH(&s.raw_in)) * GST_VIDEO_INFO_HEIGHT(&s.raw_in) <= CGAN_MAX_FRAME_PIXELS;
+  return s.raw;
+}
+
+static gboolean gst_cgan_colorize_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps* outcaps) {
   GstCganColorize* self = GST_CGAN_COLORIZE(trans);
   CganColorizeState& s = *self->state;
-  if (!cgan_planar_info_from_caps(incaps, &s.in_info)) {
-    GST_ERROR_OBJECT(self, "cannot parse input caps %" GST_PTR_FORMAT, incaps);
+  if (!parse_caps(s, incaps, outcaps)) {
+    GST_ERROR_OBJECT(self, "cannot colorize %" GST_PTR_FORMAT " into %" GST_PTR_FORMAT, incaps, outcaps);
     return FALSE;
   }
   s.live = upstream_is_live(trans);
   if (!s.live) return TRUE;  // only a live pipeline needs the latency before the first frame
   // Blank frames at the new size: the first warms the model up for it (memory,
   // kernels), the second measures the processing time the LATENCY query answers.
-  const gsize plane = s.in_info.plane_size();
+  const int width = s.raw ? GST_VIDEO_INFO_WIDTH(&s.raw_in) : s.in_info.width;
+  const int height = s.raw ? GST_VIDEO_INFO_HEIGHT(&s.raw_in) : s.in_info.height;
+  const gsize plane = gsize{static_cast<guint>(width)} * static_cast<guint>(height);
   std::vector<float> y(plane, 0.5f), u(plane), v(plane);
-  auto blank = [&] { s.colorizer->colorize(y.data(), nullptr, u.data(), v.data(), s.in_info.width, s.in_info.height); };
+  auto blank = [&] { s.colorizer->colorize(y.data(), nullptr, u.data(), v.data(), width, height); };
   GstClockTime took = 0;
   try {
     blank();
@@ -177,8 +259,8 @@ static gboolean gst_cgan_colorize_set_caps(GstBaseTransform* trans, GstCaps* inc
   s.max_latency = took;
   GST_OBJECT_UNLOCK(self);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
-  GST_INFO_OBJECT(self, "%dx%d frames from a live source, a blank frame took %" GST_TIME_FORMAT, s.in_info.width,
-                  s.in_info.height, GST_TIME_ARGS(took));
+  GST_INFO_OBJECT(self, "%dx%d frames from a live source, a blank frame took %" GST_TIME_FORMAT, width, height,
+                  GST_TIME_ARGS(took));
   return TRUE;
 }
 
@@ -192,6 +274,8 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
   options.device = device;
   options.threads = self->num_threads;
   options.seed = self->seed;
+  options.noise_mode = static_cast<colorgan::NoiseMode>(self->noise_mode);
+  options.drift_rate = self->drift_rate;
   options.inference_size = inference_size;
   options.upsampling = static_cast<colorgan::ChromaUpsampling>(self->upsampling);
   options.temporal_smoothing = self->temporal_smoothing;
@@ -235,45 +319,123 @@ static gboolean gst_cgan_colorize_stop(GstBaseTransform* trans) {
   return TRUE;
 }
 
+// An output buffer of `size` bytes: from the negotiated pool (no per-frame
+// allocation of whole frames), else a new one.
+static GstBuffer* new_output(GstBaseTransform* trans, gsize size) {
+  GstBuffer* buffer = nullptr;
+  GstBufferPool* pool = gst_base_transform_get_buffer_pool(trans);
+  if (pool != nullptr) {
+    if (gst_buffer_pool_is_active(pool) && gst_buffer_pool_acquire_buffer(pool, &buffer, nullptr) != GST_FLOW_OK) {
+      buffer = nullptr;
+    }
+    gst_object_unref(pool);
+  }
+  if (buffer != nullptr && gst_buffer_get_size(buffer) < size) gst_clear_buffer(&buffer);
+  return buffer != nullptr ? buffer : gst_buffer_new_allocate(nullptr, size, nullptr);
+}
+
+// One frame of a batch, mapped for colorizing: planar frames or raw video.
+struct MappedFrame {
+  GstBuffer* output = nullptr;
+  bool mapped = false;
+  GstMapInfo in{}, out{};                    // planar
+  GstVideoFrame raw_in{}, raw_out{};         // raw
+};
+
+static colorgan::RawImage raw_image(GstVideoFrame* frame, colorgan::RawFormat format) {
+  colorgan::RawImage image{format, GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame), {}, {},
+                           cgan_yuv_matrix(&frame->info)};
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame) && p < 3; ++p) {
+    image.planes[p] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(frame, p));
+    image.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
+  }
+  return image;
+}
+
+// Maps input and output of one frame; posts an error and returns FALSE if it cannot.
+static gboolean map_frame(GstCganColorize* self, GstBuffer* input, MappedFrame& f) {
+  CganColorizeState& s = *self->state;
+  if (s.raw) {
+    const bool has_meta = gst_buffer_get_video_meta(input) != nullptr;  // its own strides: mapping checks them
+    if (!has_meta && !cgan_buffer_holds(GST_ELEMENT(self), input, GST_VIDEO_INFO_SIZE(&s.raw_in), "input")) {
+      return FALSE;
+    }
+    if (!gst_video_frame_map(&f.raw_in, &s.raw_in, input, GST_MAP_READ)) {
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Could not map an input frame (smaller than its caps say?)"), (nullptr));
+      return FALSE;
+    }
+    if (!gst_video_frame_map(&f.raw_out, &s.raw_out, f.output, GST_MAP_WRITE)) {
+      gst_video_frame_unmap(&f.raw_in);
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map an output frame"), (nullptr));
+      return FALSE;
+    }
+    return f.mapped = true;
+  }
+  if (!cgan_buffer_holds(GST_ELEMENT(self), input, s.in_info.size(), "input")) return FALSE;
+  if (!gst_buffer_map(input, &f.in, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map a buffer"), (nullptr));
+    return FALSE;
+  }
+  if (!gst_buffer_map(f.output, &f.out, GST_MAP_WRITE)) {
+    gst_buffer_unmap(input, &f.in);
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map a buffer"), (nullptr));
+    return FALSE;
+  }
+  return f.mapped = true;
+}
+
+static void unmap_frame(CganColorizeState& s, GstBuffer* input, MappedFrame& f) {
+  if (!f.mapped) return;
+  if (s.raw) {
+    gst_video_frame_unmap(&f.raw_out);
+    gst_video_frame_unmap(&f.raw_in);
+  } else {
+    gst_buffer_unmap(f.output, &f.out);
+    gst_buffer_unmap(input, &f.in);
+  }
+}
+
+// One forward pass over the mapped frames.
+static void colorize_mapped(CganColorizeState& s, std::vector<MappedFrame>& frames) {
+  const int count = static_cast<int>(frames.size());
+  if (s.raw) {
+    std::vector<colorgan::RawImage> in, out;
+    for (MappedFrame& f : frames) {
+      in.push_back(raw_image(&f.raw_in, s.raw_in_format));
+      out.push_back(raw_image(&f.raw_out, s.raw_out_format));
+    }
+    s.colorizer->colorize(in.data(), out.data(), count);
+    return;
+  }
+  const gsize plane = s.in_info.plane_size();
+  const int noise_index = s.in_info.index_of("N");
+  std::vector<colorgan::PlaneFrame> planes;
+  for (MappedFrame& f : frames) {
+    const float* y_in = reinterpret_cast<const float*>(f.in.data);
+    float* y_out = reinterpret_cast<float*>(f.out.data);
+    std::memcpy(y_out, y_in, plane * sizeof(float));  // Y passes bit for bit
+    planes.push_back({y_in, noise_index < 0 ? nullptr : y_in + noise_index * plane, y_out + plane, y_out + 2 * plane});
+  }
+  s.colorizer->colorize(planes.data(), count, s.in_info.width, s.in_info.height);
+}
+
 // Colorizes the pending frames in one forward pass and queues them for pushing.
 static GstFlowReturn colorize_pending(GstCganColorize* self) {
   CganColorizeState& s = *self->state;
   if (s.pending.empty()) return GST_FLOW_OK;
-  const CganPlanarInfo& info = s.in_info;
-  const gsize plane = info.plane_size();
-  const int noise_index = info.index_of("N");
   const size_t count = s.pending.size();
-  std::vector<GstMapInfo> in(count), out(count);
-  std::vector<GstBuffer*> outputs(count, nullptr);
-  std::vector<colorgan::PlaneFrame> frames(count);
+  const gsize out_size = s.raw ? GST_VIDEO_INFO_SIZE(&s.raw_out) : 3 * s.in_info.plane_size() * sizeof(float);
+  std::vector<MappedFrame> frames(count);
   GstFlowReturn ret = GST_FLOW_OK;
-  size_t mapped = 0;
-  for (; mapped < count; ++mapped) {
-    GstBuffer* inbuf = s.pending[mapped];
-    GstBuffer* outbuf = gst_buffer_new_allocate(nullptr, 3 * plane * sizeof(float), nullptr);
-    gst_buffer_copy_into(outbuf, inbuf, GST_BUFFER_COPY_METADATA, 0, -1);
-    outputs[mapped] = outbuf;
-    if (!cgan_buffer_holds(GST_ELEMENT(self), inbuf, info.size(), "input")) {
-      ret = GST_FLOW_ERROR;
-      break;
-    }
-    if (!gst_buffer_map(inbuf, &in[mapped], GST_MAP_READ)) break;
-    if (!gst_buffer_map(outbuf, &out[mapped], GST_MAP_WRITE)) {
-      gst_buffer_unmap(inbuf, &in[mapped]);
-      break;
-    }
-    const float* y_in = reinterpret_cast<const float*>(in[mapped].data);
-    float* y_out = reinterpret_cast<float*>(out[mapped].data);
-    std::memcpy(y_out, y_in, plane * sizeof(float));  // Y passes bit for bit
-    frames[mapped] = {y_in, noise_index < 0 ? nullptr : y_in + noise_index * plane, y_out + plane, y_out + 2 * plane};
+  for (size_t i = 0; i < count && ret == GST_FLOW_OK; ++i) {
+    frames[i].output = new_output(GST_BASE_TRANSFORM(self), out_size);
+    gst_buffer_copy_into(frames[i].output, s.pending[i], GST_BUFFER_COPY_METADATA, 0, -1);
+    if (!map_frame(self, s.pending[i], frames[i])) ret = GST_FLOW_ERROR;
   }
-  if (mapped < count) {
-    if (ret == GST_FLOW_OK) GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map a buffer"), (nullptr));
-    ret = GST_FLOW_ERROR;
-  } else {
+  if (ret == GST_FLOW_OK) {
     const auto start = std::chrono::steady_clock::now();
     try {
-      s.colorizer->colorize(frames.data(), static_cast<int>(count), info.width, info.height);
+      colorize_mapped(s, frames);
     } catch (const std::exception& e) {
       GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Colorization failed: %s", colorgan::first_line(e.what()).c_str()), ("%s", e.what()));
       ret = GST_FLOW_ERROR;
@@ -286,21 +448,32 @@ static GstFlowReturn colorize_pending(GstCganColorize* self) {
       gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
     }
   }
-  for (size_t i = 0; i < mapped; ++i) {
-    gst_buffer_unmap(outputs[i], &out[i]);
-    gst_buffer_unmap(s.pending[i], &in[i]);
-  }
   for (size_t i = 0; i < count; ++i) {
+    unmap_frame(s, s.pending[i], frames[i]);
     gst_buffer_unref(s.pending[i]);
-    if (outputs[i] == nullptr) continue;
+    if (frames[i].output == nullptr) continue;
     if (ret == GST_FLOW_OK) {
-      s.ready.push_back(outputs[i]);
+      s.ready.push_back(frames[i].output);
     } else {
-      gst_buffer_unref(outputs[i]);
+      gst_buffer_unref(frames[i].output);
     }
   }
   s.pending.clear();
   return ret;
+}
+
+// Without a pool from downstream, one of our own: whole frames are not
+// allocated and freed (and their pages faulted in) frame after frame.
+static gboolean gst_cgan_colorize_decide_allocation(GstBaseTransform* trans, GstQuery* query) {
+  if (gst_query_get_n_allocation_pools(query) == 0) {
+    GstCaps* caps = nullptr;
+    gst_query_parse_allocation(query, &caps, nullptr);
+    gsize size = 0;
+    if (caps != nullptr && cgan_get_unit_size(trans, caps, &size)) {
+      gst_query_add_allocation_pool(query, nullptr, static_cast<guint>(size), 0, 0);
+    }
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_cgan_colorize_parent_class)->decide_allocation(trans, query);
 }
 
 // Base class first: it drops frames QoS reports as late (qos=true). The rest
@@ -436,6 +609,8 @@ static void gst_cgan_colorize_set_property(GObject* object, guint prop_id, const
     case PROP_PRECISION: self->precision = g_value_get_enum(value); break;
     case PROP_TEMPORAL_SMOOTHING: self->temporal_smoothing = g_value_get_double(value); break;
     case PROP_BATCH_SIZE: self->batch_size = g_value_get_uint(value); break;
+    case PROP_NOISE_MODE: self->noise_mode = g_value_get_enum(value); break;
+    case PROP_DRIFT_RATE: self->drift_rate = g_value_get_double(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -454,6 +629,8 @@ static void gst_cgan_colorize_get_property(GObject* object, guint prop_id, GValu
     case PROP_PRECISION: g_value_set_enum(value, self->precision); break;
     case PROP_TEMPORAL_SMOOTHING: g_value_set_double(value, self->temporal_smoothing); break;
     case PROP_BATCH_SIZE: g_value_set_uint(value, self->batch_size); break;
+    case PROP_NOISE_MODE: g_value_set_enum(value, self->noise_mode); break;
+    case PROP_DRIFT_RATE: g_value_set_double(value, self->drift_rate); break;
     case PROP_LATENCY: g_value_set_uint64(value, self->state->latency / GST_USECOND); break;
     case PROP_THROUGHPUT: g_value_set_double(value, self->state->throughput); break;
     case PROP_FRAMES_DROPPED: g_value_set_uint64(value, self->state->dropped); break;
@@ -573,6 +750,24 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
                         "Frames per forward pass for non-live sources (live sources run frame by frame); "
                         "a partial batch is flushed at EOS and format changes",
                         1, 256, DEFAULT_BATCH_SIZE, flags));
+  /**
+   * GstCganColorize:noise-mode:
+   *
+   * How the noise it draws itself (when no N plane arrives) changes from frame to frame.
+   */
+  g_object_class_install_property(object_class, PROP_NOISE_MODE,
+      g_param_spec_enum("noise-mode", "Noise mode",
+                        "How the noise drawn here (frames without an N plane) changes from frame to frame",
+                        GST_TYPE_CGAN_NOISE_MODE, DEFAULT_NOISE_MODE, flags));
+  /**
+   * GstCganColorize:drift-rate:
+   *
+   * With noise-mode=drift, the share of fresh noise mixed in per frame.
+   */
+  g_object_class_install_property(object_class, PROP_DRIFT_RATE,
+      g_param_spec_double("drift-rate", "Drift rate",
+                          "noise-mode=drift: share of fresh noise mixed in per frame (n = sqrt(1-r^2) n + r fresh)",
+                          0.0, 1.0, DEFAULT_DRIFT_RATE, flags));
   const auto readable = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * GstCganColorize:latency:
@@ -608,7 +803,9 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
   trans_class->start = GST_DEBUG_FUNCPTR(gst_cgan_colorize_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_cgan_colorize_stop);
   trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_cgan_colorize_transform_caps);
+  trans_class->fixate_caps = GST_DEBUG_FUNCPTR(gst_cgan_colorize_fixate_caps);
   trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_cgan_colorize_set_caps);
+  trans_class->decide_allocation = GST_DEBUG_FUNCPTR(gst_cgan_colorize_decide_allocation);
   trans_class->get_unit_size = GST_DEBUG_FUNCPTR(cgan_get_unit_size);
   trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_cgan_colorize_submit_input_buffer);
   trans_class->generate_output = GST_DEBUG_FUNCPTR(gst_cgan_colorize_generate_output);
@@ -630,6 +827,8 @@ static void gst_cgan_colorize_init(GstCganColorize* self) {
   self->precision = DEFAULT_PRECISION;
   self->temporal_smoothing = DEFAULT_TEMPORAL_SMOOTHING;
   self->batch_size = DEFAULT_BATCH_SIZE;
+  self->noise_mode = DEFAULT_NOISE_MODE;
+  self->drift_rate = DEFAULT_DRIFT_RATE;
   self->state = new CganColorizeState();
   gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
 }

@@ -31,5 +31,7 @@ struct _GstCganColorize {
   gint precision;               // colorgan::Precision
   gdouble temporal_smoothing;
   guint batch_size;
+  gint noise_mode;              // colorgan::NoiseMode
+  gdouble drift_rate;
   CganColorizeState *state;  // C++ object: GObject instances are calloc'ed
 };

@@ -2,24 +2,26 @@
  * SECTION:element-cgancolorizebin
  * @title: cgancolorizebin
  *
- * The whole colorgan chain in one element, raw video on both sides:
- * cganrgb2yuv ! cgannoise ! cgancolorize ! cganyuv2rgb. Its properties are
- * those of the inner cgancolorize (model, device, num-threads, inference-size,
- * upsampling, precision, temporal-smoothing, batch-size and the read-only latency,
- * throughput and frames-dropped) and cgannoise (seed, which also seeds
- * cgancolorize; noise-mode and drift-rate are its mode and drift-rate).
+ * The colorizer for raw video in one element: cgancolorize taking the frames
+ * as decoders and cameras give them (GRAY8, GRAY16_LE, the RGB family, I420,
+ * NV12, Y444, I420_10LE, P010_10LE) and drawing its own noise at the model's
+ * working size, so that only the luma in and the colour out are touched at full
+ * resolution. YUV comes out in its own layout and depth with its Y untouched;
+ * gray and RGB as any 8-bit RGB or YUV format downstream asks for.
+ * Its properties are cgancolorize's (model, device, num-threads, inference-size,
+ * upsampling, precision, temporal-smoothing, batch-size, seed, noise-mode,
+ * drift-rate and the read-only latency, throughput and frames-dropped).
+ * For the planar chain element by element (e.g. to inject noise or inspect the
+ * planes), link cganrgb2yuv ! cgannoise ! cgancolorize ! cganyuv2rgb yourself.
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 filesrc location=gray.webm ! decodebin ! videoconvert ! cgancolorizebin model=model.cgan ! videoconvert ! autovideosink
+ * gst-launch-1.0 filesrc location=gray.webm ! decodebin ! cgancolorizebin model=model.cgan ! videoconvert ! autovideosink
  * ]|
  */
 #include "gstcgancolorizebin.h"
 
 #include "gstcgancolorize.h"
-#include "gstcgannoise.h"
-#include "gstcganrgb2yuv.h"
-#include "gstcganyuv2rgb.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_cgan_colorize_bin_debug);
 #define GST_CAT_DEFAULT gst_cgan_colorize_bin_debug
@@ -27,39 +29,21 @@ GST_DEBUG_CATEGORY_STATIC(gst_cgan_colorize_bin_debug);
 G_DEFINE_TYPE(GstCganColorizeBin, gst_cgan_colorize_bin, GST_TYPE_BIN)
 GST_ELEMENT_REGISTER_DEFINE(cgancolorizebin, "cgancolorizebin", GST_RANK_NONE, GST_TYPE_CGAN_COLORIZE_BIN);
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS("video/x-raw, format=(string){ RGB, BGR, RGBx, BGRx, RGBA, BGRA, GRAY8 }"));
+// The inner element's raw pads (the planar ones stay inside colorgan's chain).
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("video/x-raw, format=(string){ GRAY8, GRAY16_LE, RGB, BGR, RGBx, BGRx, RGBA, BGRA, I420, NV12, "
+                    "Y444, I420_10LE, P010_10LE }"));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw, format=(string){ RGB, RGBx, BGRx, RGBA, I420 }"));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("video/x-raw, format=(string){ RGB, BGR, RGBx, BGRx, RGBA, BGRA, I420, NV12, Y444, I420_10LE, "
+                    "P010_10LE, Y444_16LE }"));
 
-// The bin's properties: each is an inner element's, under the same name unless
-// `bin_name` says otherwise. seed goes to both (cgancolorize draws with it when
-// no noise plane arrives).
-enum class Inner { Colorize, Noise, Both };
-struct ProxiedProperty {
-  const char* bin_name;
-  Inner inner;
-  const char* inner_name;
+// The bin's properties: the inner cgancolorize's, under the same names.
+static const char* const kProperties[] = {
+    "model",      "device",         "num-threads", "inference-size", "upsampling", "precision",
+    "temporal-smoothing", "batch-size", "seed", "noise-mode", "drift-rate", "latency", "throughput", "frames-dropped",
 };
-static const ProxiedProperty kProperties[] = {
-    {"model", Inner::Colorize, "model"},
-    {"device", Inner::Colorize, "device"},
-    {"num-threads", Inner::Colorize, "num-threads"},
-    {"inference-size", Inner::Colorize, "inference-size"},
-    {"upsampling", Inner::Colorize, "upsampling"},
-    {"precision", Inner::Colorize, "precision"},
-    {"temporal-smoothing", Inner::Colorize, "temporal-smoothing"},
-    {"batch-size", Inner::Colorize, "batch-size"},
-    {"latency", Inner::Colorize, "latency"},
-    {"throughput", Inner::Colorize, "throughput"},
-    {"frames-dropped", Inner::Colorize, "frames-dropped"},
-    {"seed", Inner::Both, "seed"},
-    {"noise-mode", Inner::Noise, "mode"},
-    {"drift-rate", Inner::Noise, "drift-rate"},
-};
-
-static const ProxiedProperty& proxied(guint prop_id) { return kProperties[prop_id - 1]; }
 
 static void gst_cgan_colorize_bin_set_property(GObject* object, guint prop_id, const GValue* value,
                                                GParamSpec* pspec) {
@@ -68,9 +52,7 @@ static void gst_cgan_colorize_bin_set_property(GObject* object, guint prop_id, c
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     return;
   }
-  const ProxiedProperty& p = proxied(prop_id);
-  if (p.inner != Inner::Noise) g_object_set_property(G_OBJECT(self->colorize), p.inner_name, value);
-  if (p.inner != Inner::Colorize) g_object_set_property(G_OBJECT(self->noise), p.inner_name, value);
+  g_object_set_property(G_OBJECT(self->colorize), kProperties[prop_id - 1], value);
 }
 
 static void gst_cgan_colorize_bin_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
@@ -79,8 +61,7 @@ static void gst_cgan_colorize_bin_get_property(GObject* object, guint prop_id, G
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     return;
   }
-  const ProxiedProperty& p = proxied(prop_id);
-  g_object_get_property(G_OBJECT(p.inner == Inner::Colorize ? self->colorize : self->noise), p.inner_name, value);
+  g_object_get_property(G_OBJECT(self->colorize), kProperties[prop_id - 1], value);
 }
 
 // A copy of an inner element's property spec under the bin's name.
@@ -126,17 +107,14 @@ static void gst_cgan_colorize_bin_class_init(GstCganColorizeBinClass* klass) {
   object_class->get_property = gst_cgan_colorize_bin_get_property;
 
   auto* colorize = static_cast<GObjectClass*>(g_type_class_ref(GST_TYPE_CGAN_COLORIZE));
-  auto* noise = static_cast<GObjectClass*>(g_type_class_ref(GST_TYPE_CGAN_NOISE));
   for (guint i = 0; i < G_N_ELEMENTS(kProperties); ++i) {
-    const ProxiedProperty& p = kProperties[i];
-    GParamSpec* inner = g_object_class_find_property(p.inner == Inner::Noise ? noise : colorize, p.inner_name);
-    g_object_class_install_property(object_class, i + 1, copy_spec(p.bin_name, inner));
+    GParamSpec* inner = g_object_class_find_property(colorize, kProperties[i]);
+    g_object_class_install_property(object_class, i + 1, copy_spec(kProperties[i], inner));
   }
-  g_type_class_unref(noise);
   g_type_class_unref(colorize);
 
   gst_element_class_set_static_metadata(element_class, "colorgan colorizer bin", "Filter/Effect/Video/Bin",
-                                        "Colorizes raw video: cganrgb2yuv ! cgannoise ! cgancolorize ! cganyuv2rgb",
+                                        "Colorizes raw video (gray, RGB or YUV) with colorgan's cgancolorize",
                                         "colorgan developers");
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -153,13 +131,8 @@ static void add_ghost_pad(GstCganColorizeBin* self, GstElement* element, const c
 
 static void gst_cgan_colorize_bin_init(GstCganColorizeBin* self) {
   // By type, not by registry name: the bin works wherever its own type does.
-  auto make = [](GType type, const char* name) { return GST_ELEMENT(g_object_new(type, "name", name, nullptr)); };
-  GstElement* rgb2yuv = make(GST_TYPE_CGAN_RGB2YUV, "rgb2yuv");
-  self->noise = make(GST_TYPE_CGAN_NOISE, "noise");
-  self->colorize = make(GST_TYPE_CGAN_COLORIZE, "colorize");
-  GstElement* yuv2rgb = make(GST_TYPE_CGAN_YUV2RGB, "yuv2rgb");
-  gst_bin_add_many(GST_BIN(self), rgb2yuv, self->noise, self->colorize, yuv2rgb, nullptr);
-  gst_element_link_many(rgb2yuv, self->noise, self->colorize, yuv2rgb, nullptr);
-  add_ghost_pad(self, rgb2yuv, "sink");
-  add_ghost_pad(self, yuv2rgb, "src");
+  self->colorize = GST_ELEMENT(g_object_new(GST_TYPE_CGAN_COLORIZE, "name", "colorize", nullptr));
+  gst_bin_add(GST_BIN(self), self->colorize);
+  add_ghost_pad(self, self->colorize, "sink");
+  add_ghost_pad(self, self->colorize, "src");
 }

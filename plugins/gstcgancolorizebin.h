@@ -9,7 +9,6 @@ G_DECLARE_FINAL_TYPE(GstCganColorizeBin, gst_cgan_colorize_bin, GST, CGAN_COLORI
 
 struct _GstCganColorizeBin {
   GstBin parent;
-  GstElement *noise;
   GstElement *colorize;
 };
 

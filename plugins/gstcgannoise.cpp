@@ -17,19 +17,15 @@
 #include "cganplanar.h"
 #include "colorgan/frames.h"
 
-#include <cmath>
 #include <cstring>
 #include <memory>
-#include <vector>
 
 GST_DEBUG_CATEGORY_STATIC(gst_cgan_noise_debug);
 #define GST_CAT_DEFAULT gst_cgan_noise_debug
 
 struct CganNoiseState {
   CganPlanarInfo in_info;
-  std::unique_ptr<colorgan::NoiseFiller> filler;  // null: (re)create from the properties
-  std::vector<float> fixed_plane;                 // mode=fixed: drawn once per stream; drift: the current plane
-  std::vector<float> fresh_plane;                 // mode=drift: this frame's new draw
+  std::unique_ptr<colorgan::NoiseStream> stream;  // null: (re)create from the properties
 };
 
 enum { PROP_0, PROP_SEED, PROP_DISTRIBUTION, PROP_AMPLITUDE, PROP_MODE, PROP_DRIFT_RATE };
@@ -37,7 +33,7 @@ enum { PROP_0, PROP_SEED, PROP_DISTRIBUTION, PROP_AMPLITUDE, PROP_MODE, PROP_DRI
 #define DEFAULT_SEED 0
 #define DEFAULT_DISTRIBUTION static_cast<gint>(colorgan::NoiseDistribution::Gaussian)
 #define DEFAULT_AMPLITUDE 1.0f
-#define DEFAULT_MODE GST_CGAN_NOISE_MODE_FIXED
+#define DEFAULT_MODE static_cast<gint>(colorgan::NoiseMode::Fixed)
 #define DEFAULT_DRIFT_RATE 0.05
 
 static GType gst_cgan_noise_distribution_get_type() {
@@ -52,12 +48,13 @@ static GType gst_cgan_noise_distribution_get_type() {
   return cgan_enum_type(&type, "GstCganNoiseDistribution", values);
 }
 
-static GType gst_cgan_noise_mode_get_type() {
+GType gst_cgan_noise_mode_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
-      {GST_CGAN_NOISE_MODE_FIXED, "One noise plane per stream (stable colours)", "fixed"},
-      {GST_CGAN_NOISE_MODE_PER_FRAME, "A new noise plane for every frame", "per-frame"},
-      {GST_CGAN_NOISE_MODE_DRIFT, "One plane per stream that drifts slowly (drift-rate per frame)", "drift"},
+      {static_cast<gint>(colorgan::NoiseMode::Fixed), "One noise plane per stream (stable colours)", "fixed"},
+      {static_cast<gint>(colorgan::NoiseMode::PerFrame), "A new noise plane for every frame", "per-frame"},
+      {static_cast<gint>(colorgan::NoiseMode::Drift), "One plane per stream that drifts slowly (drift-rate per frame)",
+       "drift"},
       {0, nullptr, nullptr},
   };
   return cgan_enum_type(&type, "GstCganNoiseMode", values);
@@ -86,17 +83,13 @@ static gboolean gst_cgan_noise_set_caps(GstBaseTransform* trans, GstCaps* incaps
     GST_ERROR_OBJECT(self, "cannot parse input caps %" GST_PTR_FORMAT, incaps);
     return FALSE;
   }
-  GST_OBJECT_LOCK(self);
-  self->state->fixed_plane.clear();  // the frame size may have changed
-  GST_OBJECT_UNLOCK(self);
   return TRUE;
 }
 
 static gboolean gst_cgan_noise_start(GstBaseTransform* trans) {
   GstCganNoise* self = GST_CGAN_NOISE(trans);
   GST_OBJECT_LOCK(self);
-  self->state->filler.reset();  // every run starts the seeded sequence afresh
-  self->state->fixed_plane.clear();
+  self->state->stream.reset();  // every run starts the seeded sequence afresh
   GST_OBJECT_UNLOCK(self);
   return TRUE;
 }
@@ -124,26 +117,12 @@ static GstFlowReturn gst_cgan_noise_transform(GstBaseTransform* trans, GstBuffer
   float* noise = reinterpret_cast<float*>(out.data + frame);
 
   GST_OBJECT_LOCK(self);
-  if (!state->filler) {
-    const auto distribution = static_cast<colorgan::NoiseDistribution>(self->distribution);
-    state->filler = std::make_unique<colorgan::NoiseFiller>(self->seed, distribution);
-    state->fixed_plane.clear();
+  if (!state->stream) {
+    state->stream = std::make_unique<colorgan::NoiseStream>(
+        self->seed, static_cast<colorgan::NoiseDistribution>(self->distribution),
+        static_cast<colorgan::NoiseMode>(self->mode), self->drift_rate, self->amplitude);
   }
-  if (self->mode == GST_CGAN_NOISE_MODE_PER_FRAME) {
-    state->filler->fill(noise, count, self->amplitude);
-  } else {
-    if (state->fixed_plane.size() != count) {
-      state->fixed_plane.resize(count);
-      state->filler->fill(state->fixed_plane.data(), count, self->amplitude);
-    } else if (self->mode == GST_CGAN_NOISE_MODE_DRIFT) {
-      // n = sqrt(1 - r^2) n + r fresh: a Gaussian plane stays Gaussian with the same spread.
-      state->fresh_plane.resize(count);
-      state->filler->fill(state->fresh_plane.data(), count, self->amplitude);
-      const float r = static_cast<float>(self->drift_rate), keep = std::sqrt(1.0f - r * r);
-      for (gsize i = 0; i < count; ++i) state->fixed_plane[i] = keep * state->fixed_plane[i] + r * state->fresh_plane[i];
-    }
-    std::memcpy(noise, state->fixed_plane.data(), count * sizeof(float));
-  }
+  std::memcpy(noise, state->stream->next(count), count * sizeof(float));  // a new size starts a new plane
   GST_OBJECT_UNLOCK(self);
 
   gst_buffer_unmap(outbuf, &out);
@@ -158,11 +137,11 @@ static void gst_cgan_noise_set_property(GObject* object, guint prop_id, const GV
     case PROP_SEED: self->seed = g_value_get_uint64(value); break;
     case PROP_DISTRIBUTION: self->distribution = g_value_get_enum(value); break;
     case PROP_AMPLITUDE: self->amplitude = g_value_get_float(value); break;
-    case PROP_MODE: self->mode = static_cast<GstCganNoiseMode>(g_value_get_enum(value)); break;
+    case PROP_MODE: self->mode = g_value_get_enum(value); break;
     case PROP_DRIFT_RATE: self->drift_rate = g_value_get_double(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
-  self->state->filler.reset();  // any change restarts the seeded sequence
+  self->state->stream.reset();  // any change restarts the seeded sequence
   GST_OBJECT_UNLOCK(self);
 }
 
@@ -226,7 +205,7 @@ static void gst_cgan_noise_class_init(GstCganNoiseClass* klass) {
    */
   g_object_class_install_property(object_class, PROP_MODE,
       g_param_spec_enum("mode", "Mode", "Whether the noise is fixed per stream, drawn anew per frame or drifting",
-                        gst_cgan_noise_mode_get_type(), DEFAULT_MODE, flags));
+                        GST_TYPE_CGAN_NOISE_MODE, DEFAULT_MODE, flags));
   /**
    * GstCganNoise:drift-rate:
    *

@@ -7,7 +7,9 @@ G_BEGIN_DECLS
 #define GST_TYPE_CGAN_NOISE (gst_cgan_noise_get_type())
 G_DECLARE_FINAL_TYPE(GstCganNoise, gst_cgan_noise, GST, CGAN_NOISE, GstBaseTransform)
 
-typedef enum { GST_CGAN_NOISE_MODE_FIXED, GST_CGAN_NOISE_MODE_PER_FRAME, GST_CGAN_NOISE_MODE_DRIFT } GstCganNoiseMode;
+// The mode property's enum (colorgan::NoiseMode's values), shared with cgancolorize.
+#define GST_TYPE_CGAN_NOISE_MODE (gst_cgan_noise_mode_get_type())
+GType gst_cgan_noise_mode_get_type(void);
 
 GST_ELEMENT_REGISTER_DECLARE(cgannoise);
 
@@ -20,7 +22,7 @@ struct _GstCganNoise {
   guint64 seed;
   gint distribution;  // colorgan::NoiseDistribution
   gfloat amplitude;
-  GstCganNoiseMode mode;
+  gint mode;  // colorgan::NoiseMode
   gdouble drift_rate;
   CganNoiseState *state;  // C++ object: GObject instances are calloc'ed
 };

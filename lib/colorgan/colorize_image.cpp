@@ -104,43 +104,52 @@ at::Tensor upsample_chroma(const at::Tensor& uv_low, const at::Tensor& y_low, co
   return (a_full * y_full + b_full).clamp_(0.0, 1.0);
 }
 
+FitSampler::FitSampler(const GuidedFit& fit, int64_t frame_width, int64_t frame_height, int step)
+    : ab_(at::cat({fit.a, fit.b}, 1)[0].to(at::kFloat).contiguous()),
+      xs_(taps(frame_width, ab_.size(2), step)),
+      ys_(taps(frame_height, ab_.size(1), step)) {}
+
+std::vector<FitSampler::Tap> FitSampler::taps(int64_t frame, int64_t low, int step) {
+  std::vector<Tap> result((frame + step - 1) / step);
+  const float scale = static_cast<float>(low) / static_cast<float>(frame);
+  for (int64_t o = 0; o < static_cast<int64_t>(result.size()); ++o) {
+    // The block's centre in frame pixels (a last block at an odd edge is narrower).
+    const float centre = 0.5f * static_cast<float>(step * o + std::min<int64_t>(step * o + step, frame));
+    const float src = std::max(0.0f, scale * centre - 0.5f);
+    const int64_t i0 = std::min(static_cast<int64_t>(src), low - 1);
+    result[o] = {i0, std::min(i0 + 1, low - 1), src - static_cast<float>(i0)};
+  }
+  return result;
+}
+
+void FitSampler::row(int64_t row, const float* y, float* u, float* v) const {
+  const int64_t h = ab_.size(1), w = ab_.size(2);
+  const float* low = ab_.data_ptr<float>();
+  // The four planes interpolated between two working-size rows first, then along the row.
+  thread_local std::vector<float> between;
+  between.resize(4 * w);
+  const Tap& ty = ys_[row];
+  for (int64_t k = 0; k < 4; ++k) {
+    const float* top = low + (k * h + ty.i0) * w;
+    const float* bottom = low + (k * h + ty.i1) * w;
+    for (int64_t x = 0; x < w; ++x) between[k * w + x] = top[x] + ty.t * (bottom[x] - top[x]);
+  }
+  const float *a_u = between.data(), *a_v = a_u + w, *b_u = a_v + w, *b_v = b_u + w;
+  auto at = [](const float* plane, const Tap& tx) { return plane[tx.i0] + tx.t * (plane[tx.i1] - plane[tx.i0]); };
+  for (int64_t x = 0; x < width(); ++x) {
+    const Tap& tx = xs_[x];
+    u[x] = std::min(1.0f, std::max(0.0f, at(a_u, tx) * y[x] + at(b_u, tx)));
+    v[x] = std::min(1.0f, std::max(0.0f, at(a_v, tx) * y[x] + at(b_v, tx)));
+  }
+}
+
+GuidedFit constant_fit(const at::Tensor& uv) { return {at::zeros_like(uv), uv}; }
+
 void write_guided_chroma(const GuidedFit& fit, const float* y, float* u, float* v, int64_t width, int64_t height) {
-  const at::Tensor ab = at::cat({fit.a, fit.b}, 1)[0].to(at::kFloat).contiguous();  // [4,h,w]: a_u, a_v, b_u, b_v
-  const int64_t h = ab.size(1), w = ab.size(2);
-  const float* low = ab.data_ptr<float>();
-  // Source coordinate of an output pixel's centre, as at::upsample_bilinear2d
-  // (align_corners=false): a lower index, the next one, and the weight of the next.
-  struct Tap {
-    int64_t i0, i1;
-    float t;
-  };
-  auto taps = [](int64_t out, int64_t in) {
-    std::vector<Tap> result(out);
-    const float scale = static_cast<float>(in) / static_cast<float>(out);
-    for (int64_t o = 0; o < out; ++o) {
-      const float src = std::max(0.0f, scale * (o + 0.5f) - 0.5f);
-      const int64_t i0 = std::min(static_cast<int64_t>(src), in - 1);
-      result[o] = {i0, std::min(i0 + 1, in - 1), src - static_cast<float>(i0)};
-    }
-    return result;
-  };
-  const std::vector<Tap> xs = taps(width, w), ys = taps(height, h);
+  const FitSampler sampler(fit, width, height);
   at::parallel_for(0, height, 16, [&](int64_t first, int64_t last) {
     for (int64_t row = first; row < last; ++row) {
-      const Tap& ty = ys[row];
-      for (int64_t x = 0; x < width; ++x) {
-        const Tap& tx = xs[x];
-        float value[4];
-        for (int k = 0; k < 4; ++k) {
-          const float* plane = low + k * h * w;
-          const float top = plane[ty.i0 * w + tx.i0] + tx.t * (plane[ty.i0 * w + tx.i1] - plane[ty.i0 * w + tx.i0]);
-          const float bottom = plane[ty.i1 * w + tx.i0] + tx.t * (plane[ty.i1 * w + tx.i1] - plane[ty.i1 * w + tx.i0]);
-          value[k] = top + ty.t * (bottom - top);
-        }
-        const int64_t i = row * width + x;
-        u[i] = std::min(1.0f, std::max(0.0f, value[0] * y[i] + value[2]));
-        v[i] = std::min(1.0f, std::max(0.0f, value[1] * y[i] + value[3]));
-      }
+      sampler.row(row, y + row * width, u + row * width, v + row * width);
     }
   });
 }

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace colorgan {
 
@@ -55,8 +56,34 @@ struct GuidedFit {
 };
 GuidedFit fit_guided(const at::Tensor& uv_low, const at::Tensor& y_low);  // [1,2,h,w], [1,1,h,w]
 
-// u, v (each H x W floats) = clamp(a*Y + b) with a, b upsampled bilinearly
-// (half-pixel centres, as at::upsample_bilinear2d) from the fit's size to H x W;
+// A fit applied at a grid of points over a frame of frame_width x frame_height:
+// a, b are sampled bilinearly (half-pixel centres, as at::upsample_bilinear2d)
+// at the centre of each step x step block (step 1: every pixel; 2: the chroma
+// sites of 4:2:0 video), u, v = clamp(a*Y + b) with the luma Y there.
+class FitSampler {
+ public:
+  FitSampler(const GuidedFit& fit, int64_t frame_width, int64_t frame_height, int step = 1);
+  int64_t width() const { return static_cast<int64_t>(xs_.size()); }   // points per row
+  int64_t height() const { return static_cast<int64_t>(ys_.size()); }  // rows
+  // u, v at the points of grid row `row` (width() each), given the luma y there.
+  // Thread-safe: rows may be sampled in parallel.
+  void row(int64_t row, const float* y, float* u, float* v) const;
+
+ private:
+  struct Tap {
+    int64_t i0, i1;
+    float t;  // weight of i1
+  };
+  static std::vector<Tap> taps(int64_t frame, int64_t low, int step);
+  at::Tensor ab_;  // [4,h,w] a_u, a_v, b_u, b_v at the working size
+  std::vector<Tap> xs_, ys_;
+};
+
+// A fit that is no fit: a = 0, b = uv [1,2,H,W] (chroma already at the frame's
+// size, e.g. upsampled bicubically), so a FitSampler reproduces uv.
+GuidedFit constant_fit(const at::Tensor& uv);
+
+// u, v (each H x W floats) = FitSampler(fit, W, H) applied to every row of y;
 // rows in parallel, no full-size temporaries.
 void write_guided_chroma(const GuidedFit& fit, const float* y, float* u, float* v, int64_t width, int64_t height);
 

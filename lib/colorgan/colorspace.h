@@ -5,6 +5,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace colorgan {
 
@@ -47,10 +48,19 @@ inline void yuv_to_rgb_keep_luma_pixel(float y, float u, float v, float rgb[3]) 
   const float d[3] = {1.14f * dv, -0.395f * du - 0.581f * dv, 2.033f * du};
   float t = 1.0f;  // the largest t in [0,1] with 0 <= Y + t d <= 1 for every channel
   for (float di : d) {
-    if (di > 0.0f && y + di > 1.0f) t = std::min(t, (1.0f - y) / di);
-    if (di < 0.0f && y + di < 0.0f) t = std::min(t, -y / di);
+    // How far the channel may move toward the face it heads for; >= 1 where it stays
+    // inside. Selects, not branches, so that loops over pixels vectorize.
+    const float room = di > 0.0f ? 1.0f - y : -y;
+    const float limit = room / (di != 0.0f ? di : 1.0f);  // divides in every case: nothing to branch around
+    t = std::min(t, di != 0.0f ? limit : 1.0f);
   }
   for (int c = 0; c < 3; ++c) rgb[c] = std::min(1.0f, std::max(0.0f, y + t * d[c]));
+}
+
+// A value in [0,1] (clamped) as the nearest 8-bit level; as cheap as a
+// multiply, unlike std::nearbyint's library call (it rounds halves up).
+inline uint8_t unit_to_byte(float unit) {
+  return static_cast<uint8_t>(std::min(1.0f, std::max(0.0f, unit)) * 255.0f + 0.5f);
 }
 
 // BT.601 luma of RGB [..., 3, H, W] (the convention's Y): [..., H, W].

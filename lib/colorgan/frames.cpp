@@ -4,6 +4,7 @@
 #include "colorgan/colorspace.h"
 #include "colorgan/engine.h"
 #include "colorgan/noise.h"
+#include "colorgan/raw_frames.h"
 #include "colorgan/video.h"
 
 #include <ATen/ATen.h>
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 namespace colorgan {
@@ -37,6 +39,11 @@ LayoutInfo layout_info(PixelLayout layout) {
 
 at::Tensor view_planes(const float* planes, int64_t count, int64_t height, int64_t width) {
   return at::from_blob(const_cast<float*>(planes), {count, height, width}, at::kFloat);
+}
+
+// Frames [1,H,W] as a batch [N,1,H,W], without a copy for one frame.
+at::Tensor batch_of(const std::vector<at::Tensor>& frames) {
+  return frames.size() == 1 ? frames[0].unsqueeze(0) : at::stack(frames);
 }
 
 at::Tensor to_byte(const at::Tensor& unit) { return unit.mul(255.0).round_().clamp_(0, 255).to(at::kByte); }
@@ -68,7 +75,6 @@ void packed_to_yuv_planes(const PackedImage& in, float* planes) {
 void yuv_planes_to_packed(const float* planes, const PackedImage& out) {
   const LayoutInfo info = layout_info(out.layout);
   const int64_t n = int64_t{out.width} * out.height, bpp = info.bytes_per_pixel;
-  auto byte = [](float x) { return static_cast<uint8_t>(std::nearbyint(std::min(1.0f, std::max(0.0f, x)) * 255.0f)); };
   // One pass over the frame, rows in parallel: a chain of whole-frame tensor ops
   // took 57 ms for a 1920x1080 frame here.
   at::parallel_for(0, out.height, 16, [&](int64_t first, int64_t last) {
@@ -76,7 +82,7 @@ void yuv_planes_to_packed(const float* planes, const PackedImage& out) {
       const float* y = planes + row * out.width;
       uint8_t* pixel = out.data + row * out.stride;
       if (out.layout == PixelLayout::GRAY8) {
-        for (int64_t x = 0; x < out.width; ++x) pixel[x] = byte(y[x]);
+        for (int64_t x = 0; x < out.width; ++x) pixel[x] = unit_to_byte(y[x]);
         continue;
       }
       const float* u = y + n;
@@ -84,7 +90,7 @@ void yuv_planes_to_packed(const float* planes, const PackedImage& out) {
       for (int64_t x = 0; x < out.width; ++x, pixel += bpp) {
         float rgb[3];
         yuv_to_rgb_keep_luma_pixel(y[x], u[x], v[x], rgb);
-        for (int c = 0; c < 3; ++c) pixel[info.rgb_offsets[c]] = byte(rgb[c]);
+        for (int c = 0; c < 3; ++c) pixel[info.rgb_offsets[c]] = unit_to_byte(rgb[c]);
         if (bpp == 4) pixel[3] = 255;
       }
     }
@@ -126,28 +132,74 @@ void NoiseFiller::fill(float* out, int64_t count, float amplitude) {
   if (amplitude != 1.0f) at::from_blob(out, {count}, at::kFloat).mul_(amplitude);
 }
 
+NoiseStream::NoiseStream(uint64_t seed, NoiseDistribution distribution, NoiseMode mode, double drift_rate,
+                         float amplitude)
+    : filler_(seed, distribution), mode_(mode), drift_rate_(static_cast<float>(drift_rate)), amplitude_(amplitude) {}
+
+const float* NoiseStream::next(int64_t count) {
+  if (mode_ == NoiseMode::PerFrame || static_cast<int64_t>(plane_.size()) != count) {
+    plane_.resize(count);
+    filler_.fill(plane_.data(), count, amplitude_);
+  } else if (mode_ == NoiseMode::Drift) {
+    fresh_.resize(count);
+    filler_.fill(fresh_.data(), count, amplitude_);
+    const float keep = std::sqrt(1.0f - drift_rate_ * drift_rate_);
+    for (int64_t i = 0; i < count; ++i) plane_[i] = keep * plane_[i] + drift_rate_ * fresh_[i];
+  }
+  return plane_.data();
+}
+
 struct PlaneColorizer::Impl {
   InferenceEngine engine;
   WorkingSize size;
   ChromaUpsampling upsampling;
   ChromaStabilizer stabilizer;
-  NoiseSource noise_source;
-  at::Tensor fixed_noise;  // [1,1,h,w] at the working size (or [1,dim]): drawn once per stream and size
+  NoiseStream noise_stream;                // at the working size (or the model's noise vector)
+  std::vector<std::vector<float>> luma;    // raw frames' luma at full size, reused frame after frame
 
   Impl(const PlaneColorizerOptions& o, EngineOptions engine_options)
       : engine(o.model_path, std::move(engine_options)),
         size(working_size_for(o.inference_size, engine.metadata())),
         upsampling(o.upsampling),
         stabilizer(StabilizerOptions{o.temporal_smoothing}),
-        noise_source(o.seed, engine.metadata().noise_distribution) {}
+        noise_stream(o.seed, engine.metadata().noise_distribution, o.noise_mode, o.drift_rate) {}
 
+  // The stream's noise for `count` frames at the working size h x w: [N,1,h,w] (or [N,dim]).
   at::Tensor noise_for(int64_t count, int64_t h, int64_t w) {
     const GeneratorConfig& config = engine.config();
     const bool planes = config.noise_input == NoiseInput::Plane;
-    if (!fixed_noise.defined() || (planes && (fixed_noise.size(2) != h || fixed_noise.size(3) != w))) {
-      fixed_noise = planes ? noise_source.planes(1, h, w) : noise_source.vectors(1, config.noise_dim);
+    const int64_t per_frame = planes ? h * w : config.noise_dim;
+    std::vector<at::Tensor> frames;
+    for (int64_t i = 0; i < count; ++i) {
+      frames.push_back(at::from_blob(const_cast<float*>(noise_stream.next(per_frame)), {per_frame}, at::kFloat).clone());
     }
-    return fixed_noise.expand(planes ? at::IntArrayRef{count, 1, h, w} : at::IntArrayRef{count, config.noise_dim});
+    const at::Tensor noise = at::stack(frames);
+    return planes ? noise.view({count, 1, h, w}) : noise;
+  }
+
+  // Luma [N,1,H,W] at the frame's size and noise planes (or none) -> the working
+  // size's luma [N,1,h,w] and its stabilised chroma [N,2,h,w].
+  std::pair<at::Tensor, at::Tensor> predict(const at::Tensor& y, const std::vector<at::Tensor>& noises) {
+    const int64_t count = y.size(0);
+    const auto dims = working_dims(size, y.size(2), y.size(3));
+    const at::Tensor y_work = resize_luma(y, dims);
+    const bool plane_noise = engine.config().noise_input == NoiseInput::Plane;
+    const at::Tensor noise = plane_noise && static_cast<int64_t>(noises.size()) == count
+                                 ? resize_noise(batch_of(noises), dims)
+                                 : noise_for(count, dims.first, dims.second);
+    const at::Tensor uv_work = engine.colorize(y_work, noise);
+    std::vector<at::Tensor> stable;
+    for (int64_t i = 0; i < count; ++i) stable.push_back(stabilizer.apply(y_work[i], uv_work[i]));
+    return {y_work, at::stack(stable)};
+  }
+
+  // How frame i's chroma reaches a height x width frame: the guided filter's
+  // fit, or the chroma itself where it already has that size or is upsampled bicubically.
+  GuidedFit fit(const at::Tensor& y_work, const at::Tensor& uv, int64_t i, int64_t height, int64_t width) const {
+    const at::Tensor frame_uv = uv[i].unsqueeze(0);
+    if (frame_uv.size(2) == height && frame_uv.size(3) == width) return constant_fit(frame_uv);
+    if (upsampling == ChromaUpsampling::Guided) return fit_guided(frame_uv, y_work[i].unsqueeze(0));
+    return constant_fit(at::upsample_bicubic2d(frame_uv, {height, width}, false).clamp_(0.0, 1.0));
   }
 };
 
@@ -171,27 +223,28 @@ void PlaneColorizer::colorize(const PlaneFrame* frames, int count, int width, in
     ys.push_back(view_planes(frames[i].y, 1, height, width));
     if (frames[i].noise != nullptr) noises.push_back(view_planes(frames[i].noise, 1, height, width));
   }
-  const at::Tensor y = at::stack(ys);  // [N,1,H,W]
-  const auto dims = working_dims(m.size, height, width);
-  const at::Tensor y_work = resize_luma(y, dims);
-  at::Tensor noise;
-  if (m.engine.config().noise_input == NoiseInput::Plane && static_cast<int>(noises.size()) == count) {
-    noise = resize_noise(at::stack(noises), dims);
-  } else {
-    noise = m.noise_for(count, dims.first, dims.second);
-  }
-  const at::Tensor uv_work = m.engine.colorize(y_work, noise);
+  const auto [y_work, uv] = m.predict(batch_of(ys), noises);
   for (int i = 0; i < count; ++i) {
-    const at::Tensor uv = m.stabilizer.apply(y_work[i], uv_work[i]).unsqueeze(0);
-    if (m.upsampling == ChromaUpsampling::Guided && (uv.size(2) != height || uv.size(3) != width)) {
-      // Straight into the output planes: full-size tensor temporaries cost ~4x as much at 1080p.
-      write_guided_chroma(fit_guided(uv, y_work[i].unsqueeze(0)), frames[i].y, frames[i].u, frames[i].v, width, height);
-      continue;
-    }
-    const at::Tensor full = upsample_chroma(uv, y_work[i].unsqueeze(0), y[i].unsqueeze(0), m.upsampling);
-    view_planes(frames[i].u, 1, height, width).copy_(full[0][0]);
-    view_planes(frames[i].v, 1, height, width).copy_(full[0][1]);
+    // Straight into the output planes: full-size tensor temporaries cost ~4x as much at 1080p.
+    write_guided_chroma(m.fit(y_work, uv, i, height, width), frames[i].y, frames[i].u, frames[i].v, width, height);
   }
+}
+
+void PlaneColorizer::colorize(const RawImage* in, const RawImage* out, int count) {
+  Impl& m = *impl_;
+  if (count < 1) return;
+  const int width = in[0].width, height = in[0].height;
+  const int64_t pixels = int64_t{width} * height;
+  std::vector<at::Tensor> ys;
+  m.luma.resize(std::max<size_t>(m.luma.size(), count));
+  for (int i = 0; i < count; ++i) {
+    if (in[i].width != width || in[i].height != height) throw std::invalid_argument("the frames of a batch differ in size");
+    m.luma[i].resize(pixels);
+    raw_luma(in[i], m.luma[i].data());
+    ys.push_back(at::from_blob(m.luma[i].data(), {1, height, width}, at::kFloat));
+  }
+  const auto [y_work, uv] = m.predict(batch_of(ys), {});
+  for (int i = 0; i < count; ++i) write_colour(in[i], m.luma[i].data(), m.fit(y_work, uv, i, height, width), out[i]);
 }
 
 void PlaneColorizer::colorize(const float* y, const float* noise, float* u, float* v, int width, int height) {

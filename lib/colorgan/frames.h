@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace colorgan {
 
@@ -40,6 +41,43 @@ struct I420Image {
 };
 void yuv_planes_to_i420(const float* planes, int width, int height, const I420Image& out);
 
+// Raw video as decoders hand it over (GStreamer's names). YUV formats carry
+// video-range or full-range codes as their YuvMatrix says; 10-bit I420 sits in
+// the low bits of 16-bit words, P010 in the high bits; Y444_16LE is 16-bit.
+enum class RawFormat {
+  GRAY8, GRAY16_LE,                      // luma alone
+  RGB, BGR, RGBx, BGRx, RGBA, BGRA,      // packed 8-bit RGB
+  I420, NV12, Y444,                      // 8-bit YUV
+  I420_10LE, P010_10LE, Y444_16LE,       // deep YUV
+};
+
+// The Y'CbCr encoding of a YUV frame: the matrix's luma weights of red and blue
+// (BT.601 0.299/0.114, BT.709 0.2126/0.0722, BT.2020 0.2627/0.0593) and the range.
+struct YuvMatrix {
+  float kr = 0.299f;
+  float kb = 0.114f;
+  bool full_range = false;
+};
+
+// One frame in caller-owned memory: planes in the format's order (Y,U,V;
+// NV12 and P010: Y,UV; packed formats and GRAY: one), strides in bytes.
+struct RawImage {
+  RawFormat format;
+  int width;
+  int height;
+  uint8_t* planes[3];
+  int strides[3];
+  YuvMatrix matrix;  // YUV formats only
+};
+
+bool is_yuv(RawFormat format);
+int bit_depth(RawFormat format);  // 8, 10 or 16
+
+// The luma of a raw frame in the colour convention (Y in [0,1]; RGB: its
+// BT.601 luma; YUV: Y' decoded from its range, whatever its matrix), into
+// width*height floats.
+void raw_luma(const RawImage& in, float* y);
+
 // Seeded noise into caller memory (see NoiseSource).
 class NoiseFiller {
  public:
@@ -52,6 +90,23 @@ class NoiseFiller {
   std::unique_ptr<Impl> impl_;
 };
 
+// The noise a stream feeds the generator, frame after frame (NoiseMode): the
+// same plane, a fresh one, or one that drifts: n = sqrt(1 - r^2) n + r fresh,
+// which keeps a Gaussian plane Gaussian with the same spread.
+class NoiseStream {
+ public:
+  NoiseStream(uint64_t seed, NoiseDistribution distribution, NoiseMode mode, double drift_rate, float amplitude = 1.0f);
+  // This frame's noise, `count` floats (valid until the next call). A new
+  // count starts the stream's plane afresh.
+  const float* next(int64_t count);
+
+ private:
+  NoiseFiller filler_;
+  NoiseMode mode_;
+  float drift_rate_, amplitude_;
+  std::vector<float> plane_, fresh_;
+};
+
 struct PlaneColorizerOptions {
   std::string model_path;
   std::string device = "auto";
@@ -59,7 +114,9 @@ struct PlaneColorizerOptions {
   // converters and encoder run beside the model: an OpenMP pool on every core
   // spin-waits against them (measured: 2 threads on 2 busy cores, 16x slower).
   int threads = 0;
-  uint64_t seed = 0;                   // noise drawn when frames carry none: fixed per stream
+  uint64_t seed = 0;                   // noise drawn when frames carry none, at the working size
+  NoiseMode noise_mode = NoiseMode::Fixed;  // ... and how it changes from frame to frame
+  double drift_rate = 0.05;                 // NoiseMode::Drift: share of fresh noise per frame
   std::string inference_size;          // "" (the model's training size, aspect kept), "native", "WxH", short side
   ChromaUpsampling upsampling = ChromaUpsampling::Guided;  // chroma back to the frame's size
   double temporal_smoothing = 0.0;     // ChromaStabilizer strength, 0 = off
@@ -90,6 +147,14 @@ class PlaneColorizer {
   // The model runs at the inference size; writes U and V at the frame's size.
   void colorize(const PlaneFrame* frames, int count, int width, int height);
   void colorize(const float* y, const float* noise, float* u, float* v, int width, int height);
+
+  // Raw frames of one size and format in, raw frames of that size out: in[i]'s
+  // luma is colorized into out[i], in any format that holds colour. Where the
+  // two formats are the same YUV layout, Y is copied bit for bit and out gets
+  // in's matrix; otherwise Y is written from the luma. Formats of different
+  // depths or chroma layouts: U,V are sampled at the output's chroma sites.
+  // Throws std::invalid_argument for mismatched sizes or an output without colour.
+  void colorize(const RawImage* in, const RawImage* out, int count);
 
   void reset_history();  // a new scene/stream: no blending with earlier frames
   int64_t scene_cuts() const;

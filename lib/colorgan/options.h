@@ -8,6 +8,9 @@
 namespace colorgan {
 
 enum class NoiseDistribution { Gaussian, Uniform };
+// How a stream's noise changes from frame to frame: one plane for the whole
+// stream (stable colours), a fresh one per frame, or one that drifts slowly.
+enum class NoiseMode { Fixed, PerFrame, Drift };
 enum class ChromaUpsampling { Guided, Bicubic };  // how chroma at the working size reaches the frame's size
 // Number format of the engine's convolutions. Auto: bf16 where it is fast and
 // close (CPUs with AVX512-BF16 or AMX-BF16, checked at run time; CUDA GPUs), else fp32.
