@@ -168,8 +168,9 @@ static GstCaps* gst_cgan_colorize_transform_caps(GstBaseTransform*, GstPadDirect
   return result;
 }
 
-// YUV made from gray or RGB says which colorimetry it was written in: the
-// one GStreamer assumes for its format and size (BT.601 up to 576 lines, BT.709 above).
+// YUV made from gray or RGB says which colorimetry it was written in: BT.601
+// video range, the colour convention's own matrix, at every size (GStreamer
+// would assume BT.709 above 576 lines), unless downstream asks for another.
 static GstCaps* gst_cgan_colorize_fixate_caps(GstBaseTransform* trans, GstPadDirection direction, GstCaps* caps,
                                               GstCaps* othercaps) {
   othercaps = GST_BASE_TRANSFORM_CLASS(gst_cgan_colorize_parent_class)->fixate_caps(trans, direction, caps, othercaps);
@@ -181,9 +182,7 @@ static GstCaps* gst_cgan_colorize_fixate_caps(GstBaseTransform* trans, GstPadDir
     return othercaps;
   }
   othercaps = gst_caps_make_writable(othercaps);
-  gchar* colorimetry = gst_video_colorimetry_to_string(&info.colorimetry);
-  gst_caps_set_simple(othercaps, "colorimetry", G_TYPE_STRING, colorimetry, nullptr);
-  g_free(colorimetry);
+  gst_caps_set_simple(othercaps, "colorimetry", G_TYPE_STRING, GST_VIDEO_COLORIMETRY_BT601, nullptr);
   return othercaps;
 }
 

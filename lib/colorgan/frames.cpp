@@ -134,15 +134,25 @@ void NoiseFiller::fill(float* out, int64_t count, float amplitude) {
 
 NoiseStream::NoiseStream(uint64_t seed, NoiseDistribution distribution, NoiseMode mode, double drift_rate,
                          float amplitude)
-    : filler_(seed, distribution), mode_(mode), drift_rate_(static_cast<float>(drift_rate)), amplitude_(amplitude) {}
+    : seed_(seed),
+      distribution_(distribution),
+      filler_(std::make_unique<NoiseFiller>(seed, distribution)),
+      mode_(mode),
+      drift_rate_(static_cast<float>(drift_rate)),
+      amplitude_(amplitude) {}
+
+void NoiseStream::restart() {
+  filler_ = std::make_unique<NoiseFiller>(seed_, distribution_);
+  plane_.clear();
+}
 
 const float* NoiseStream::next(int64_t count) {
   if (mode_ == NoiseMode::PerFrame || static_cast<int64_t>(plane_.size()) != count) {
     plane_.resize(count);
-    filler_.fill(plane_.data(), count, amplitude_);
+    filler_->fill(plane_.data(), count, amplitude_);
   } else if (mode_ == NoiseMode::Drift) {
     fresh_.resize(count);
-    filler_.fill(fresh_.data(), count, amplitude_);
+    filler_->fill(fresh_.data(), count, amplitude_);
     const float keep = std::sqrt(1.0f - drift_rate_ * drift_rate_);
     for (int64_t i = 0; i < count; ++i) plane_[i] = keep * plane_[i] + drift_rate_ * fresh_[i];
   }
@@ -252,7 +262,10 @@ void PlaneColorizer::colorize(const float* y, const float* noise, float* u, floa
   colorize(&frame, 1, width, height);
 }
 
-void PlaneColorizer::reset_history() { impl_->stabilizer.reset(); }
+void PlaneColorizer::reset_history() {
+  impl_->stabilizer.reset();
+  impl_->noise_stream.restart();
+}
 int64_t PlaneColorizer::scene_cuts() const { return impl_->stabilizer.scene_cuts(); }
 std::string PlaneColorizer::device_name() const { return impl_->engine.device().str(); }
 Precision PlaneColorizer::precision() const { return impl_->engine.precision(); }

@@ -99,9 +99,12 @@ class NoiseStream {
   // This frame's noise, `count` floats (valid until the next call). A new
   // count starts the stream's plane afresh.
   const float* next(int64_t count);
+  void restart();  // from the seed's first plane again (a new stream)
 
  private:
-  NoiseFiller filler_;
+  uint64_t seed_;
+  NoiseDistribution distribution_;
+  std::unique_ptr<NoiseFiller> filler_;
   NoiseMode mode_;
   float drift_rate_, amplitude_;
   std::vector<float> plane_, fresh_;
@@ -156,7 +159,7 @@ class PlaneColorizer {
   // Throws std::invalid_argument for mismatched sizes or an output without colour.
   void colorize(const RawImage* in, const RawImage* out, int count);
 
-  void reset_history();  // a new scene/stream: no blending with earlier frames
+  void reset_history();  // a new scene/stream: no blending with earlier frames, the noise from its start
   int64_t scene_cuts() const;
   std::string device_name() const;
   Precision precision() const;  // what runs (Auto resolved)
