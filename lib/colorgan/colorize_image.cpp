@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <regex>
 #include <vector>
@@ -107,7 +108,10 @@ at::Tensor upsample_chroma(const at::Tensor& uv_low, const at::Tensor& y_low, co
 FitSampler::FitSampler(const GuidedFit& fit, int64_t frame_width, int64_t frame_height, int step)
     : ab_(at::cat({fit.a, fit.b}, 1)[0].to(at::kFloat).contiguous()),
       xs_(taps(frame_width, ab_.size(2), step)),
-      ys_(taps(frame_height, ab_.size(1), step)) {}
+      ys_(taps(frame_height, ab_.size(1), step)) {
+  static std::atomic<uint64_t> samplers{0};
+  id_ = ++samplers;
+}
 
 std::vector<FitSampler::Tap> FitSampler::taps(int64_t frame, int64_t low, int step) {
   std::vector<Tap> result((frame + step - 1) / step);
@@ -122,24 +126,61 @@ std::vector<FitSampler::Tap> FitSampler::taps(int64_t frame, int64_t low, int st
   return result;
 }
 
-void FitSampler::row(int64_t row, const float* y, float* u, float* v) const {
-  const int64_t h = ab_.size(1), w = ab_.size(2);
+void FitSampler::widen(int64_t low_row, float* out) const {
+  const int64_t h = ab_.size(1), w = ab_.size(2), n = width();
   const float* low = ab_.data_ptr<float>();
-  // The four planes interpolated between two working-size rows first, then along the row.
-  thread_local std::vector<float> between;
-  between.resize(4 * w);
-  const Tap& ty = ys_[row];
   for (int64_t k = 0; k < 4; ++k) {
-    const float* top = low + (k * h + ty.i0) * w;
-    const float* bottom = low + (k * h + ty.i1) * w;
-    for (int64_t x = 0; x < w; ++x) between[k * w + x] = top[x] + ty.t * (bottom[x] - top[x]);
+    const float* plane = low + (k * h + low_row) * w;
+    float* dst = out + k * n;
+    for (int64_t x = 0; x < n; ++x) {
+      const Tap& tx = xs_[x];
+      dst[x] = plane[tx.i0] + tx.t * (plane[tx.i1] - plane[tx.i0]);
+    }
   }
-  const float *a_u = between.data(), *a_v = a_u + w, *b_u = a_v + w, *b_v = b_u + w;
-  auto at = [](const float* plane, const Tap& tx) { return plane[tx.i0] + tx.t * (plane[tx.i1] - plane[tx.i0]); };
-  for (int64_t x = 0; x < width(); ++x) {
-    const Tap& tx = xs_[x];
-    u[x] = std::min(1.0f, std::max(0.0f, at(a_u, tx) * y[x] + at(b_u, tx)));
-    v[x] = std::min(1.0f, std::max(0.0f, at(a_v, tx) * y[x] + at(b_v, tx)));
+}
+
+void FitSampler::row(int64_t row, const float* y, float* u, float* v) const {
+  // Output rows run in order and several share two working-size rows: each
+  // thread keeps the last two widened (4 planes each, sampled along x), and
+  // an output row is then one contiguous, vectorized blend of them.
+  struct Widened {
+    uint64_t sampler = 0;
+    int64_t rows[2] = {-1, -1};
+    std::vector<float> data[2];
+  };
+  thread_local Widened cache;
+  const int64_t n = width();
+  if (cache.sampler != id_) {
+    cache.sampler = id_;
+    cache.rows[0] = cache.rows[1] = -1;
+    for (auto& d : cache.data) d.resize(4 * n);
+  }
+  const Tap& ty = ys_[row];
+  auto slot = [&](int64_t low_row, int keep) -> const float* {
+    for (int k = 0; k < 2; ++k) {
+      if (cache.rows[k] == low_row) return cache.data[k].data();
+    }
+    const int k = keep == 0 ? 1 : 0;  // never evict the row the blend still needs
+    widen(low_row, cache.data[k].data());
+    cache.rows[k] = low_row;
+    return cache.data[k].data();
+  };
+  const float* top = slot(ty.i0, -1);
+  const int top_slot = cache.rows[0] == ty.i0 ? 0 : 1;
+  const float* bottom = slot(ty.i1, top_slot);
+  apply_fit(top, bottom, ty.t, y, u, v, n);
+}
+
+// u, v = clamp(a*y + b), a and b blended between two widened rows (a_u, a_v, b_u, b_v of n each).
+void FitSampler::apply_fit(const float* __restrict top, const float* __restrict bottom, float t,
+                           const float* __restrict y, float* __restrict u, float* __restrict v, int64_t n) {
+  for (int64_t x = 0; x < n; ++x) {
+    const float a_u = top[x] + t * (bottom[x] - top[x]);
+    const float a_v = top[n + x] + t * (bottom[n + x] - top[n + x]);
+    const float b_u = top[2 * n + x] + t * (bottom[2 * n + x] - top[2 * n + x]);
+    const float b_v = top[3 * n + x] + t * (bottom[3 * n + x] - top[3 * n + x]);
+    u[x] = std::min(1.0f, std::max(0.0f, a_u * y[x] + b_u));
+    v[x] = std::min(1.0f, std::max(0.0f, a_v * y[x] + b_v));
   }
 }
 

@@ -75,8 +75,11 @@ class FitSampler {
     float t;  // weight of i1
   };
   static std::vector<Tap> taps(int64_t frame, int64_t low, int step);
+  void widen(int64_t low_row, float* out) const;  // a working-size row's 4 planes, sampled along x
+  static void apply_fit(const float* top, const float* bottom, float t, const float* y, float* u, float* v, int64_t n);
   at::Tensor ab_;  // [4,h,w] a_u, a_v, b_u, b_v at the working size
   std::vector<Tap> xs_, ys_;
+  uint64_t id_;    // tells the per-thread cache of widened rows which sampler filled it
 };
 
 // A fit that is no fit: a = 0, b = uv [1,2,H,W] (chroma already at the frame's

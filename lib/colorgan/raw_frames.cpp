@@ -157,9 +157,17 @@ void write_colour(const RawImage& in, const float* y, const GuidedFit& fit, cons
           for (int c = 0; c < 3; ++c) rgb[c * width + x] = unit_to_byte(pixel[c]);
         }
         uint8_t* pixel = row_of_mut(out, 0, r);
+        if (fo.bytes_per_pixel == 4) {  // whole little-endian words, alpha/padding byte last: vectorizes
+          const int shift_r = 8 * fo.rgb_offsets[0], shift_g = 8 * fo.rgb_offsets[1], shift_b = 8 * fo.rgb_offsets[2];
+          for (int64_t x = 0; x < width; ++x) {
+            const uint32_t word = uint32_t{rgb[x]} << shift_r | uint32_t{rgb[width + x]} << shift_g |
+                                  uint32_t{rgb[2 * width + x]} << shift_b | 0xff000000u;
+            std::memcpy(pixel + 4 * x, &word, 4);
+          }
+          continue;
+        }
         for (int64_t x = 0; x < width; ++x, pixel += fo.bytes_per_pixel) {
           for (int c = 0; c < 3; ++c) pixel[fo.rgb_offsets[c]] = rgb[c * width + x];
-          if (fo.bytes_per_pixel == 4) pixel[3] = 255;
         }
       }
     });
