@@ -54,6 +54,13 @@ gboolean cgan_get_unit_size(GstBaseTransform*, GstCaps* caps, gsize* size) {
   return FALSE;
 }
 
+GstCaps* cgan_caps_filtered(GstCaps* caps, GstCaps* filter) {
+  if (filter == nullptr) return caps;
+  GstCaps* filtered = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+  gst_caps_unref(caps);
+  return filtered;
+}
+
 CganCapsMap cgan_caps_map_reversed(const CganCapsMap& map) {
   CganCapsMap reversed;
   for (const auto& [from, to] : map) reversed.emplace_back(to, from);
@@ -119,12 +126,7 @@ GstCaps* cgan_caps_translate(GstCaps* caps, const char* to_media_type, const cha
     set_string_or_list(out, to_field, targets);
     result = gst_caps_merge_structure(result, out);
   }
-  if (filter != nullptr) {
-    GstCaps* filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(result);
-    result = filtered;
-  }
-  return result;
+  return cgan_caps_filtered(result, filter);
 }
 
 namespace {
@@ -166,12 +168,7 @@ GstCaps* cgan_raw_caps_translate(GstCaps* caps, const CganCapsMap& map, GstCaps*
       }
     }
   }
-  if (filter != nullptr) {
-    GstCaps* filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(result);
-    result = filtered;
-  }
-  return result;
+  return cgan_caps_filtered(result, filter);
 }
 
 gboolean cgan_raw_format(GstVideoFormat format, colorgan::RawFormat* out) {

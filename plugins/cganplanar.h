@@ -59,6 +59,9 @@ using CganCapsMap = std::vector<std::pair<std::string, std::string>>;
 GstCaps* cgan_caps_translate(GstCaps* caps, const char* to_media_type, const char* from_field, const char* to_field,
                              const CganCapsMap& map, GstCaps* filter);
 
+// `caps` intersected with `filter` (filter's order first) when there is one; takes `caps`.
+GstCaps* cgan_caps_filtered(GstCaps* caps, GstCaps* filter);
+
 // The same map read in the other direction.
 CganCapsMap cgan_caps_map_reversed(const CganCapsMap& map);
 

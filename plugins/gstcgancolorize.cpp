@@ -160,12 +160,7 @@ static GstCaps* gst_cgan_colorize_transform_caps(GstBaseTransform*, GstPadDirect
   gst_caps_unref(planar);
   const CganCapsMap& formats = forward ? raw_routes() : cgan_caps_map_reversed(raw_routes());
   result = gst_caps_merge(result, cgan_raw_caps_translate(caps, formats, nullptr));
-  if (filter != nullptr) {
-    GstCaps* filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(result);
-    result = filtered;
-  }
-  return result;
+  return cgan_caps_filtered(result, filter);
 }
 
 // YUV made from gray or RGB says which colorimetry it was written in: BT.601
