@@ -71,6 +71,7 @@ enum {
   PROP_BATCH_SIZE,
   PROP_NOISE_MODE,
   PROP_DRIFT_RATE,
+  PROP_INFERENCE_INTERVAL,
   PROP_LATENCY,
   PROP_THROUGHPUT,
   PROP_FRAMES_DROPPED,
@@ -85,6 +86,7 @@ enum {
 #define DEFAULT_BATCH_SIZE 1
 #define DEFAULT_NOISE_MODE static_cast<gint>(colorgan::NoiseMode::Fixed)
 #define DEFAULT_DRIFT_RATE 0.05
+#define DEFAULT_INFERENCE_INTERVAL 1
 
 GType gst_cgan_upsampling_get_type(void) {
   static GType type = 0;
@@ -270,6 +272,7 @@ static gboolean gst_cgan_colorize_start(GstBaseTransform* trans) {
   options.seed = self->seed;
   options.noise_mode = static_cast<colorgan::NoiseMode>(self->noise_mode);
   options.drift_rate = self->drift_rate;
+  options.inference_interval = static_cast<int>(self->inference_interval);
   options.inference_size = inference_size;
   options.upsampling = static_cast<colorgan::ChromaUpsampling>(self->upsampling);
   options.temporal_smoothing = self->temporal_smoothing;
@@ -605,6 +608,7 @@ static void gst_cgan_colorize_set_property(GObject* object, guint prop_id, const
     case PROP_BATCH_SIZE: self->batch_size = g_value_get_uint(value); break;
     case PROP_NOISE_MODE: self->noise_mode = g_value_get_enum(value); break;
     case PROP_DRIFT_RATE: self->drift_rate = g_value_get_double(value); break;
+    case PROP_INFERENCE_INTERVAL: self->inference_interval = g_value_get_uint(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -625,6 +629,7 @@ static void gst_cgan_colorize_get_property(GObject* object, guint prop_id, GValu
     case PROP_BATCH_SIZE: g_value_set_uint(value, self->batch_size); break;
     case PROP_NOISE_MODE: g_value_set_enum(value, self->noise_mode); break;
     case PROP_DRIFT_RATE: g_value_set_double(value, self->drift_rate); break;
+    case PROP_INFERENCE_INTERVAL: g_value_set_uint(value, self->inference_interval); break;
     case PROP_LATENCY: g_value_set_uint64(value, self->state->latency / GST_USECOND); break;
     case PROP_THROUGHPUT: g_value_set_double(value, self->state->throughput); break;
     case PROP_FRAMES_DROPPED: g_value_set_uint64(value, self->state->dropped); break;
@@ -762,6 +767,17 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
       g_param_spec_double("drift-rate", "Drift rate",
                           "noise-mode=drift: share of fresh noise mixed in per frame (n = sqrt(1-r^2) n + r fresh)",
                           0.0, 1.0, DEFAULT_DRIFT_RATE, flags));
+  /**
+   * GstCganColorize:inference-interval:
+   *
+   * The model runs on every Nth frame, and on any frame that moved or cut far from
+   * the last one it saw; the frames between carry its chroma through the stabiliser.
+   */
+  g_object_class_install_property(object_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_uint("inference-interval", "Inference interval",
+                        "Run the model on every Nth frame (1 = every frame) and on scene cuts or large motion; "
+                        "the frames between carry the last chroma, refitted to their own luma",
+                        1, 1000, DEFAULT_INFERENCE_INTERVAL, flags));
   const auto readable = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * GstCganColorize:latency:
@@ -823,6 +839,7 @@ static void gst_cgan_colorize_init(GstCganColorize* self) {
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->noise_mode = DEFAULT_NOISE_MODE;
   self->drift_rate = DEFAULT_DRIFT_RATE;
+  self->inference_interval = DEFAULT_INFERENCE_INTERVAL;
   self->state = new CganColorizeState();
   gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
 }

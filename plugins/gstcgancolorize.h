@@ -33,5 +33,6 @@ struct _GstCganColorize {
   guint batch_size;
   gint noise_mode;              // colorgan::NoiseMode
   gdouble drift_rate;
+  guint inference_interval;
   CganColorizeState *state;  // C++ object: GObject instances are calloc'ed
 };

@@ -10,7 +10,7 @@
  * gray and RGB as any 8-bit RGB or YUV format downstream asks for.
  * Its properties are cgancolorize's (model, device, num-threads, inference-size,
  * upsampling, precision, temporal-smoothing, batch-size, seed, noise-mode,
- * drift-rate and the read-only latency, throughput and frames-dropped).
+ * drift-rate, inference-interval and the read-only latency, throughput and frames-dropped).
  * For the planar chain element by element (e.g. to inject noise or inspect the
  * planes), link cganrgb2yuv ! cgannoise ! cgancolorize ! cganyuv2rgb yourself.
  *
@@ -42,7 +42,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
 // The bin's properties: the inner cgancolorize's, under the same names.
 static const char* const kProperties[] = {
     "model",      "device",         "num-threads", "inference-size", "upsampling", "precision",
-    "temporal-smoothing", "batch-size", "seed", "noise-mode", "drift-rate", "latency", "throughput", "frames-dropped",
+    "temporal-smoothing", "batch-size", "seed", "noise-mode", "drift-rate", "inference-interval", "latency", "throughput", "frames-dropped",
 };
 
 static void gst_cgan_colorize_bin_set_property(GObject* object, guint prop_id, const GValue* value,

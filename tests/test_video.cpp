@@ -177,3 +177,35 @@ TEST(GuidedUpsampling, TheOnePassFormMatchesTheTensorForm) {
     EXPECT_TRUE(torch::allclose(torch::from_blob(v.data(), {h, w}), expected[0][1], 1e-5, 1e-5)) << h << "x" << w;
   }
 }
+
+TEST_F(PlaneColorizerTest, InferenceIntervalCarriesChromaBetweenModelRunsAndRerunsOnCuts) {
+  const int w = 40, h = 30, n = w * h;
+  torch::manual_seed(3);
+  const auto a = torch::rand({n}), cut = torch::rand({n}) * 0.2 + 0.75;  // another picture: mean |change| > 0.15
+  // Per-frame noise and no smoothing: every model run gives other colours, so a
+  // carried frame is recognisable by being identical to the one before.
+  auto run = [&](int interval, const std::vector<at::Tensor>& ys) {
+    PlaneColorizerOptions o = options(0.0);
+    o.noise_mode = NoiseMode::PerFrame;
+    o.inference_interval = interval;
+    PlaneColorizer colorizer(o);
+    std::vector<at::Tensor> outputs;
+    for (const auto& y : ys) {
+      auto uv = torch::empty({2, n});
+      colorizer.colorize(y.data_ptr<float>(), nullptr, uv[0].data_ptr<float>(), uv[1].data_ptr<float>(), w, h);
+      outputs.push_back(uv);
+    }
+    return outputs;
+  };
+  const auto every = run(1, {a, a});
+  EXPECT_FALSE(torch::equal(every[0], every[1])) << "interval 1: the model on every frame";
+  const auto third = run(3, {a, a, a, a, cut, cut});
+  EXPECT_TRUE(torch::equal(third[1], third[0])) << "carried";
+  EXPECT_TRUE(torch::equal(third[2], third[0])) << "carried";
+  EXPECT_FALSE(torch::equal(third[3], third[0])) << "the third frame after a run: the model again";
+  EXPECT_FALSE(torch::equal(third[4], third[3])) << "a cut: the model at once";
+  EXPECT_TRUE(torch::equal(third[5], third[4])) << "and carried after it";
+  PlaneColorizerOptions bad = options(0.0);
+  bad.inference_interval = 0;
+  EXPECT_THROW(PlaneColorizer{bad}, std::invalid_argument);
+}

@@ -130,6 +130,7 @@ struct EvalOptions {
   bool flicker = false, noise_per_frame = false;
   double smoothing = 0.5, luma_threshold = 0.02;
   int64_t max_frames = 300;
+  int inference_interval = 1;
   ChromaUpsampling chroma_upsampling = ChromaUpsampling::Guided;
   Precision precision = Precision::Auto;
 };
@@ -155,6 +156,9 @@ void declare_options(CLI::App& app, EvalOptions& o) {
   app.add_option("--temporal-smoothing", o.smoothing, "--flicker: cgancolorize's temporal-smoothing")->check(CLI::Range(0.0, 1.0));
   cli::add_choice<bool>(app, "--noise", o.noise_per_frame, {{"fixed", false}, {"per-frame", true}},
                         "--flicker: fixed (cgancolorize's own) | per-frame (cgannoise mode=per-frame)");
+  app.add_option("--inference-interval", o.inference_interval,
+                 "--flicker: cgancolorize's inference-interval (the model on every Nth frame)")
+      ->check(CLI::Range(1, 1000));
   app.add_option("--max-frames", o.max_frames, "--flicker: frames per clip (panned photos: this many)")->check(CLI::PositiveNumber);
   app.add_option("--luma-threshold", o.luma_threshold, "--flicker: luma change below which a pixel is still")
       ->check(CLI::Range(0.0, 1.0));
@@ -182,10 +186,12 @@ int evaluate_clips(const EvalOptions& o) {
   options.upsampling = o.chroma_upsampling;
   options.precision = o.precision;
   options.temporal_smoothing = o.smoothing;
+  options.inference_interval = o.inference_interval;
   fs::create_directories(o.out);
   nlohmann::ordered_json report = {{"model", o.model},
                                    {"noise", o.noise_per_frame ? "per-frame" : "fixed"},
                                    {"temporal_smoothing", o.smoothing},
+                                   {"inference_interval", o.inference_interval},
                                    {"luma_threshold", o.luma_threshold},
                                    {"clips", nlohmann::ordered_json::array()}};
   std::cout << "temporal-smoothing " << o.smoothing << ", noise " << (o.noise_per_frame ? "per-frame" : "fixed") << ", model " << o.model << "\n"

@@ -166,13 +166,44 @@ struct PlaneColorizer::Impl {
   ChromaStabilizer stabilizer;
   NoiseStream noise_stream;                // at the working size (or the model's noise vector)
   std::vector<std::vector<float>> luma;    // raw frames' luma at full size, reused frame after frame
+  // inference_interval: the model's last frame and what came out since.
+  int interval;
+  double cut_threshold;
+  int64_t since_model = -1;  // frames since the model last ran (-1: not yet in this stream)
+  at::Tensor model_y;        // [1,h,w] the luma the model last saw
+  at::Tensor carried_uv;     // [2,h,w] the last frame's stabilised chroma
 
   Impl(const PlaneColorizerOptions& o, EngineOptions engine_options)
       : engine(o.model_path, std::move(engine_options)),
         size(working_size_for(o.inference_size, engine.metadata())),
         upsampling(o.upsampling),
         stabilizer(StabilizerOptions{o.temporal_smoothing}),
-        noise_stream(o.seed, engine.metadata().noise_distribution, o.noise_mode, o.drift_rate) {}
+        noise_stream(o.seed, engine.metadata().noise_distribution, o.noise_mode, o.drift_rate),
+        interval(o.inference_interval),
+        cut_threshold(StabilizerOptions{}.cut_threshold) {}
+
+  void restart() {
+    stabilizer.reset();
+    noise_stream.restart();
+    since_model = -1;
+    model_y = carried_uv = at::Tensor();
+  }
+
+  // Whether the model runs on this frame (working-size luma [1,h,w]): on every
+  // interval-th frame, and whenever the picture moved or cut far from the one
+  // it last saw (its colours would belong elsewhere). Advances the count.
+  bool model_runs_on(const at::Tensor& y_frame) {
+    const bool same_size = model_y.defined() && model_y.sizes() == y_frame.sizes();
+    const bool due = interval <= 1 || since_model < 0 || since_model >= interval - 1 || !same_size ||
+                     (y_frame - model_y).abs().mean().item<double>() > cut_threshold;
+    if (due) {
+      model_y = y_frame;
+      since_model = 0;
+    } else {
+      ++since_model;
+    }
+    return due;
+  }
 
   // The stream's noise for `count` frames at the working size h x w: [N,1,h,w] (or [N,dim]).
   at::Tensor noise_for(int64_t count, int64_t h, int64_t w) {
@@ -197,9 +228,27 @@ struct PlaneColorizer::Impl {
     const at::Tensor noise = plane_noise && static_cast<int64_t>(noises.size()) == count
                                  ? resize_noise(batch_of(noises), dims)
                                  : noise_for(count, dims.first, dims.second);
-    const at::Tensor uv_work = engine.colorize(y_work, noise);
+    // The frames the model runs on, in one forward pass; the others carry the
+    // previous frame's chroma, which the stabiliser and the guided filter then
+    // fit to their own luma.
+    std::vector<int64_t> fresh;
+    for (int64_t i = 0; i < count; ++i) {
+      if (model_runs_on(y_work[i])) fresh.push_back(i);
+    }
+    at::Tensor uv_fresh;
+    if (!fresh.empty()) {
+      const at::Tensor index = at::tensor(fresh, at::kLong);
+      const bool all = static_cast<int64_t>(fresh.size()) == count;
+      uv_fresh = engine.colorize(all ? y_work : y_work.index_select(0, index),
+                                 all || !noise.defined() ? noise : noise.index_select(0, index));
+    }
     std::vector<at::Tensor> stable;
-    for (int64_t i = 0; i < count; ++i) stable.push_back(stabilizer.apply(y_work[i], uv_work[i]));
+    for (int64_t i = 0, next = 0; i < count; ++i) {
+      const bool is_fresh = next < static_cast<int64_t>(fresh.size()) && fresh[next] == i;
+      const at::Tensor uv = is_fresh ? uv_fresh[next++] : carried_uv;
+      carried_uv = stabilizer.apply(y_work[i], uv);
+      stable.push_back(carried_uv);
+    }
     return {y_work, at::stack(stable)};
   }
 
@@ -217,6 +266,7 @@ PlaneColorizer::PlaneColorizer(const PlaneColorizerOptions& options) {
   if (options.temporal_smoothing < 0 || options.temporal_smoothing > 1) {
     throw std::invalid_argument("temporal smoothing must be in [0, 1]");
   }
+  if (options.inference_interval < 1) throw std::invalid_argument("the inference interval must be at least 1");
   EngineOptions engine_options;
   engine_options.device = options.device;
   engine_options.threads = options.threads > 0 ? options.threads : std::max(1, available_cores() - 1);
@@ -262,10 +312,7 @@ void PlaneColorizer::colorize(const float* y, const float* noise, float* u, floa
   colorize(&frame, 1, width, height);
 }
 
-void PlaneColorizer::reset_history() {
-  impl_->stabilizer.reset();
-  impl_->noise_stream.restart();
-}
+void PlaneColorizer::reset_history() { impl_->restart(); }
 int64_t PlaneColorizer::scene_cuts() const { return impl_->stabilizer.scene_cuts(); }
 std::string PlaneColorizer::device_name() const { return impl_->engine.device().str(); }
 Precision PlaneColorizer::precision() const { return impl_->engine.precision(); }

@@ -123,6 +123,11 @@ struct PlaneColorizerOptions {
   std::string inference_size;          // "" (the model's training size, aspect kept), "native", "WxH", short side
   ChromaUpsampling upsampling = ChromaUpsampling::Guided;  // chroma back to the frame's size
   double temporal_smoothing = 0.0;     // ChromaStabilizer strength, 0 = off
+  // The model runs on every inference_interval-th frame (1: every frame) and on
+  // any frame whose luma moved or cut far from the last one it saw (mean
+  // |change| > StabilizerOptions::cut_threshold); the frames between carry the
+  // previous chroma through the stabiliser, refitted to their own luma.
+  int inference_interval = 1;
   Precision precision = Precision::Auto;                   // see EngineOptions
 };
 
