@@ -17,6 +17,28 @@ expect_output "info shows the provenance" "preset tiny"
 check "colorgan-model info on a missing file" 1 "$model_tool" info "$tmp/none.cgan"
 expect_output "the error names the file" "$tmp/none.cgan"
 
+# Export: the shipped default model as TorchScript runs in cgancolorize with the model file's colours.
+check "colorgan-model export --format torchscript" 0 "$model_tool" export --format torchscript \
+  "$COLORGAN_MODELS/default.cgan" "$tmp/default.pt"
+check "colorgan-model export of a missing model" 1 "$model_tool" export "$tmp/none.cgan" "$tmp/none.pt"
+check "colorgan-model export --format unknown" 2 "$model_tool" export --format tflite "$COLORGAN_MODELS/default.cgan" "$tmp/x"
+photo=(filesrc location="$COLORGAN_TEST_DATA/astronaut-128.jpg" ! jpegdec ! videoconvert ! video/x-raw,format=GRAY8)
+for model in "$COLORGAN_MODELS/default.cgan" "$tmp/default.pt"; do
+  check "cgancolorizebin with $(basename "$model")" 0 gst-launch-1.0 -q "${photo[@]}" ! \
+    cgancolorizebin model="$model" precision=fp32 inference-size=128 temporal-smoothing=0 ! \
+    video/x-raw,format=RGB ! filesink location="$tmp/$(basename "$model").rgb"
+done
+same_within_one_level() {  # FILE FILE
+  /usr/bin/python3 -c 'import sys; a, b = (open(f, "rb").read() for f in sys.argv[1:3]);
+sys.exit(0 if len(a) == len(b) > 0 and max(abs(x - y) for x, y in zip(a, b)) <= 1 else 1)' "$1" "$2"
+}
+check "... the same colours from the model file and its TorchScript export" 0 \
+  same_within_one_level "$tmp/default.cgan.rgb" "$tmp/default.pt.rgb"
+printf 'PK\003\004 and no archive' > "$tmp/corrupt.pt"
+check "cgancolorizebin with a corrupt TorchScript file" fail gst-launch-1.0 -q "${photo[@]}" ! \
+  cgancolorizebin model="$tmp/corrupt.pt" ! fakesink
+expect_output "the error names the file" "$tmp/corrupt.pt"
+
 # LibTorch's backends register from static initialisers: every torch library must stay linked.
 check "libcolorgan links libtorch despite --as-needed" 0 readelf -d "$build/lib/libcolorgan.so"
 expect_output "libtorch is NEEDED" "NEEDED.*\[libtorch\.so"

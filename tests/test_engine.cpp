@@ -6,9 +6,11 @@
 #include <ATen/Parallel.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fstream>
 #include <iostream>
 #include <sys/resource.h>
 #include <torch/cuda.h>
+#include <torch/script.h>
 #include <torch/torch.h>
 
 using namespace colorgan;
@@ -224,4 +226,48 @@ TEST(FoldedGenerator, MatchesTheUnfoldedEncoderDecoderWithTrainedStatistics) {
             << error.mean().item<float>() << "\n";
   EXPECT_LT(error.max().item<float>(), 0.05);
   EXPECT_LT(error.mean().item<float>(), 0.006);
+}
+
+// A generator written in TorchScript by someone else (here, straight from its
+// source) runs in the engine when it keeps the contract, and is a clear error,
+// naming the file, when it does not or is no TorchScript at all.
+TEST(TorchScriptGenerator, RunsWhenItKeepsTheContractAndIsAClearErrorOtherwise) {
+  const std::string dir = colorgan::testing::make_temp_dir("torchscript");
+  auto module_file = [&](const std::string& name, const std::string& body) {
+    torch::jit::Module module("generator");
+    module.register_parameter("shift", torch::full({1}, 0.25), false);
+    module.define("def forward(self, y: Tensor, noise: Tensor) -> Tensor:\n" + body);
+    const std::string path = dir + "/" + name + ".pt";
+    module.save(path);
+    return path;
+  };
+  EngineOptions options;
+  options.device = "cpu";
+  const std::string good =
+      module_file("good", "    return torch.cat([y * 0.5 + self.shift, 1.0 - y * 0.5 - self.shift + 0.0 * noise], 1)\n");
+  InferenceEngine engine(good, options);
+  const auto y = torch::rand({2, 1, 20, 30});
+  const auto uv = engine.colorize(y);
+  ASSERT_EQ(uv.sizes(), (std::vector<int64_t>{2, 2, 20, 30}));
+  EXPECT_TRUE(torch::allclose(uv[0][0], y[0][0] * 0.5 + 0.25));
+  EXPECT_EQ(engine.precision(), Precision::Fp32);
+  EXPECT_EQ(engine.metadata().training_width, 256) << "no metadata: the documented default working size";
+
+  const std::string three_channels = module_file("three", "    return torch.cat([y, y, noise], 1)\n");
+  try {
+    InferenceEngine bad(three_channels, options);
+    FAIL() << "a module returning 3 channels was accepted";
+  } catch (const ModelFileError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(three_channels));
+    EXPECT_THAT(e.what(), HasSubstr("uv [N,2,H,W]"));
+  }
+  const std::string corrupt = dir + "/corrupt.pt";
+  std::ofstream(corrupt, std::ios::binary) << "PK\x03\x04 but nothing of a zip archive after it";
+  try {
+    InferenceEngine bad(corrupt, options);
+    FAIL() << "a corrupt archive was accepted";
+  } catch (const ModelFileError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(corrupt));
+    EXPECT_THAT(e.what(), HasSubstr("not a TorchScript module"));
+  }
 }

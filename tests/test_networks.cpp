@@ -1,8 +1,13 @@
 #include "colorgan/networks.h"
 #include "colorgan/noise.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
+#include <torch/script.h>
 #include <torch/torch.h>
+
+#include <cstdlib>
+#include <fstream>
 
 using namespace colorgan;
 
@@ -213,4 +218,55 @@ TEST(EncoderDecoder, ConfigChecksRefuseBadSizes) {
   config = GeneratorConfig::preset("encoder-decoder");
   config.noise_input = NoiseInput::ProjectedVector;
   EXPECT_THROW(config.check(), std::invalid_argument);
+}
+
+// The TorchScript export: the same outputs from the module as from the folded
+// generator, in C++ and in Python (python3-torch's torch.jit.load).
+TEST(Export, TorchScriptGivesTheFoldedGeneratorsOutputsInCppAndPython) {
+  const std::string dir = colorgan::testing::make_temp_dir("export");
+  struct Case {
+    const char* preset;
+    NoiseInput noise_input;
+  };
+  for (const Case c : {Case{"tiny", NoiseInput::Plane}, Case{"tiny-encoder-decoder", NoiseInput::Plane},
+                       Case{"tiny", NoiseInput::ProjectedVector}}) {
+    GeneratorConfig config = GeneratorConfig::preset(c.preset);
+    config.noise_input = c.noise_input;
+    config.projected_size = 16;
+    torch::manual_seed(11);
+    Generator generator(config);
+    generator->eval();
+    // Batch norm statistics away from their initial values, so that folding them matters.
+    for (auto& buffer : generator->buffers()) {
+      if (buffer.is_floating_point()) buffer.uniform_(0.5, 1.5);
+    }
+    const FoldedGenerator folded(*generator);
+    const std::string module_path = dir + "/" + c.preset + ".pt";
+    folded.to_torchscript().save(module_path);
+    torch::jit::Module module = torch::jit::load(module_path);
+
+    c10::impl::GenericList cases(c10::AnyType::get());
+    const std::vector<std::pair<int64_t, int64_t>> sizes =
+        c.noise_input == NoiseInput::Plane ? std::vector<std::pair<int64_t, int64_t>>{{16, 16}, {24, 40}, {33, 17}}
+                                           : std::vector<std::pair<int64_t, int64_t>>{{16, 16}};
+    for (auto [h, w] : sizes) {
+      torch::InferenceMode guard;
+      const auto y = torch::rand({2, 1, h, w});
+      const auto noise = c.noise_input == NoiseInput::Plane ? torch::randn({2, 1, h, w})
+                                                            : torch::randn({2, config.noise_dim});
+      const auto expected = folded.forward(y, noise);
+      const auto got = module.forward({y, noise}).toTensor();
+      ASSERT_EQ(got.sizes(), expected.sizes()) << c.preset;
+      EXPECT_LT((got - expected).abs().max().item<double>(), 1e-5) << c.preset << " " << h << "x" << w;
+      cases.push_back(c10::ivalue::Tuple::create({y, noise, expected}));
+    }
+    const std::string cases_path = dir + "/" + c.preset + "-cases.pt";
+    const std::vector<char> bytes = torch::pickle_save(cases);
+    std::ofstream(cases_path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+
+    const std::string script = std::string(std::getenv("COLORGAN_SOURCE")) + "/tests/interop/check_torchscript.py";
+    const int status = colorgan::testing::run_program({"/usr/bin/python3", script, module_path, cases_path});
+    if (status == 77) GTEST_SKIP() << "/usr/bin/python3 has no torch (python3-torch): the Python side is unchecked";
+    EXPECT_EQ(status, 0) << c.preset << ": Python's torch.jit.load gave other outputs (see above)";
+  }
 }

@@ -4,6 +4,9 @@
 
 #include <torch/utils.h>
 
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -38,6 +41,17 @@ std::string write_test_model(const std::string& dir, const std::string& preset, 
   const std::string path = dir + "/" + preset + "-" + std::to_string(seed) + ".cgan";
   save_model(path, generator, meta);
   return path;
+}
+
+int run_program(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
 }
 
 }  // namespace colorgan::testing

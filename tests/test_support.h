@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace colorgan::testing {
 
@@ -11,5 +12,8 @@ std::string make_temp_dir(const std::string& name);
 // Writes an untrained model file (random weights from `seed`) of a preset
 // ("tiny", "seed", "public-code") and returns its path.
 std::string write_test_model(const std::string& dir, const std::string& preset = "tiny", unsigned seed = 0);
+
+// Runs a program (argv[0] a path; no shell) and returns its exit status (-1 if it could not run).
+int run_program(const std::vector<std::string>& argv);
 
 }  // namespace colorgan::testing

@@ -1,11 +1,15 @@
-// colorgan-model: create (randomly initialised) model files and show what a model file holds.
+// colorgan-model: create (randomly initialised) model files, show what a model file holds, export it.
 #include "cli.h"
+#include "colorgan/files.h"
 #include "colorgan/model_file.h"
+
+#include <torch/csrc/jit/api/module.h>
 
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
 #include <iostream>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -61,6 +65,17 @@ int upgrade(const std::string& from, const std::string& to) {
   return 0;
 }
 
+// The generator as TorchScript (docs/INTEROP.md): folded weights, forward(y, noise) -> uv.
+int export_model(const std::string& format, const std::string& from, const std::string& to) {
+  colorgan::ModelFile model = colorgan::load_model(from);
+  const colorgan::FoldedGenerator folded(*model.generator);
+  std::ostringstream bytes;
+  folded.to_torchscript().save(bytes);
+  colorgan::write_file_atomically(to, bytes.str(), "TorchScript module");
+  std::cout << "wrote " << to << " (" << format << ": forward(y [N,1,H,W], noise) -> uv [N,2,H,W])\n";
+  return 0;
+}
+
 int devices() {
   std::cout << "cpu\n";
   for (size_t i = 0; i < torch::cuda::device_count(); ++i) std::cout << "cuda:" << i << "\n";
@@ -72,7 +87,7 @@ int devices() {
 int main(int argc, char** argv) {
   namespace cli = colorgan::cli;
   CLI::App app("Creates, inspects and upgrades colorgan model files.", "colorgan-model");
-  cli::configure(app, "COMMAND [options] (init | info | upgrade | devices; COMMAND --help for each)");
+  cli::configure(app, "COMMAND [options] (init | info | upgrade | export | devices; COMMAND --help for each)");
   app.require_subcommand(1);
 
   InitOptions init_options;
@@ -104,6 +119,14 @@ int main(int argc, char** argv) {
   upgrade_command->add_option("old", model, "model file to read")->type_name("OLD.cgan")->required();
   upgrade_command->add_option("new", upgraded, "where to write it (default: in place)")->type_name("NEW.cgan");
 
+  std::string format = "torchscript", exported;
+  CLI::App* export_command = app.add_subcommand(
+      "export", "Writes the generator for other runtimes: --format torchscript, a TorchScript module whose\n"
+                "forward(y, noise) -> uv runs under Python's torch.jit.load (docs/INTEROP.md).");
+  cli::configure(*export_command, "[--format torchscript] MODEL.cgan OUT");
+  export_command->add_option("--format", format, "what to write")->check(CLI::IsMember({"torchscript"}));
+  export_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
+  export_command->add_option("out", exported, "file to write")->type_name("OUT")->required();
   CLI::App* devices_command = app.add_subcommand("devices", "Lists the devices this build can run on (cpu, cuda:N).");
   cli::configure(*devices_command);
 
@@ -112,6 +135,7 @@ int main(int argc, char** argv) {
     if (init_command->parsed()) return init(init_options);
     if (info_command->parsed()) return info(model);
     if (upgrade_command->parsed()) return upgrade(model, upgraded.empty() ? model : upgraded);
+    if (export_command->parsed()) return export_model(format, model, exported);
     return devices();
   });
 }

@@ -22,8 +22,9 @@ packages=(
   # images and videos for training and evaluation: only the OpenCV modules used
   # (libopencv-dev would pull ~577 packages), and LMDB for LSUN exports
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev liblmdb-dev
-  # the Python client (pipelines/clients): GObject introspection of GStreamer and its app library
-  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+  # the Python client (pipelines/clients): GObject introspection of GStreamer and its app library;
+  # Python's torch, to check that an exported TorchScript generator runs there (tests)
+  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 python3-torch
   # tests
   libgtest-dev libgmock-dev
 )

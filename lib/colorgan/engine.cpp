@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/csrc/jit/serialization/import.h>
 #include <torch/cuda.h>
 
 #include <malloc.h>
@@ -11,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -68,16 +71,72 @@ void set_thread_count(int threads) {
   at::set_num_threads(threads > 0 ? std::min(threads, cores) : cores);
 }
 
+namespace {
+
+// TorchScript files (zip archives) begin "PK\3\4"; colorgan's own model files "CGANMODL".
+bool is_torchscript_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  char magic[4] = {};
+  return file.read(magic, 4) && std::memcmp(magic, "PK\x03\x04", 4) == 0;
+}
+
+// A generator written in TorchScript, by `colorgan-model export` or by Python
+// (docs/INTEROP.md): forward(y [N,1,H,W], noise [N,1,H,W]) -> uv [N,2,H,W].
+// It carries no metadata: its working size is kTorchScriptTrainingSide unless
+// the user sets one, its noise Gaussian planes.
+constexpr int64_t kTorchScriptTrainingSide = 256;
+
+torch::jit::Module load_torchscript(const std::string& path, c10::Device device) {
+  try {
+    torch::jit::Module module = torch::jit::load(path, device);
+    module.eval();
+    return module;
+  } catch (const std::exception& e) {
+    throw ModelFileError(path + ": not a TorchScript module LibTorch can load: " + first_line(e.what()));
+  }
+}
+
+}  // namespace
+
 struct InferenceEngine::Impl {
-  ModelFile model;
-  FoldedGenerator folded;  // what runs: batch norm folded into the convs, channels_last
+  ModelMetadata metadata;
+  GeneratorConfig config;
+  std::optional<FoldedGenerator> folded;    // a colorgan model: batch norm folded into the convs, channels_last
+  std::optional<torch::jit::Module> script; // or a TorchScript generator
+  std::string path;
   c10::Device device{c10::kCPU};
   Precision precision = Precision::Fp32;
   NoiseSource noise;
   at::Tensor staging_in, staging_noise;  // pinned host buffers for uploads to a GPU, reused while shapes hold
-  Impl(ModelFile m, c10::Device d, uint64_t seed)
-      : model(std::move(m)), folded((model.generator->eval(), *model.generator)), device(d),
-        noise(seed, model.metadata.noise_distribution) {}
+  Impl(const std::string& model_path, c10::Device d, uint64_t seed) : path(model_path), device(d), noise(seed) {
+    if (is_torchscript_file(model_path)) {
+      script = load_torchscript(model_path, d);
+      metadata.training_width = metadata.training_height = kTorchScriptTrainingSide;
+      metadata.provenance = "TorchScript module " + model_path;
+    } else {
+      ModelFile model = load_model(model_path);
+      model.generator->eval();
+      folded.emplace(*model.generator);
+      metadata = model.metadata;
+      config = model.generator->config();
+    }
+    noise = NoiseSource(seed, metadata.noise_distribution);
+  }
+
+  at::Tensor forward(const at::Tensor& y, const at::Tensor& n) {
+    if (folded) return folded->forward(y, n);
+    at::Tensor uv;
+    try {
+      uv = script->forward({y, n}).toTensor();
+    } catch (const std::exception& e) {
+      throw ModelFileError(path + ": its forward(y, noise) failed: " + first_line(e.what()));
+    }
+    if (uv.dim() != 4 || uv.size(0) != y.size(0) || uv.size(1) != 2 || uv.size(2) != y.size(2) ||
+        uv.size(3) != y.size(3) || !uv.is_floating_point()) {
+      throw ModelFileError(path + ": its forward(y [N,1,H,W], noise) must return uv [N,2,H,W] (docs/INTEROP.md)");
+    }
+    return uv.to(at::kFloat).clamp(0.0, 1.0);
+  }
 
   // Host tensors go to a GPU through a reused pinned buffer (one asynchronous copy); on the CPU nothing is copied.
   at::Tensor upload(const at::Tensor& t, at::Tensor& staging) {
@@ -103,11 +162,12 @@ InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions op
   std::exception_ptr error;
   std::thread([&] {
     try {
-      impl_ = std::make_unique<Impl>(load_model(model_path), device, options.seed);
-      impl_->precision = resolve_precision(options.precision, device);
-      impl_->folded.to(device, impl_->precision == Precision::Bf16 ? at::kBFloat16 : at::kFloat);
-      if (options.warm_up) {
-        const auto& meta = impl_->model.metadata;
+      impl_ = std::make_unique<Impl>(model_path, device, options.seed);
+      // A TorchScript generator runs as it was written (fp32 unless it casts itself).
+      impl_->precision = impl_->folded ? resolve_precision(options.precision, device) : Precision::Fp32;
+      if (impl_->folded) impl_->folded->to(device, impl_->precision == Precision::Bf16 ? at::kBFloat16 : at::kFloat);
+      if (options.warm_up || impl_->script) {  // a TorchScript generator shows at once whether it keeps the contract
+        const auto& meta = impl_->metadata;
         colorize(at::zeros({1, 1, meta.training_height, meta.training_width}));
         impl_->noise = NoiseSource(options.seed, meta.noise_distribution);  // warm-up must not shift the stream
       }
@@ -122,7 +182,7 @@ InferenceEngine::~InferenceEngine() = default;
 
 at::Tensor InferenceEngine::colorize(const at::Tensor& y, const at::Tensor& noise) {
   c10::InferenceMode guard;
-  const GeneratorConfig& config = impl_->model.generator->config();
+  const GeneratorConfig& config = impl_->config;
   if (y.dim() != 4 || y.size(1) != 1) throw std::invalid_argument("colorize: Y must be [N,1,H,W]");
   const double bytes = static_cast<double>(config.full_size_maps()) * sizeof(float) * static_cast<double>(y.size(0)) * y.size(2) * y.size(3);
   if (bytes > static_cast<double>(kMaxActivationBytes)) {
@@ -136,12 +196,12 @@ at::Tensor InferenceEngine::colorize(const at::Tensor& y, const at::Tensor& nois
     n = config.noise_input == NoiseInput::Plane ? impl_->noise.planes(y.size(0), y.size(2), y.size(3))
                                                 : impl_->noise.vectors(y.size(0), config.noise_dim);
   }
-  at::Tensor uv = impl_->folded.forward(impl_->upload(y, impl_->staging_in), impl_->upload(n, impl_->staging_noise));
+  at::Tensor uv = impl_->forward(impl_->upload(y, impl_->staging_in), impl_->upload(n, impl_->staging_noise));
   return uv.to(y.device());
 }
 
-const ModelMetadata& InferenceEngine::metadata() const { return impl_->model.metadata; }
-const GeneratorConfig& InferenceEngine::config() const { return impl_->model.generator->config(); }
+const ModelMetadata& InferenceEngine::metadata() const { return impl_->metadata; }
+const GeneratorConfig& InferenceEngine::config() const { return impl_->config; }
 Precision InferenceEngine::precision() const { return impl_->precision; }
 
 bool cpu_has_native_bf16() {

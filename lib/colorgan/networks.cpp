@@ -1,10 +1,12 @@
 #include "colorgan/networks.h"
 
+#include <torch/csrc/jit/api/module.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
 #include <torch/nn/functional/upsampling.h>
 
 #include <algorithm>
+#include <sstream>
 #include <stdexcept>
 
 namespace colorgan {
@@ -430,6 +432,79 @@ torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::T
     x = i + 1 < layers_.size() ? torch::relu_(x) : torch::sigmoid_(x);
   }
   return x.to(torch::kFloat).contiguous();
+}
+
+torch::jit::Module FoldedGenerator::to_torchscript() const {
+  // The weights become the module's parameters and forward() is written out in
+  // TorchScript, op for op as forward() runs them (aten ops only: loads without colorgan).
+  torch::jit::Module module("colorgan_generator");
+  auto add = [&](const std::string& name, const torch::Tensor& t) {
+    module.register_parameter(name, t.to(torch::kCPU, torch::kFloat).contiguous(), false);
+    return "self." + name;
+  };
+  std::ostringstream code;
+  code << "def forward(self, y: Tensor, noise: Tensor) -> Tensor:\n";
+  auto conv = [&](const std::string& weight, const std::string& bias, const torch::Tensor& w, int64_t stride,
+                  const std::string& x) {
+    const int64_t pad = w.size(2) / 2;
+    std::ostringstream call;
+    call << "torch.conv2d(" << x << ", " << weight << ", " << bias << ", [" << stride << ", " << stride << "], ["
+         << pad << ", " << pad << "])";
+    return call.str();
+  };
+  if (config_.kind == GeneratorKind::EncoderDecoder) {
+    auto block = [&](size_t b, const std::string& x) {
+      const std::string i = std::to_string(b);
+      return conv(add("block" + i + "_weight", blocks_[b].weight), add("block" + i + "_bias", blocks_[b].bias),
+                  blocks_[b].weight, blocks_[b].stride, x);
+    };
+    const size_t scales = config_.scale_channels.size();
+    size_t b = 0;
+    code << "    x = torch.cat([y, noise], 1)\n";
+    for (size_t s = 0; s < scales; ++s) {
+      code << "    x = torch.relu(" << block(b, "x") << ")\n";
+      code << "    x = torch.relu(" << block(b + 1, "x") << ")\n";
+      code << "    skip" << s << " = x\n";
+      b += 2;
+    }
+    code << "    context = torch.relu(torch.addmm(" << add("context_bias", context_bias_) << ", torch.mean(x, [2, 3]), "
+         << add("context_weight", context_weight_) << ".t()))\n";
+    code << "    x = torch.relu("
+         << block(b++, "torch.cat([x, context.unsqueeze(2).unsqueeze(3).expand_as(x)], 1)") << ")\n";
+    for (size_t s = scales - 1; s-- > 0;) {
+      const std::string skip = "skip" + std::to_string(s), size = "[" + skip + ".size(2), " + skip + ".size(3)]";
+      code << "    x = torch.upsample_bilinear2d(x, " << size << ", False, None, None)\n";
+      const std::string y_here = s == 0 ? "y" : "torch.adaptive_avg_pool2d(y, " + size + ")";
+      code << "    x = torch.relu(" << block(b, "torch.cat([x, " + skip + ", " + y_here + "], 1)") << ")\n";
+      code << "    x = torch.relu(" << block(b + 1, "x") << ")\n";
+      b += 2;
+    }
+    code << "    return torch.sigmoid(" << block(b, "torch.cat([x, y], 1)") << ")\n";
+  } else {
+    if (config_.noise_input == NoiseInput::ProjectedVector) {
+      code << "    noise = torch.addmm(" << add("projection_bias", projection_bias_) << ", noise, "
+           << add("projection_weight", projection_weight_) << ".t()).view([-1, 1, " << config_.projected_size << ", "
+           << config_.projected_size << "])\n";
+    }
+    code << "    inputs = torch.cat([y, noise], 1)\n";
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      const Layer& layer = layers_[i];
+      const std::string n = std::to_string(i);
+      const std::string side = conv(add("side" + n + "_weight", layer.side_weight), add("layer" + n + "_bias", layer.bias),
+                                    layer.side_weight, 1, "inputs");
+      if (layer.weight.defined()) {
+        code << "    x = " << conv(add("layer" + n + "_weight", layer.weight), "None", layer.weight, 1, "x") << " + "
+             << side << "\n";
+      } else {
+        code << "    x = " << side << "\n";
+      }
+      code << "    x = " << (i + 1 < layers_.size() ? "torch.relu(x)" : "torch.sigmoid(x)") << "\n";
+    }
+    code << "    return x\n";
+  }
+  module.define(code.str());
+  module.eval();
+  return module;
 }
 
 int64_t parameter_count(const torch::nn::Module& module) {

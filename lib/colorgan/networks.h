@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+namespace torch::jit {
+struct Module;  // torch/csrc/jit/api/module.h, for FoldedGenerator::to_torchscript
+}
+
 namespace colorgan {
 
 struct ConvLayerSpec {
@@ -149,6 +153,10 @@ class FoldedGenerator {
   // Moves the weights; dtype kBFloat16 runs the convolutions in bfloat16
   // (about twice as fast where the CPU has AVX512-BF16; outputs within ~1e-2).
   void to(const torch::Device& device, torch::ScalarType dtype = torch::kFloat);
+  // The same generator as a TorchScript module (fp32 weights on the CPU,
+  // forward(y [N,1,H,W], noise) -> uv [N,2,H,W] in [0,1]): what
+  // `colorgan-model export --format torchscript` writes, for Python's torch.jit.load.
+  torch::jit::Module to_torchscript() const;
 
  private:
   struct Layer {
