@@ -434,75 +434,113 @@ torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::T
   return x.to(torch::kFloat).contiguous();
 }
 
-torch::jit::Module FoldedGenerator::to_torchscript() const {
-  // The weights become the module's parameters and forward() is written out in
-  // TorchScript, op for op as forward() runs them (aten ops only: loads without colorgan).
-  torch::jit::Module module("colorgan_generator");
-  auto add = [&](const std::string& name, const torch::Tensor& t) {
-    module.register_parameter(name, t.to(torch::kCPU, torch::kFloat).contiguous(), false);
-    return "self." + name;
-  };
-  std::ostringstream code;
-  code << "def forward(self, y: Tensor, noise: Tensor) -> Tensor:\n";
-  auto conv = [&](const std::string& weight, const std::string& bias, const torch::Tensor& w, int64_t stride,
-                  const std::string& x) {
-    const int64_t pad = w.size(2) / 2;
-    std::ostringstream call;
-    call << "torch.conv2d(" << x << ", " << weight << ", " << bias << ", [" << stride << ", " << stride << "], ["
-         << pad << ", " << pad << "])";
-    return call.str();
-  };
+std::string FoldedGenerator::write_graph(GraphWriter& w) const {
+  auto cpu = [](const torch::Tensor& t) { return t.defined() ? t.to(torch::kCPU, torch::kFloat).contiguous() : t; };
   if (config_.kind == GeneratorKind::EncoderDecoder) {
+    // run_encoder_decoder's wiring, step for step.
     auto block = [&](size_t b, const std::string& x) {
-      const std::string i = std::to_string(b);
-      return conv(add("block" + i + "_weight", blocks_[b].weight), add("block" + i + "_bias", blocks_[b].bias),
-                  blocks_[b].weight, blocks_[b].stride, x);
+      const Conv& c = blocks_[b];
+      return w.relu(w.conv(x, cpu(c.weight), cpu(c.bias), c.stride));
     };
     const size_t scales = config_.scale_channels.size();
     size_t b = 0;
-    code << "    x = torch.cat([y, noise], 1)\n";
+    std::vector<std::string> skips;
+    std::string x = w.cat({"y", "noise"});
     for (size_t s = 0; s < scales; ++s) {
-      code << "    x = torch.relu(" << block(b, "x") << ")\n";
-      code << "    x = torch.relu(" << block(b + 1, "x") << ")\n";
-      code << "    skip" << s << " = x\n";
-      b += 2;
+      x = block(b++, x);
+      x = block(b++, x);
+      skips.push_back(x);
     }
-    code << "    context = torch.relu(torch.addmm(" << add("context_bias", context_bias_) << ", torch.mean(x, [2, 3]), "
-         << add("context_weight", context_weight_) << ".t()))\n";
-    code << "    x = torch.relu("
-         << block(b++, "torch.cat([x, context.unsqueeze(2).unsqueeze(3).expand_as(x)], 1)") << ")\n";
+    x = block(b++, w.cat({x, w.global_context(x, cpu(context_weight_), cpu(context_bias_))}));
     for (size_t s = scales - 1; s-- > 0;) {
-      const std::string skip = "skip" + std::to_string(s), size = "[" + skip + ".size(2), " + skip + ".size(3)]";
-      code << "    x = torch.upsample_bilinear2d(x, " << size << ", False, None, None)\n";
-      const std::string y_here = s == 0 ? "y" : "torch.adaptive_avg_pool2d(y, " + size + ")";
-      code << "    x = torch.relu(" << block(b, "torch.cat([x, " + skip + ", " + y_here + "], 1)") << ")\n";
-      code << "    x = torch.relu(" << block(b + 1, "x") << ")\n";
-      b += 2;
+      x = w.upsample_to(x, skips[s], 2);
+      const std::string y_here = s == 0 ? "y" : w.pool_to("y", skips[s], int64_t{1} << s);
+      x = block(b++, w.cat({x, skips[s], y_here}));
+      x = block(b++, x);
     }
-    code << "    return torch.sigmoid(" << block(b, "torch.cat([x, y], 1)") << ")\n";
-  } else {
-    if (config_.noise_input == NoiseInput::ProjectedVector) {
-      code << "    noise = torch.addmm(" << add("projection_bias", projection_bias_) << ", noise, "
-           << add("projection_weight", projection_weight_) << ".t()).view([-1, 1, " << config_.projected_size << ", "
-           << config_.projected_size << "])\n";
-    }
-    code << "    inputs = torch.cat([y, noise], 1)\n";
-    for (size_t i = 0; i < layers_.size(); ++i) {
-      const Layer& layer = layers_[i];
-      const std::string n = std::to_string(i);
-      const std::string side = conv(add("side" + n + "_weight", layer.side_weight), add("layer" + n + "_bias", layer.bias),
-                                    layer.side_weight, 1, "inputs");
-      if (layer.weight.defined()) {
-        code << "    x = " << conv(add("layer" + n + "_weight", layer.weight), "None", layer.weight, 1, "x") << " + "
-             << side << "\n";
-      } else {
-        code << "    x = " << side << "\n";
-      }
-      code << "    x = " << (i + 1 < layers_.size() ? "torch.relu(x)" : "torch.sigmoid(x)") << "\n";
-    }
-    code << "    return x\n";
+    const Conv& out = blocks_.back();
+    return w.sigmoid(w.conv(w.cat({x, "y"}), cpu(out.weight), cpu(out.bias), 1));
   }
-  module.define(code.str());
+  std::string noise = "noise";
+  if (config_.noise_input == NoiseInput::ProjectedVector) {
+    noise = w.project_noise(noise, cpu(projection_weight_), cpu(projection_bias_), config_.projected_size);
+  }
+  const std::string inputs = w.cat({"y", noise});
+  std::string x;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
+    const std::string side = w.conv(inputs, cpu(layer.side_weight), cpu(layer.bias), 1);
+    x = layer.weight.defined() ? w.add(w.conv(x, cpu(layer.weight), torch::Tensor(), 1), side) : side;
+    x = i + 1 < layers_.size() ? w.relu(x) : w.sigmoid(x);
+  }
+  return x;
+}
+
+namespace {
+
+// Writes TorchScript source, one statement per call; the weights become the module's parameters.
+class TorchScriptWriter : public GraphWriter {
+ public:
+  explicit TorchScriptWriter(torch::jit::Module& module) : module_(module) {}
+  std::string source(const std::string& output) const {
+    return "def forward(self, y: Tensor, noise: Tensor) -> Tensor:\n" + body_.str() + "    return " + output + "\n";
+  }
+
+  std::string conv(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                   int64_t stride) override {
+    const int64_t pad = weight.size(2) / 2;
+    return let("torch.conv2d(" + x + ", " + param(weight) + ", " + (bias.defined() ? param(bias) : "None") + ", [" +
+               std::to_string(stride) + ", " + std::to_string(stride) + "], [" + std::to_string(pad) + ", " +
+               std::to_string(pad) + "])");
+  }
+  std::string add(const std::string& a, const std::string& b) override { return let(a + " + " + b); }
+  std::string relu(const std::string& x) override { return let("torch.relu(" + x + ")"); }
+  std::string sigmoid(const std::string& x) override { return let("torch.sigmoid(" + x + ")"); }
+  std::string cat(const std::vector<std::string>& xs) override {
+    std::string list;
+    for (const auto& x : xs) list += (list.empty() ? "" : ", ") + x;
+    return let("torch.cat([" + list + "], 1)");
+  }
+  std::string project_noise(const std::string& noise, const torch::Tensor& weight, const torch::Tensor& bias,
+                            int64_t size) override {
+    return let("torch.addmm(" + param(bias) + ", " + noise + ", " + param(weight) + ".t()).view([-1, 1, " +
+               std::to_string(size) + ", " + std::to_string(size) + "])");
+  }
+  std::string global_context(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias) override {
+    return let("torch.relu(torch.addmm(" + param(bias) + ", torch.mean(" + x + ", [2, 3]), " + param(weight) +
+               ".t())).unsqueeze(2).unsqueeze(3).expand_as(" + x + ")");
+  }
+  std::string upsample_to(const std::string& x, const std::string& like, int64_t) override {
+    return let("torch.upsample_bilinear2d(" + x + ", [" + like + ".size(2), " + like + ".size(3)], False, None, None)");
+  }
+  std::string pool_to(const std::string& y, const std::string& like, int64_t) override {
+    return let("torch.adaptive_avg_pool2d(" + y + ", [" + like + ".size(2), " + like + ".size(3)])");
+  }
+
+ private:
+  std::string let(const std::string& expression) {
+    const std::string name = "v" + std::to_string(values_++);
+    body_ << "    " << name << " = " << expression << "\n";
+    return name;
+  }
+  std::string param(const torch::Tensor& t) {
+    const std::string name = "p" + std::to_string(params_++);
+    module_.register_parameter(name, t, false);
+    return "self." + name;
+  }
+  torch::jit::Module& module_;
+  std::ostringstream body_;
+  int values_ = 0, params_ = 0;
+};
+
+}  // namespace
+
+torch::jit::Module FoldedGenerator::to_torchscript() const {
+  // aten ops only: the module loads without colorgan.
+  torch::jit::Module module("colorgan_generator");
+  TorchScriptWriter writer(module);
+  const std::string output = write_graph(writer);
+  module.define(writer.source(output));
   module.eval();
   return module;
 }

@@ -143,6 +143,31 @@ TORCH_MODULE(Discriminator);
 // Each conv is split by linearity, conv([x, Y, noise]) = conv_x(x) +
 // conv_side([Y, noise]), so the convs over the maps see 128/64/32 channels:
 // no per-layer concatenation and no odd channel counts for oneDNN to pad.
+// An exporter's view of a generator's forward pass: FoldedGenerator::write_graph
+// calls these in order on named values ("y", "noise", then what each returns),
+// so every format is written from the one description of the network.
+class GraphWriter {
+ public:
+  virtual ~GraphWriter() = default;
+  // conv2d with padding kernel/2; bias may be undefined. Weights are fp32 on the CPU.
+  virtual std::string conv(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                           int64_t stride) = 0;
+  virtual std::string add(const std::string& a, const std::string& b) = 0;
+  virtual std::string relu(const std::string& x) = 0;
+  virtual std::string sigmoid(const std::string& x) = 0;
+  virtual std::string cat(const std::vector<std::string>& xs) = 0;  // along channels
+  // noise [N,dim] -> a plane [N,1,size,size] through a linear layer.
+  virtual std::string project_noise(const std::string& noise, const torch::Tensor& weight, const torch::Tensor& bias,
+                                    int64_t size) = 0;
+  // relu(linear(mean of x over H,W)), the same at every position of x: [N,C,H,W].
+  virtual std::string global_context(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias) = 0;
+  // x bilinearly resized (half-pixel centres) to like's H,W, which are `factor` times x's
+  // (exactly so for frame sides that are multiples of the network's overall stride).
+  virtual std::string upsample_to(const std::string& x, const std::string& like, int64_t factor) = 0;
+  // y averaged down to like's H,W (adaptive average pooling), 1/`factor` of y's (see upsample_to).
+  virtual std::string pool_to(const std::string& y, const std::string& like, int64_t factor) = 0;
+};
+
 class FoldedGenerator {
  public:
   explicit FoldedGenerator(GeneratorImpl& generator);
@@ -157,6 +182,8 @@ class FoldedGenerator {
   // forward(y [N,1,H,W], noise) -> uv [N,2,H,W] in [0,1]): what
   // `colorgan-model export --format torchscript` writes, for Python's torch.jit.load.
   torch::jit::Module to_torchscript() const;
+  // Describes forward() to `writer`; returns the name of the output (uv).
+  std::string write_graph(GraphWriter& writer) const;
 
  private:
   struct Layer {
