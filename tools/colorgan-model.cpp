@@ -5,11 +5,16 @@
 
 #include <torch/csrc/jit/api/module.h>
 
+#ifdef COLORGAN_HAVE_ONNX
+#include "onnx_export.h"
+#endif
+
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 namespace {
@@ -65,14 +70,29 @@ int upgrade(const std::string& from, const std::string& to) {
   return 0;
 }
 
-// The generator as TorchScript (docs/INTEROP.md): folded weights, forward(y, noise) -> uv.
+// The generator for other runtimes (docs/INTEROP.md): folded weights, y and noise in, uv out.
 int export_model(const std::string& format, const std::string& from, const std::string& to) {
   colorgan::ModelFile model = colorgan::load_model(from);
   const colorgan::FoldedGenerator folded(*model.generator);
+  if (format == "onnx") {
+#ifdef COLORGAN_HAVE_ONNX
+    const auto& config = model.generator->config();
+    colorgan::write_onnx(folded, config, to);
+    const int64_t multiple = colorgan::onnx_side_multiple(config);
+    std::cout << "wrote " << to << " (onnx: y [N,1,H,W], noise -> uv [N,2,H,W]; "
+              << (config.noise_input != colorgan::NoiseInput::Plane
+                      ? "H = W = " + std::to_string(config.projected_size)
+                      : multiple > 1 ? "H and W multiples of " + std::to_string(multiple) : std::string("any H and W"))
+              << ")\n";
+    return 0;
+#else
+    throw std::runtime_error("this colorgan-model was built without ONNX (libonnx-dev, libprotobuf-dev)");
+#endif
+  }
   std::ostringstream bytes;
   folded.to_torchscript().save(bytes);
   colorgan::write_file_atomically(to, bytes.str(), "TorchScript module");
-  std::cout << "wrote " << to << " (" << format << ": forward(y [N,1,H,W], noise) -> uv [N,2,H,W])\n";
+  std::cout << "wrote " << to << " (torchscript: forward(y [N,1,H,W], noise) -> uv [N,2,H,W])\n";
   return 0;
 }
 
@@ -122,9 +142,11 @@ int main(int argc, char** argv) {
   std::string format = "torchscript", exported;
   CLI::App* export_command = app.add_subcommand(
       "export", "Writes the generator for other runtimes: --format torchscript, a TorchScript module whose\n"
-                "forward(y, noise) -> uv runs under Python's torch.jit.load (docs/INTEROP.md).");
-  cli::configure(*export_command, "[--format torchscript] MODEL.cgan OUT");
-  export_command->add_option("--format", format, "what to write")->check(CLI::IsMember({"torchscript"}));
+                "forward(y, noise) -> uv runs under Python's torch.jit.load; --format onnx, an ONNX graph\n"
+                "(inputs y and noise, output uv; dynamic N, H, W) for ONNX runtimes and OpenCV's DNN module\n"
+                "(docs/INTEROP.md).");
+  cli::configure(*export_command, "[--format torchscript|onnx] MODEL.cgan OUT");
+  export_command->add_option("--format", format, "what to write")->check(CLI::IsMember({"torchscript", "onnx"}));
   export_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
   export_command->add_option("out", exported, "file to write")->type_name("OUT")->required();
   CLI::App* devices_command = app.add_subcommand("devices", "Lists the devices this build can run on (cpu, cuda:N).");

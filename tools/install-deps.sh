@@ -25,6 +25,8 @@ packages=(
   # the Python client (pipelines/clients): GObject introspection of GStreamer and its app library;
   # Python's torch, to check that an exported TorchScript generator runs there (tests)
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 python3-torch
+  # ONNX export: onnx's protobuf definitions and checker; OpenCV's DNN module runs the export in the tests
+  libonnx-dev libprotobuf-dev libopencv-dnn-dev python3-onnx
   # tests
   libgtest-dev libgmock-dev
 )
