@@ -1,5 +1,6 @@
 #include "colorgan/networks.h"
 #include "colorgan/noise.h"
+#include "generator_fixtures.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -224,22 +225,11 @@ TEST(EncoderDecoder, ConfigChecksRefuseBadSizes) {
 // generator, in C++ and in Python (python3-torch's torch.jit.load).
 TEST(Export, TorchScriptGivesTheFoldedGeneratorsOutputsInCppAndPython) {
   const std::string dir = colorgan::testing::make_temp_dir("export");
-  struct Case {
-    const char* preset;
-    NoiseInput noise_input;
-  };
+  using Case = colorgan::testing::ExportCase;
   for (const Case c : {Case{"tiny", NoiseInput::Plane}, Case{"tiny-encoder-decoder", NoiseInput::Plane},
                        Case{"tiny", NoiseInput::ProjectedVector}}) {
-    GeneratorConfig config = GeneratorConfig::preset(c.preset);
-    config.noise_input = c.noise_input;
-    config.projected_size = 16;
-    torch::manual_seed(11);
-    Generator generator(config);
-    generator->eval();
-    // Batch norm statistics away from their initial values, so that folding them matters.
-    for (auto& buffer : generator->buffers()) {
-      if (buffer.is_floating_point()) buffer.uniform_(0.5, 1.5);
-    }
+    Generator generator = colorgan::testing::trained_looking_generator(c, 11);
+    const GeneratorConfig& config = generator->config();
     const FoldedGenerator folded(*generator);
     const std::string module_path = dir + "/" + c.preset + ".pt";
     folded.to_torchscript().save(module_path);

@@ -3,6 +3,7 @@
 // frame sizes from one file (dynamic H and W).
 #include "colorgan/networks.h"
 #include "onnx_export.h"
+#include "generator_fixtures.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -32,23 +33,13 @@ torch::Tensor tensor_of(cv::Mat blob) {
 
 TEST(OnnxExport, OpenCvDnnRunsItWithinOneTenThousandthOfLibTorch) {
   const std::string dir = colorgan::testing::make_temp_dir("onnx");
-  struct Case {
-    const char* preset;
-    NoiseInput noise_input;
-  };
+  using Case = colorgan::testing::ExportCase;
   // Projected-vector models: onnx's checker alone (OpenCV 4.6's importer cannot infer the
   // shapes of Gemm -> Reshape -> Concat; ONNX Runtime would run it). Plane-noise models: both.
   for (const Case c : {Case{"tiny", NoiseInput::Plane}, Case{"tiny-encoder-decoder", NoiseInput::Plane},
                        Case{"seed", NoiseInput::Plane}, Case{"tiny", NoiseInput::ProjectedVector}}) {
-    GeneratorConfig config = GeneratorConfig::preset(c.preset);
-    config.noise_input = c.noise_input;
-    config.projected_size = 16;
-    torch::manual_seed(5);
-    Generator generator(config);
-    generator->eval();
-    for (auto& buffer : generator->buffers()) {  // trained-looking batch norm statistics: folding matters
-      if (buffer.is_floating_point()) buffer.uniform_(0.5, 1.5);
-    }
+    Generator generator = colorgan::testing::trained_looking_generator(c, 5);
+    const GeneratorConfig& config = generator->config();
     const FoldedGenerator folded(*generator);
     const std::string path = dir + "/" + c.preset + ".onnx";
     write_onnx(folded, config, path);

@@ -1,0 +1,31 @@
+// Generators for the export tests (LibTorch types: only for the tests that use them).
+#pragma once
+
+#include "colorgan/networks.h"
+
+#include <torch/torch.h>
+
+namespace colorgan::testing {
+
+struct ExportCase {
+  const char* preset;
+  NoiseInput noise_input;
+};
+
+// A generator of `c`'s preset in eval mode whose batch-norm statistics look
+// trained (away from their initial values), so that folding them matters;
+// projected-noise ones at 16x16.
+inline Generator trained_looking_generator(const ExportCase& c, unsigned seed) {
+  GeneratorConfig config = GeneratorConfig::preset(c.preset);
+  config.noise_input = c.noise_input;
+  config.projected_size = 16;
+  torch::manual_seed(seed);
+  Generator generator(config);
+  generator->eval();
+  for (auto& buffer : generator->buffers()) {
+    if (buffer.is_floating_point()) buffer.uniform_(0.5, 1.5);
+  }
+  return generator;
+}
+
+}  // namespace colorgan::testing
