@@ -317,12 +317,15 @@ static gboolean gst_cgan_colorize_stop(GstBaseTransform* trans) {
 }
 
 // An output buffer of `size` bytes: from the negotiated pool (no per-frame
-// allocation of whole frames), else a new one.
+// allocation of whole frames), else a new one. Never waits on the pool: a
+// batch may need more buffers than a downstream pool holds.
 static GstBuffer* new_output(GstBaseTransform* trans, gsize size) {
   GstBuffer* buffer = nullptr;
   GstBufferPool* pool = gst_base_transform_get_buffer_pool(trans);
   if (pool != nullptr) {
-    if (gst_buffer_pool_is_active(pool) && gst_buffer_pool_acquire_buffer(pool, &buffer, nullptr) != GST_FLOW_OK) {
+    GstBufferPoolAcquireParams params{};
+    params.flags = GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT;
+    if (!gst_buffer_pool_is_active(pool) || gst_buffer_pool_acquire_buffer(pool, &buffer, &params) != GST_FLOW_OK) {
       buffer = nullptr;
     }
     gst_object_unref(pool);

@@ -70,9 +70,6 @@ struct RawImage {
   YuvMatrix matrix;  // YUV formats only
 };
 
-bool is_yuv(RawFormat format);
-int bit_depth(RawFormat format);  // 8, 10 or 16
-
 // The luma of a raw frame in the colour convention (Y in [0,1]; RGB: its
 // BT.601 luma; YUV: Y' decoded from its range, whatever its matrix), into
 // width*height floats.
@@ -157,11 +154,11 @@ class PlaneColorizer {
   void colorize(const float* y, const float* noise, float* u, float* v, int width, int height);
 
   // Raw frames of one size and format in, raw frames of that size out: in[i]'s
-  // luma is colorized into out[i], in any format that holds colour. Where the
-  // two formats are the same YUV layout, Y is copied bit for bit and out gets
-  // in's matrix; otherwise Y is written from the luma. Formats of different
-  // depths or chroma layouts: U,V are sampled at the output's chroma sites.
-  // Throws std::invalid_argument for mismatched sizes or an output without colour.
+  // luma is colorized into out[i], in any format that holds colour, in
+  // out[i].matrix (YUV). Where in and out are the same YUV format and range, Y is
+  // copied bit for bit; otherwise it is written from the luma. U,V are sampled
+  // at the output's chroma sites. Throws std::invalid_argument for mismatched
+  // sizes or an output without colour (GRAY).
   void colorize(const RawImage* in, const RawImage* out, int count);
 
   void reset_history();  // a new scene/stream: no blending with earlier frames, the noise from its start

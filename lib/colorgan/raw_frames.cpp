@@ -103,9 +103,6 @@ void put_chroma(const RawImage& out, const FormatInfo& f, int64_t row, int64_t x
 
 }  // namespace
 
-bool is_yuv(RawFormat format) { return info(format).family == Family::Yuv; }
-int bit_depth(RawFormat format) { return info(format).bits; }
-
 void raw_luma(const RawImage& in, float* y) {
   const FormatInfo f = info(in.format);
   const YuvCoding coding(f.bits, in.matrix.full_range);
