@@ -1,5 +1,5 @@
 // Fuzz target: caps strings through the planar caps parser and the caps
-// translations every colorgan element does.
+// translations every colorgan element does (planar and raw video).
 #include "cganplanar.h"
 
 #include <gst/gst.h>
@@ -45,6 +45,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     gst_caps_unref(cgan_caps_translate(caps, "video/x-cgan-planar", "planes", "planes", m, nullptr));
     gst_caps_unref(cgan_caps_translate(caps, "video/x-raw", "planes", "format", m, caps));
   }
+  // Raw video across cgancolorize: format routes, the other fields carried, and what it maps.
+  const CganCapsMap routes = {{"GRAY8", "RGBx"}, {"GRAY8", "I420"}, {"I420", "I420"}, {"GRAY16_LE", "Y444_16LE"}};
+  for (const auto& m : {routes, cgan_caps_map_reversed(routes)}) {
+    gst_caps_unref(cgan_raw_caps_translate(caps, m, caps));
+  }
+  GstCaps* raw = cgan_caps_of_type(caps, "video/x-raw");
+  GstVideoInfo video;
+  colorgan::RawFormat format;
+  if (gst_caps_is_fixed(raw) && gst_video_info_from_caps(&video, raw)) {
+    cgan_raw_format(GST_VIDEO_INFO_FORMAT(&video), &format);
+    cgan_yuv_matrix(&video);
+  }
+  gst_caps_unref(raw);
   in_our_code = false;
   gst_caps_unref(caps);
   return 0;
