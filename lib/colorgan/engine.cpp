@@ -87,6 +87,7 @@ bool is_torchscript_file(const std::string& path) {
 constexpr int64_t kTorchScriptTrainingSide = 256;
 
 torch::jit::Module load_torchscript(const std::string& path, c10::Device device) {
+  check_model_file_readable(path);  // exists, a file, within colorgan's own bound on model files
   try {
     torch::jit::Module module = torch::jit::load(path, device);
     module.eval();

@@ -76,20 +76,6 @@ void write_atomically(const std::string& bytes, const std::string& path, const c
   }
 }
 
-// Says why a model file cannot be read, before LibTorch tries (its messages
-// for these are raw errno numbers). Returns its size.
-uintmax_t check_readable(const std::string& path) {
-  std::error_code error;
-  const auto status = std::filesystem::status(path, error);
-  if (!std::filesystem::exists(status)) throw ModelFileError("model file '" + path + "' does not exist");
-  if (!std::filesystem::is_regular_file(status)) throw ModelFileError("model file '" + path + "' is not a file");
-  const auto size = std::filesystem::file_size(path, error);
-  if (error || size > static_cast<uintmax_t>(kMaxModelFileBytes)) {
-    throw ModelFileError("model file '" + path + "' is " + std::to_string(size) + " bytes, more than the " +
-                         std::to_string(kMaxModelFileBytes) + " a model file may have");
-  }
-  return size;
-}
 
 int64_t read_bounded(torch::serialize::InputArchive& archive, const std::string& key, int64_t low, int64_t high,
                      const std::string& path) {
@@ -102,6 +88,21 @@ int64_t read_bounded(torch::serialize::InputArchive& archive, const std::string&
 }
 
 }  // namespace
+
+// Says why a model file cannot be read, before LibTorch tries (its messages
+// for these are raw errno numbers). Returns its size.
+uintmax_t check_model_file_readable(const std::string& path) {
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (!std::filesystem::exists(status)) throw ModelFileError("model file '" + path + "' does not exist");
+  if (!std::filesystem::is_regular_file(status)) throw ModelFileError("model file '" + path + "' is not a file");
+  const auto size = std::filesystem::file_size(path, error);
+  if (error || size > static_cast<uintmax_t>(kMaxModelFileBytes)) {
+    throw ModelFileError("model file '" + path + "' is " + std::to_string(size) + " bytes, more than the " +
+                         std::to_string(kMaxModelFileBytes) + " a model file may have");
+  }
+  return size;
+}
 
 void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path, const char* what) {
   std::string bytes;
@@ -128,7 +129,7 @@ void write_model_archive(torch::serialize::OutputArchive& archive, const std::st
 }
 
 void read_model_archive(const std::string& path, torch::serialize::InputArchive& archive, Integrity integrity) {
-  const uintmax_t size = check_readable(path);
+  const uintmax_t size = check_model_file_readable(path);
   std::string file(static_cast<size_t>(size), '\0');
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ModelFileError("cannot read model file '" + path + "': " + std::strerror(errno));

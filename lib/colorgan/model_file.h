@@ -8,6 +8,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <cstdint>
 #include <string>
 
 namespace colorgan {
@@ -55,6 +56,10 @@ void save_model(const std::string& path, Generator& generator, const ModelMetada
 ModelFile load_model(const std::string& path, Integrity integrity = Integrity::Required);
 
 constexpr int64_t kMaxModelFileBytes = int64_t{1} << 30;
+
+// Throws ModelFileError unless `path` is a readable regular file of at most
+// kMaxModelFileBytes (any model file: colorgan's own or TorchScript); returns its size.
+uintmax_t check_model_file_readable(const std::string& path);
 constexpr int64_t kMaxTrainingSide = 8192;
 
 }  // namespace colorgan
