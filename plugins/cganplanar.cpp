@@ -206,14 +206,8 @@ GType cgan_enum_type(GType* type, const char* name, const GEnumValue* values) {
   return *type;
 }
 
-colorgan::PixelLayout cgan_pixel_layout(GstVideoFormat format) {
-  switch (format) {
-    case GST_VIDEO_FORMAT_RGB: return colorgan::PixelLayout::RGB;
-    case GST_VIDEO_FORMAT_BGR: return colorgan::PixelLayout::BGR;
-    case GST_VIDEO_FORMAT_RGBx: return colorgan::PixelLayout::RGBx;
-    case GST_VIDEO_FORMAT_BGRx: return colorgan::PixelLayout::BGRx;
-    case GST_VIDEO_FORMAT_RGBA: return colorgan::PixelLayout::RGBA;
-    case GST_VIDEO_FORMAT_BGRA: return colorgan::PixelLayout::BGRA;
-    default: return colorgan::PixelLayout::GRAY8;
-  }
+colorgan::RawFormat cgan_packed_format(GstVideoFormat format) {
+  colorgan::RawFormat packed = colorgan::RawFormat::GRAY8;
+  cgan_raw_format(format, &packed);
+  return packed;
 }

@@ -86,4 +86,4 @@ gboolean cgan_raw_format(GstVideoFormat format, colorgan::RawFormat* out);
 colorgan::YuvMatrix cgan_yuv_matrix(const GstVideoInfo* info);
 
 // The packed layout of a raw video format the elements accept (GRAY8 for anything else).
-colorgan::PixelLayout cgan_pixel_layout(GstVideoFormat format);
+colorgan::RawFormat cgan_packed_format(GstVideoFormat format);

@@ -73,7 +73,7 @@ static GstFlowReturn gst_cgan_rgb2yuv_transform(GstBaseTransform* trans, GstBuff
   }
   colorgan::PackedImage image{static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&in, 0)), GST_VIDEO_FRAME_WIDTH(&in),
                               GST_VIDEO_FRAME_HEIGHT(&in), GST_VIDEO_FRAME_PLANE_STRIDE(&in, 0),
-                              cgan_pixel_layout(GST_VIDEO_FRAME_FORMAT(&in))};
+                              cgan_packed_format(GST_VIDEO_FRAME_FORMAT(&in))};
   colorgan::packed_to_yuv_planes(image, reinterpret_cast<float*>(out.data));
   gst_buffer_unmap(outbuf, &out);
   gst_video_frame_unmap(&in);

@@ -92,7 +92,7 @@ static GstFlowReturn gst_cgan_yuv2rgb_transform(GstBaseTransform* trans, GstBuff
   } else {
     colorgan::PackedImage image{static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&out, 0)),
                                 GST_VIDEO_FRAME_WIDTH(&out), GST_VIDEO_FRAME_HEIGHT(&out),
-                                GST_VIDEO_FRAME_PLANE_STRIDE(&out, 0), cgan_pixel_layout(format)};
+                                GST_VIDEO_FRAME_PLANE_STRIDE(&out, 0), cgan_packed_format(format)};
     colorgan::yuv_planes_to_packed(planes, image);
   }
   gst_video_frame_unmap(&out);

@@ -98,13 +98,13 @@ TEST(Frames, EveryPackedLayoutGivesTheSamePlanesAndHonoursStride) {
   auto rgb = (at::rand({h, w, 3}) * 255).to(at::kByte);
   std::vector<float> reference(3 * w * h);
   struct Case {
-    PixelLayout layout;
+    RawFormat layout;
     int bpp;
     int r, g, b;
   };
-  const Case cases[] = {{PixelLayout::RGB, 3, 0, 1, 2},  {PixelLayout::BGR, 3, 2, 1, 0},
-                        {PixelLayout::RGBx, 4, 0, 1, 2}, {PixelLayout::BGRx, 4, 2, 1, 0},
-                        {PixelLayout::RGBA, 4, 0, 1, 2}, {PixelLayout::BGRA, 4, 2, 1, 0}};
+  const Case cases[] = {{RawFormat::RGB, 3, 0, 1, 2},  {RawFormat::BGR, 3, 2, 1, 0},
+                        {RawFormat::RGBx, 4, 0, 1, 2}, {RawFormat::BGRx, 4, 2, 1, 0},
+                        {RawFormat::RGBA, 4, 0, 1, 2}, {RawFormat::BGRA, 4, 2, 1, 0}};
   bool first = true;
   for (const auto& c : cases) {
     const int stride = w * c.bpp + 5;  // padded rows, as GStreamer may deliver
@@ -167,10 +167,10 @@ TEST(Frames, GrayIsTheLumaPlaneAlone) {
   std::vector<uint8_t> gray(stride * h);
   for (size_t i = 0; i < gray.size(); ++i) gray[i] = static_cast<uint8_t>(i * 9);
   std::vector<float> y(w * h);
-  packed_to_yuv_planes({gray.data(), w, h, stride, PixelLayout::GRAY8}, y.data());
+  packed_to_yuv_planes({gray.data(), w, h, stride, RawFormat::GRAY8}, y.data());
   EXPECT_FLOAT_EQ(y[1 * w + 2], gray[1 * stride + 2] / 255.0f);
   std::vector<uint8_t> back(stride * h, 0);
-  yuv_planes_to_packed(y.data(), {back.data(), w, h, stride, PixelLayout::GRAY8});
+  yuv_planes_to_packed(y.data(), {back.data(), w, h, stride, RawFormat::GRAY8});
   for (int r = 0; r < h; ++r) {
     for (int c = 0; c < w; ++c) {
       EXPECT_EQ(back[r * stride + c], gray[r * stride + c]);

@@ -11,31 +11,12 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
 
 namespace colorgan {
 namespace {
-
-struct LayoutInfo {
-  int64_t bytes_per_pixel;
-  std::array<int64_t, 3> rgb_offsets;  // byte offset of R, G, B in a pixel
-};
-
-LayoutInfo layout_info(PixelLayout layout) {
-  switch (layout) {
-    case PixelLayout::RGB: return {3, {0, 1, 2}};
-    case PixelLayout::BGR: return {3, {2, 1, 0}};
-    case PixelLayout::RGBx:
-    case PixelLayout::RGBA: return {4, {0, 1, 2}};
-    case PixelLayout::BGRx:
-    case PixelLayout::BGRA: return {4, {2, 1, 0}};
-    case PixelLayout::GRAY8: return {1, {0, 0, 0}};
-  }
-  return {1, {0, 0, 0}};
-}
 
 at::Tensor view_planes(const float* planes, int64_t count, int64_t height, int64_t width) {
   return at::from_blob(const_cast<float*>(planes), {count, height, width}, at::kFloat);
@@ -51,14 +32,14 @@ at::Tensor to_byte(const at::Tensor& unit) { return unit.mul(255.0).round_().cla
 }  // namespace
 
 void packed_to_yuv_planes(const PackedImage& in, float* planes) {
-  const LayoutInfo info = layout_info(in.layout);
+  const PackedLayout info = packed_layout(in.layout);
   const int64_t n = int64_t{in.width} * in.height, bpp = info.bytes_per_pixel;
   // One pass, rows in parallel (as yuv_planes_to_packed); the formulas are rgb_to_yuv's.
   at::parallel_for(0, in.height, 16, [&](int64_t first, int64_t last) {
     for (int64_t row = first; row < last; ++row) {
       const uint8_t* pixel = in.data + row * in.stride;
       float* y = planes + row * in.width;
-      if (in.layout == PixelLayout::GRAY8) {
+      if (in.layout == RawFormat::GRAY8) {
         for (int64_t x = 0; x < in.width; ++x) y[x] = pixel[x] / 255.0f;
         continue;
       }
@@ -73,26 +54,20 @@ void packed_to_yuv_planes(const PackedImage& in, float* planes) {
 }
 
 void yuv_planes_to_packed(const float* planes, const PackedImage& out) {
-  const LayoutInfo info = layout_info(out.layout);
-  const int64_t n = int64_t{out.width} * out.height, bpp = info.bytes_per_pixel;
+  const PackedLayout layout = packed_layout(out.layout);
+  const int64_t n = int64_t{out.width} * out.height;
   // One pass over the frame, rows in parallel: a chain of whole-frame tensor ops
   // took 57 ms for a 1920x1080 frame here.
   at::parallel_for(0, out.height, 16, [&](int64_t first, int64_t last) {
+    std::vector<uint8_t> scratch(3 * out.width);
     for (int64_t row = first; row < last; ++row) {
       const float* y = planes + row * out.width;
       uint8_t* pixel = out.data + row * out.stride;
-      if (out.layout == PixelLayout::GRAY8) {
+      if (out.layout == RawFormat::GRAY8) {
         for (int64_t x = 0; x < out.width; ++x) pixel[x] = unit_to_byte(y[x]);
         continue;
       }
-      const float* u = y + n;
-      const float* v = u + n;
-      for (int64_t x = 0; x < out.width; ++x, pixel += bpp) {
-        float rgb[3];
-        yuv_to_rgb_keep_luma_pixel(y[x], u[x], v[x], rgb);
-        for (int c = 0; c < 3; ++c) pixel[info.rgb_offsets[c]] = unit_to_byte(rgb[c]);
-        if (bpp == 4) pixel[3] = 255;
-      }
+      pack_rgb_row(y, y + n, y + 2 * n, out.width, layout, scratch.data(), pixel);
     }
   });
 }
@@ -164,6 +139,7 @@ struct PlaneColorizer::Impl {
   WorkingSize size;
   ChromaUpsampling upsampling;
   ChromaStabilizer stabilizer;
+  NoiseMode noise_mode;
   NoiseStream noise_stream;                // at the working size (or the model's noise vector)
   std::vector<std::vector<float>> luma;    // raw frames' luma at full size, reused frame after frame
   // inference_interval: the model's last frame and what came out since.
@@ -178,6 +154,7 @@ struct PlaneColorizer::Impl {
         size(working_size_for(o.inference_size, engine.metadata())),
         upsampling(o.upsampling),
         stabilizer(StabilizerOptions{o.temporal_smoothing}),
+        noise_mode(o.noise_mode),
         noise_stream(o.seed, engine.metadata().noise_distribution, o.noise_mode, o.drift_rate),
         interval(o.inference_interval),
         cut_threshold(StabilizerOptions{}.cut_threshold) {}
@@ -210,12 +187,20 @@ struct PlaneColorizer::Impl {
     const GeneratorConfig& config = engine.config();
     const bool planes = config.noise_input == NoiseInput::Plane;
     const int64_t per_frame = planes ? h * w : config.noise_dim;
-    std::vector<at::Tensor> frames;
-    for (int64_t i = 0; i < count; ++i) {
-      frames.push_back(at::from_blob(const_cast<float*>(noise_stream.next(per_frame)), {per_frame}, at::kFloat).clone());
+    at::Tensor noise;
+    if (noise_mode == NoiseMode::Fixed) {
+      // One plane for the whole stream: every frame of the batch reads the
+      // stream's own buffer (it stays put until the next call), nothing copied.
+      noise = at::from_blob(const_cast<float*>(noise_stream.next(per_frame)), {1, per_frame}, at::kFloat)
+                  .expand({count, per_frame});
+    } else {
+      std::vector<at::Tensor> frames;
+      for (int64_t i = 0; i < count; ++i) {
+        frames.push_back(at::from_blob(const_cast<float*>(noise_stream.next(per_frame)), {per_frame}, at::kFloat).clone());
+      }
+      noise = at::stack(frames);
     }
-    const at::Tensor noise = at::stack(frames);
-    return planes ? noise.view({count, 1, h, w}) : noise;
+    return planes ? noise.reshape({count, 1, h, w}) : noise;
   }
 
   // Luma [N,1,H,W] at the frame's size and noise planes (or none) -> the working

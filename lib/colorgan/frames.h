@@ -12,7 +12,15 @@
 
 namespace colorgan {
 
-enum class PixelLayout { RGB, BGR, RGBx, BGRx, RGBA, BGRA, GRAY8 };
+// Raw video as decoders hand it over (GStreamer's names). YUV formats carry
+// video-range or full-range codes as their YuvMatrix says; 10-bit I420 sits in
+// the low bits of 16-bit words, P010 in the high bits; Y444_16LE is 16-bit.
+enum class RawFormat {
+  GRAY8, GRAY16_LE,                      // luma alone
+  RGB, BGR, RGBx, BGRx, RGBA, BGRA,      // packed 8-bit RGB
+  I420, NV12, Y444,                      // 8-bit YUV
+  I420_10LE, P010_10LE, Y444_16LE,       // deep YUV
+};
 
 // An 8-bit interleaved image in caller-owned memory; stride in bytes.
 struct PackedImage {
@@ -20,7 +28,7 @@ struct PackedImage {
   int width;
   int height;
   int stride;
-  PixelLayout layout;
+  RawFormat layout;  // GRAY8 or a packed RGB format
 };
 
 // RGB-family -> Y,U,V planes (3 planes); GRAY8 -> the Y plane alone.
@@ -40,16 +48,6 @@ struct I420Image {
   int v_stride;
 };
 void yuv_planes_to_i420(const float* planes, int width, int height, const I420Image& out);
-
-// Raw video as decoders hand it over (GStreamer's names). YUV formats carry
-// video-range or full-range codes as their YuvMatrix says; 10-bit I420 sits in
-// the low bits of 16-bit words, P010 in the high bits; Y444_16LE is 16-bit.
-enum class RawFormat {
-  GRAY8, GRAY16_LE,                      // luma alone
-  RGB, BGR, RGBx, BGRx, RGBA, BGRA,      // packed 8-bit RGB
-  I420, NV12, Y444,                      // 8-bit YUV
-  I420_10LE, P010_10LE, Y444_16LE,       // deep YUV
-};
 
 // The Y'CbCr encoding of a YUV frame: the matrix's luma weights of red and blue
 // (BT.601 0.299/0.114, BT.709 0.2126/0.0722, BT.2020 0.2627/0.0593) and the range.

@@ -103,6 +103,34 @@ void put_chroma(const RawImage& out, const FormatInfo& f, int64_t row, int64_t x
 
 }  // namespace
 
+PackedLayout packed_layout(RawFormat format) {
+  const FormatInfo f = info(format);
+  if (f.family == Family::Yuv || f.bits != 8) throw std::invalid_argument("not a packed 8-bit format");
+  return {f.bytes_per_pixel, f.rgb_offsets};
+}
+
+// __restrict: the bytes could otherwise alias the floats, and the loops would not vectorize.
+void pack_rgb_row(const float* __restrict y, const float* __restrict u, const float* __restrict v, int64_t width,
+                  const PackedLayout& layout, uint8_t* __restrict scratch, uint8_t* __restrict out) {
+  for (int64_t x = 0; x < width; ++x) {
+    float pixel[3];
+    yuv_to_rgb_keep_luma_pixel(y[x], u[x], v[x], pixel);
+    for (int c = 0; c < 3; ++c) scratch[c * width + x] = unit_to_byte(pixel[c]);
+  }
+  const auto& offsets = layout.rgb_offsets;
+  if (layout.bytes_per_pixel == 4) {  // whole little-endian words, alpha/padding byte last: vectorizes
+    for (int64_t x = 0; x < width; ++x) {
+      const uint32_t word = uint32_t{scratch[x]} << (8 * offsets[0]) | uint32_t{scratch[width + x]} << (8 * offsets[1]) |
+                            uint32_t{scratch[2 * width + x]} << (8 * offsets[2]) | 0xff000000u;
+      std::memcpy(out + 4 * x, &word, 4);
+    }
+    return;
+  }
+  for (int64_t x = 0; x < width; ++x, out += layout.bytes_per_pixel) {
+    for (int c = 0; c < 3; ++c) out[offsets[c]] = scratch[c * width + x];
+  }
+}
+
 void raw_luma(const RawImage& in, float* y) {
   const FormatInfo f = info(in.format);
   const YuvCoding coding(f.bits, in.matrix.full_range);
@@ -142,30 +170,14 @@ void write_colour(const RawImage& in, const float* y, const GuidedFit& fit, cons
 
   if (fo.family == Family::Rgb) {
     const FitSampler sampler(fit, width, height);
+    const PackedLayout layout = packed_layout(out.format);
     at::parallel_for(0, height, 16, [&](int64_t first, int64_t last) {
       std::vector<float> u(width), v(width);
-      std::vector<uint8_t> rgb(3 * width);
+      std::vector<uint8_t> scratch(3 * width);
       for (int64_t r = first; r < last; ++r) {
         const float* luma = y + r * width;
         sampler.row(r, luma, u.data(), v.data());
-        for (int64_t x = 0; x < width; ++x) {  // planar R, G, B rows first: this loop vectorizes
-          float pixel[3];
-          yuv_to_rgb_keep_luma_pixel(luma[x], u[x], v[x], pixel);
-          for (int c = 0; c < 3; ++c) rgb[c * width + x] = unit_to_byte(pixel[c]);
-        }
-        uint8_t* pixel = row_of_mut(out, 0, r);
-        if (fo.bytes_per_pixel == 4) {  // whole little-endian words, alpha/padding byte last: vectorizes
-          const int shift_r = 8 * fo.rgb_offsets[0], shift_g = 8 * fo.rgb_offsets[1], shift_b = 8 * fo.rgb_offsets[2];
-          for (int64_t x = 0; x < width; ++x) {
-            const uint32_t word = uint32_t{rgb[x]} << shift_r | uint32_t{rgb[width + x]} << shift_g |
-                                  uint32_t{rgb[2 * width + x]} << shift_b | 0xff000000u;
-            std::memcpy(pixel + 4 * x, &word, 4);
-          }
-          continue;
-        }
-        for (int64_t x = 0; x < width; ++x, pixel += fo.bytes_per_pixel) {
-          for (int c = 0; c < 3; ++c) pixel[fo.rgb_offsets[c]] = rgb[c * width + x];
-        }
+        pack_rgb_row(luma, u.data(), v.data(), width, layout, scratch.data(), row_of_mut(out, 0, r));
       }
     });
     return;
