@@ -186,23 +186,28 @@ TEST(Precision, Bf16AndAutoAreWithinOneChromaLevelOfFp32OnARealPhoto) {
   ASSERT_NE(data, nullptr) << "run through meson test (it sets COLORGAN_TEST_DATA)";
   const at::Tensor rgb = rgb8_to_tensor(read_image(std::string(data) + "/astronaut-128.jpg"));
   const at::Tensor y = rgb_to_luma(rgb).unsqueeze(0).unsqueeze(0);  // a person: skin is where errors show
-  const std::string model = default_model_path();
+  const std::filesystem::path model = default_model_path();
   ASSERT_FALSE(model.empty());
-  auto engine = [&](Precision precision) {
-    EngineOptions options;
-    options.device = "cpu";
-    options.precision = precision;
-    return std::make_unique<InferenceEngine>(model, options);
-  };
-  const auto fp32 = engine(Precision::Fp32), bf16 = engine(Precision::Bf16), automatic = engine(Precision::Auto);
-  EXPECT_EQ(automatic->precision(), cpu_has_native_bf16() ? Precision::Bf16 : Precision::Fp32);
-  EXPECT_EQ(fp32->precision(), Precision::Fp32);
-  const auto levels = [](const at::Tensor& uv) { return (uv * 255).round(); };
-  const at::Tensor reference = levels(fp32->colorize(y));  // each engine draws the same seeded noise
-  for (InferenceEngine* e : {bf16.get(), automatic.get()}) {
-    const at::Tensor diff = (levels(e->colorize(y)) - reference).abs();
-    std::cout << to_string(e->precision()) << " vs fp32: " << diff.gt(0).sum().item<int64_t>() << " of "
-              << diff.numel() << " chroma values differ, by at most " << diff.max().item<float>() << " level(s)\n";
-    EXPECT_LE(diff.max().item<float>(), 1.0f);
+  // Both shipped generators: their bf16 paths differ (the seed's output conv runs as bf16 hi/lo halves).
+  for (const auto& path : {model, model.parent_path() / "seed.cgan"}) {
+    SCOPED_TRACE(path.string());
+    auto engine = [&](Precision precision) {
+      EngineOptions options;
+      options.device = "cpu";
+      options.precision = precision;
+      return std::make_unique<InferenceEngine>(path.string(), options);
+    };
+    const auto fp32 = engine(Precision::Fp32), bf16 = engine(Precision::Bf16), automatic = engine(Precision::Auto);
+    EXPECT_EQ(automatic->precision(), cpu_has_native_bf16() ? Precision::Bf16 : Precision::Fp32);
+    EXPECT_EQ(fp32->precision(), Precision::Fp32);
+    const auto levels = [](const at::Tensor& uv) { return (uv * 255).round(); };
+    const at::Tensor reference = levels(fp32->colorize(y));  // each engine draws the same seeded noise
+    for (InferenceEngine* e : {bf16.get(), automatic.get()}) {
+      const at::Tensor diff = (levels(e->colorize(y)) - reference).abs();
+      std::cout << path.filename().string() << ", " << to_string(e->precision()) << " vs fp32: "
+                << diff.gt(0).sum().item<int64_t>() << " of " << diff.numel()
+                << " chroma values differ, by at most " << diff.max().item<float>() << " level(s)\n";
+      EXPECT_LE(diff.max().item<float>(), 1.0f);
+    }
   }
 }

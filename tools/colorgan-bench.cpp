@@ -33,6 +33,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <spawn.h>
@@ -90,6 +91,13 @@ struct Report {
     std::ostringstream shown;
     shown << std::fixed << std::setprecision(precision) << value << " " << unit;
     add(name, value, shown.str());
+  }
+  // A figure added earlier in this run, if any.
+  std::optional<double> find(const std::string& name) const {
+    for (const auto& [n, value] : figures) {
+      if (n == name) return value;
+    }
+    return std::nullopt;
   }
   void write_json(const std::string& path, const std::string& machine) const {
     nlohmann::ordered_json j;
@@ -393,9 +401,13 @@ void hd_figures(const Bench& b) {
   const int n = b.quick ? 50 : 300;
   for (const std::string mode : {"tuned", "bf16"}) {
     if (mode == "bf16" && !cpu_has_native_bf16()) continue;
-    report.add("anchor.pytorch_64x64_b1_" + mode + "_fps",
-               run_anchor({"pytorch_anchor.py", mode, std::to_string(n), "64", "64", std::to_string(b.threads)}), 1,
-               "frames/s (pytorch_anchor.py " + mode + ")");
+    const double anchor_fps =
+        run_anchor({"pytorch_anchor.py", mode, std::to_string(n), "64", "64", std::to_string(b.threads)});
+    report.add("anchor.pytorch_64x64_b1_" + mode + "_fps", anchor_fps, 1, "frames/s (pytorch_anchor.py " + mode + ")");
+    // The engine's own row from this run, in the anchor's mode (its tuned fp32 against raw.*).
+    if (const auto engine_ms = report.find((mode == "bf16" ? "raw_bf16" : "raw") + std::string(".64x64_b1_ms"))) {
+      report.add("anchor.engine_vs_pytorch_64x64_b1_" + mode, 1e3 / *engine_ms / anchor_fps, 2, "x");
+    }
   }
 }
 
