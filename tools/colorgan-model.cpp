@@ -40,6 +40,38 @@ int init(const InitOptions& o) {
   return 0;
 }
 
+// The largest weight difference between two model files of one architecture (both
+// generators' parameters and buffers, by name): whether two runs trained the same.
+int compare(const std::string& a_path, const std::string& b_path) {
+  const colorgan::ModelFile a = colorgan::load_model(a_path), b = colorgan::load_model(b_path);
+  auto a_values = a.generator->named_parameters(), b_values = b.generator->named_parameters();
+  // Floating-point buffers too (batch norm statistics), not counters (num_batches_tracked).
+  for (const auto& buffer : a.generator->named_buffers()) {
+    if (buffer.value().is_floating_point()) a_values.insert(buffer.key(), buffer.value());
+  }
+  for (const auto& buffer : b.generator->named_buffers()) {
+    if (buffer.value().is_floating_point()) b_values.insert(buffer.key(), buffer.value());
+  }
+  if (a_values.size() != b_values.size()) throw std::invalid_argument("the two models differ in architecture");
+  double largest = 0, largest_value = 0;
+  std::string where;
+  for (const auto& item : a_values) {
+    const torch::Tensor* other = b_values.find(item.key());
+    if (other == nullptr || other->sizes() != item.value().sizes()) {
+      throw std::invalid_argument("the two models differ in architecture (" + item.key() + ")");
+    }
+    const double difference = (item.value().to(torch::kDouble) - other->to(torch::kDouble)).abs().max().item<double>();
+    largest_value = std::max(largest_value, item.value().abs().max().item<double>());
+    if (difference >= largest) {
+      largest = difference;
+      where = item.key();
+    }
+  }
+  std::cout << "max abs difference: " << largest << " (" << where << "; largest |value| " << largest_value << ", "
+            << a_values.size() << " tensors)\n";
+  return 0;
+}
+
 int info(const std::string& path) {
   const colorgan::ModelFile model = colorgan::load_model(path);
   const auto& c = model.generator->config();
@@ -107,7 +139,7 @@ int devices() {
 int main(int argc, char** argv) {
   namespace cli = colorgan::cli;
   CLI::App app("Creates, inspects and upgrades colorgan model files.", "colorgan-model");
-  cli::configure(app, "COMMAND [options] (init | info | upgrade | export | devices; COMMAND --help for each)");
+  cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | export | devices; COMMAND --help for each)");
   app.require_subcommand(1);
 
   InitOptions init_options;
@@ -131,6 +163,14 @@ int main(int argc, char** argv) {
   CLI::App* info_command = app.add_subcommand("info", "Prints a model file's config and metadata.");
   cli::configure(*info_command, "MODEL.cgan");
   info_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
+
+  std::string other;
+  CLI::App* compare_command = app.add_subcommand(
+      "compare", "Prints the largest difference between two model files' weights (same architecture),\n"
+                 "e.g. whether a run on several processes trained what one process trains.");
+  cli::configure(*compare_command, "A.cgan B.cgan");
+  compare_command->add_option("a", model, "model file")->type_name("A.cgan")->required();
+  compare_command->add_option("b", other, "model file")->type_name("B.cgan")->required();
 
   CLI::App* upgrade_command = app.add_subcommand(
       "upgrade", "Re-saves a model file of an earlier format version (in place without NEW.cgan): version 1\n"
@@ -156,6 +196,7 @@ int main(int argc, char** argv) {
   return cli::run(app, [&] {
     if (init_command->parsed()) return init(init_options);
     if (info_command->parsed()) return info(model);
+    if (compare_command->parsed()) return compare(model, other);
     if (upgrade_command->parsed()) return upgrade(model, upgraded.empty() ? model : upgraded);
     if (export_command->parsed()) return export_model(format, model, exported);
     return devices();

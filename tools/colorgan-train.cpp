@@ -4,6 +4,7 @@
 
 #include "colorgan/colorspace.h"
 #include "colorgan/dataset.h"
+#include "colorgan/distributed.h"
 #include "colorgan/engine.h"
 #include "colorgan/errors.h"
 #include "colorgan/files.h"
@@ -190,6 +191,29 @@ RunConfig run_config_from_json(const std::string& text) {
 // Flags that pick a run rather than set it.
 struct RunChoice {
   std::string out, resume, preset = "default";
+  GroupAddress group;          // torchrun's variables, then the flags on top
+  double group_timeout = 300;  // seconds
+};
+
+// Times every collective of a group: their share of the training time goes in the log.
+class TimedCollectives : public Collectives {
+ public:
+  explicit TimedCollectives(std::shared_ptr<Collectives> group) : group_(std::move(group)) {}
+  int rank() const override { return group_->rank(); }
+  int world_size() const override { return group_->world_size(); }
+  void all_reduce_sum(at::Tensor& t) override { timed([&] { group_->all_reduce_sum(t); }); }
+  void broadcast(at::Tensor& t) override { timed([&] { group_->broadcast(t); }); }
+  double seconds() const { return seconds_; }
+
+ private:
+  template <class F>
+  void timed(const F& f) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  std::shared_ptr<Collectives> group_;
+  double seconds_ = 0;
 };
 
 // Binds every option to the field it sets: parsing writes only what is given.
@@ -256,6 +280,20 @@ void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
   app.add_option("--checkpoint-every", c.checkpoint_every, "steps between checkpoints")->check(CLI::PositiveNumber);
   app.add_option("--sample-every", c.sample_every, "steps between sample grids")->check(CLI::PositiveNumber);
   app.add_option("--log-every", c.log_every, "steps between log rows")->check(CLI::PositiveNumber);
+  // Data parallel over processes, addressed as torchrun addresses them (docs/TRAINING.md).
+  const std::string group = "Distributed (defaults from RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT)";
+  GroupAddress& g = choice.group;
+  app.add_option("--world-size", g.world_size, "processes training together; --batch is each one's")
+      ->check(CLI::Range(1, 65536))->group(group);
+  app.add_option("--rank", g.rank, "this process's rank, 0 .. world size - 1 (rank 0 writes the run directory)")
+      ->check(CLI::NonNegativeNumber)->group(group);
+  app.add_option("--local-rank", g.local_rank, "its rank on this machine (with --device cuda: its GPU)")
+      ->check(CLI::NonNegativeNumber)->group(group);
+  app.add_option("--master-addr", g.master_addr, "host of rank 0's rendezvous (TCPStore)")->group(group);
+  app.add_option("--master-port", g.master_port, "its port")->check(CLI::Range(1, 65535))->group(group);
+  app.add_option("--group-timeout", choice.group_timeout,
+                 "seconds to wait for the other ranks (rendezvous and every collective) before stopping with an error")
+      ->check(CLI::Range(1.0, 86400.0))->group(group);
 }
 
 // What a run is: its directory, whether it resumes, and its settings.
@@ -352,17 +390,21 @@ RunData load_data(const RunConfig& c) {
 // One session of a run: the training loop and what it writes as it goes.
 class TrainingSession {
  public:
-  TrainingSession(const RunPlan& plan, Trainer& trainer, const RunData& data)
-      : c_(plan.config), plan_(plan), trainer_(trainer), data_(data), run_(plan.run),
+  // In a group (`group` non-null) rank 0 writes the run directory and prints; every rank trains.
+  TrainingSession(const RunPlan& plan, Trainer& trainer, const RunData& data, TimedCollectives* group)
+      : c_(plan.config), plan_(plan), trainer_(trainer), data_(data), run_(plan.run), group_(group),
+        writer_(group == nullptr || group->rank() == 0),
+        share_first_(group == nullptr ? 0 : group->rank() * plan.config.training.batch),
         // Sample grids show 8 validation photos spread over the whole set (it is sorted by source).
         validation_(data.validation.split(std::min<int64_t>(8, data.validation.size()))
                         .second.centre_batch(0, std::min<int64_t>(8, data.validation.size()))),
         per_step_(plan.config.training.critic_steps),
         prefetch_([this](int64_t index) {
-                    return data_.train.random_batch(c_.training.batch, c_.training.seed * 7919 + index);
+                    return data_.train.random_batch(c_.training.batch, c_.training.seed * 7919 + index, share_first_);
                   },
                   trainer.step() * plan.config.training.critic_steps),
-        terminal_(isatty(fileno(stderr))) {
+        terminal_(writer_ && isatty(fileno(stderr))) {
+    if (!writer_) return;
     // Rows past the checkpoint were written by a run that was killed: they are trained again.
     log_ = read_log(run_ / "log.csv", trainer_.step());
     write_log(run_ / "log.csv", log_);
@@ -373,7 +415,7 @@ class TrainingSession {
     start_ = window_start_ = last_line_ = std::chrono::steady_clock::now();
     window_wait_ = prefetch_.waited_seconds();
     first_step_ = trainer_.step();
-    while (trainer_.step() < c_.training.steps && stop_signal == 0) {
+    while (trainer_.step() < c_.training.steps && !stopping()) {
       std::vector<at::Tensor> batches;
       for (int64_t k = 0; k < per_step_; ++k) batches.push_back(prefetch_.next());
       const StepLosses l = trainer_.train_step(batches);
@@ -388,11 +430,20 @@ class TrainingSession {
     checkpoint();
     samples();
     finish();
-    return stop_signal != 0 ? 130 : 0;
+    return stopped_ ? 130 : 0;
   }
 
  private:
+  // SIGINT or SIGTERM on any rank stops every rank after the same step.
+  bool stopping() {
+    if (group_ == nullptr) return stopped_ = stop_signal != 0;
+    at::Tensor any = at::full({1}, stop_signal != 0 ? 1.0 : 0.0, at::kDouble);
+    group_->all_reduce_sum(any);
+    return stopped_ = any.item<double>() > 0;
+  }
+
   void after_step(const StepLosses& l) {
+    if (!writer_) return;
     sum_ = {sum_.d_loss + l.d_loss, sum_.g_loss + l.g_loss, sum_.g_adv + l.g_adv, sum_.g_l1 + l.g_l1};
     ++window_steps_;
     const int64_t step = trainer_.step();
@@ -412,7 +463,7 @@ class TrainingSession {
     const double elapsed = seconds(window_start_, now), wait = prefetch_.waited_seconds() - window_wait_;
     const double n = static_cast<double>(window_steps_);
     log_.push_back({step, sum_.d_loss / n, sum_.g_loss / n, sum_.g_adv / n, sum_.g_l1 / n,
-                    n * c_.training.batch * per_step_ / elapsed, elapsed > 0 ? wait / elapsed : 0});
+                    n * c_.training.batch * per_step_ * world_size() / elapsed, elapsed > 0 ? wait / elapsed : 0});
     write_log(run_ / "log.csv", log_);  // as it goes: a killed run keeps its rows
     sum_ = {};
     window_steps_ = 0;
@@ -448,7 +499,10 @@ class TrainingSession {
     return text.str();
   }
 
+  int world_size() const { return group_ == nullptr ? 1 : group_->world_size(); }
+
   void checkpoint() {
+    if (!writer_) return;
     trainer_.save_checkpoint((run_ / "checkpoint.pt").string());
     // Every checkpoint's model stays, so a run's best step can be picked by validation afterwards.
     std::ostringstream name;
@@ -458,6 +512,7 @@ class TrainingSession {
   }
 
   void samples() {
+    if (!writer_) return;
     std::ostringstream name;
     name << "samples_" << std::setw(6) << std::setfill('0') << trainer_.step() << ".png";
     write_samples(run_ / name.str(), trainer_, validation_);
@@ -465,8 +520,14 @@ class TrainingSession {
 
   void finish() {
     const double total = seconds(start_, std::chrono::steady_clock::now());
+    if (group_ != nullptr) {
+      std::cerr << "rank " << group_->rank() << " of " << group_->world_size() << ": collectives (all-reduce, "
+                << "broadcast) took " << std::fixed << std::setprecision(1)
+                << 100.0 * group_->seconds() / std::max(total, 1e-9) << "% of " << total << " s\n";
+    }
+    if (!writer_) return;
     trainer_.export_model((run_ / "model.cgan").string(), provenance());
-    std::cerr << (stop_signal != 0 ? "interrupted: " : "done: ") << "step " << trainer_.step() << ", " << std::fixed
+    std::cerr << (stopped_ ? "interrupted: " : "done: ") << "step " << trainer_.step() << ", " << std::fixed
               << std::setprecision(1) << total << " s this session, data loading waited " << std::setprecision(2)
               << 100.0 * prefetch_.waited_seconds() / std::max(total, 1e-9) << "% of it; " << data_.warnings
               << " input(s) skipped\n"
@@ -479,6 +540,10 @@ class TrainingSession {
   Trainer& trainer_;
   const RunData& data_;
   const fs::path run_;
+  TimedCollectives* group_;
+  const bool writer_;
+  const int64_t share_first_;  // this rank's first crop in each global batch
+  bool stopped_ = false;
   const at::Tensor validation_;
   const int64_t per_step_;
   BatchPrefetcher prefetch_;
@@ -502,25 +567,57 @@ int main(int argc, char** argv) {
   cli::configure(app, "--data DIR... --out RUN [options] | --resume RUN [options]");
   RunConfig config;
   RunChoice choice;
+  try {
+    choice.group = group_address_from_environment();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "colorgan-train: " << e.what() << "\n";
+    return 2;
+  }
   declare_options(app, config, choice);
-  const RunPlan plan = plan_run(app, config, choice, std::vector<std::string>(argv + 1, argv + argc));
+  RunPlan plan = plan_run(app, config, choice, std::vector<std::string>(argv + 1, argv + argc));
+  try {
+    check_group_address(choice.group);
+  } catch (const std::invalid_argument& e) {
+    cli::fail(app, e.what());
+  }
+  const GroupAddress& address = choice.group;
+  const bool in_group = address.world_size > 1;
+  TrainOptions& training = plan.config.training;
 
   return cli::run(app, [&] {
-    lock_run_directory(plan.run);
+    if (in_group && training.device.find(':') == std::string::npos && resolve_device(training.device).is_cuda()) {
+      training.device = "cuda:" + std::to_string(address.local_rank);  // one GPU per process
+    }
+    std::shared_ptr<TimedCollectives> group;
+    if (in_group) {
+      std::cerr << "rank " << address.rank << " of " << address.world_size << ": joining the group at "
+                << address.master_addr << ":" << address.master_port << "\n";
+      const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(choice.group_timeout * 1000));
+      group = std::make_shared<TimedCollectives>(join_group(address, timeout));
+    }
+    const bool writer = address.rank == 0;  // the run directory is rank 0's
+    if (writer) lock_run_directory(plan.run);
     set_thread_count(static_cast<int>(plan.config.threads));
-    Trainer trainer(plan.config.training);  // validates the device before any data is read
+    Trainer trainer(training, group);  // validates the device before any data is read
     const RunData data = load_data(plan.config);
-    if (plan.resuming) {
+    if (plan.resuming && writer) {
       trainer.load_checkpoint((plan.run / "checkpoint.pt").string());
       std::cerr << "resumed " << plan.run.string() << " at step " << trainer.step() << "\n";
     }
-    write_file_atomically(plan.run / "config.json", to_json(plan.config));
+    trainer.broadcast_state();  // every rank starts from rank 0's weights (fresh or resumed)
+    if (writer) write_file_atomically(plan.run / "config.json", to_json(plan.config));
+    if (in_group && writer) {
+      std::cerr << "training data parallel: world size " << address.world_size << ", " << training.batch
+                << " images per rank and step (" << training.batch * address.world_size << " in all)\n";
+    }
 
-    TrainingSession session(plan, trainer, data);
+    TrainingSession session(plan, trainer, data, group.get());
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    std::cerr << "training: Ctrl-C (SIGINT) or SIGTERM stops with a checkpoint; --resume " << plan.run.string()
-              << " goes on\n";
+    if (writer) {
+      std::cerr << "training: Ctrl-C (SIGINT) or SIGTERM stops with a checkpoint; --resume " << plan.run.string()
+                << " goes on\n";
+    }
     return session.run();
   });
 }

@@ -27,6 +27,8 @@ packages=(
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 python3-torch
   # ONNX export: onnx's protobuf definitions and checker; OpenCV's DNN module runs the export in the tests
   libonnx-dev libprotobuf-dev libopencv-dnn-dev python3-onnx
+  # data-parallel colorgan-train: LibTorch's c10d Gloo process group includes Gloo's headers
+  libgloo-dev
   # tests
   libgtest-dev libgmock-dev
 )

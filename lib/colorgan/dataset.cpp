@@ -205,14 +205,16 @@ std::pair<ImageSet, ImageSet> ImageSet::split(int64_t count) const {
   return {kept, held_out};
 }
 
-at::Tensor ImageSet::random_batch(int64_t n, uint64_t seed) const {
+at::Tensor ImageSet::random_batch(int64_t n, uint64_t seed, int64_t first) const {
   if (images_.empty()) throw std::runtime_error("no images to make a batch from");
-  std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  auto pick = [&](const std::vector<int64_t>& members) { return members[rng() % members.size()]; };
   const int64_t s = options_.size;
   at::Tensor batch = at::empty({n, 3, s, s});
   for (int64_t b = 0; b < n; ++b) {
+    std::seed_seq crop_seed{seed & 0xFFFFFFFFu, seed >> 32, static_cast<uint64_t>(first + b) & 0xFFFFFFFFu,
+                            static_cast<uint64_t>(first + b) >> 32};
+    std::mt19937_64 rng(crop_seed);
+    auto pick = [&](const std::vector<int64_t>& members) { return members[rng() % members.size()]; };
     const at::Tensor& image =
         options_.balance_sources ? images_[pick(source_images_[rng() % source_images_.size()])]
                                  : images_[rng() % images_.size()];

@@ -59,8 +59,10 @@ class ImageSet {
   const std::string& source(int64_t i) const { return source_names_[image_sources_[i]]; }
 
   // n random crops (random image, scale, position, horizontal flip), float RGB
-  // [n, 3, S, S]. A pure function of `seed`: the same seed gives the same batch.
-  at::Tensor random_batch(int64_t n, uint64_t seed) const;
+  // [n, 3, S, S]: crops first .. first + n - 1 of the batch `seed` names. Each crop is a
+  // pure function of (seed, its index), so rank r of a training group draws its share
+  // (first = r x n) of the batch one process draws whole.
+  at::Tensor random_batch(int64_t n, uint64_t seed, int64_t first = 0) const;
   // Centre crops of the whole short side of images first, first+1, ... (wrapping), float RGB [n, 3, S, S].
   at::Tensor centre_batch(int64_t first, int64_t n) const;
 

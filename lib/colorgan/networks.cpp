@@ -1,5 +1,7 @@
 #include "colorgan/networks.h"
 
+#include "colorgan/collectives.h"
+
 #include <torch/csrc/jit/api/module.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
@@ -289,7 +291,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor
     return run_encoder_decoder(
         config_.scale_channels.size(), y, noise,
         [&](size_t i, const torch::Tensor& x) {
-          return torch::relu(norms_[i]->as<torch::nn::BatchNorm2d>()->forward(convs_[i]->as<torch::nn::Conv2d>()->forward(x)));
+          return torch::relu(batch_norm(*norms_[i]->as<torch::nn::BatchNorm2d>(), convs_[i]->as<torch::nn::Conv2d>()->forward(x)));
         },
         [&](const torch::Tensor& v) { return torch::relu(context_->forward(v)); },
         [&](const torch::Tensor& x) { return torch::sigmoid(output_->forward(x)); });
@@ -306,7 +308,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor
     inputs.push_back(y);
     if (config_.is_noisy(i)) inputs.push_back(noise_plane);
     x = convs_[i]->as<torch::nn::Conv2d>()->forward(torch::cat(inputs, 1));
-    x = torch::relu(norms_[i]->as<torch::nn::BatchNorm2d>()->forward(x));
+    x = torch::relu(batch_norm(*norms_[i]->as<torch::nn::BatchNorm2d>(), x));
   }
   return torch::sigmoid(output_->forward(torch::cat({x, y}, 1)));
 }
@@ -336,7 +338,7 @@ torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& yuv) {
   torch::Tensor x = yuv;
   for (size_t i = 0; i < convs_->size(); ++i) {
     x = convs_[i]->as<torch::nn::Conv2d>()->forward(x);
-    if (config_.batch_norm) x = norms_[i]->as<torch::nn::BatchNorm2d>()->forward(x);
+    if (config_.batch_norm) x = batch_norm(*norms_[i]->as<torch::nn::BatchNorm2d>(), x);
     x = F::leaky_relu(x, leaky);
   }
   x = F::leaky_relu(fc1_->forward(x.flatten(1)), leaky);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <sstream>
 
 namespace colorgan {
 namespace {
@@ -171,13 +172,15 @@ TrainOptions TrainOptions::from_json(const std::string& json) {
 struct Trainer::Impl {
   TrainOptions options;
   torch::Device device;
+  std::shared_ptr<Collectives> group;  // null or world size 1: one process
   Generator generator{nullptr};
   Generator average{nullptr};  // moving average of generator's weights (options.ema > 0)
   Discriminator discriminator{nullptr};
   std::unique_ptr<torch::optim::Optimizer> g_optimizer, d_optimizer;
   int64_t step = 0;
 
-  explicit Impl(const TrainOptions& o) : options(o), device(resolve_device(o.device)) {
+  Impl(const TrainOptions& o, std::shared_ptr<Collectives> g)
+      : options(o), device(resolve_device(o.device)), group(g && g->world_size() > 1 ? std::move(g) : nullptr) {
     if (o.batch < 1 || o.size < 1 || o.critic_steps < 1) {
       throw std::invalid_argument("batch, size and critic steps must be positive");
     }
@@ -225,13 +228,106 @@ struct Trainer::Impl {
     for (auto& group : d_optimizer->param_groups()) group.options().set_lr(options.lr_d * factor);
   }
 
+  int64_t world_size() const { return group ? group->world_size() : 1; }
+
+  // Rows of this rank's share of something drawn for the whole group's batch of world_size() x n.
+  torch::Tensor own_share(const torch::Tensor& global, int64_t n) const {
+    return group ? global.narrow(0, group->rank() * n, n) : global;
+  }
+
   torch::Tensor noise_for(int64_t n, int64_t s, uint64_t salt) {
-    return NoiseSource(step_seed(options.seed, step, salt), options.noise).planes(n, s, s).to(device);
+    const auto global = NoiseSource(step_seed(options.seed, step, salt), options.noise).planes(n * world_size(), s, s);
+    return own_share(global, n).to(device);
+  }
+
+  // Gradients of `module` summed over the group and divided by its size: one all-reduce
+  // per bucket of about 4 M values (about one for the seed generator, one for its critic).
+  void average_gradients(torch::nn::Module& module) {
+    if (!group) return;
+    torch::NoGradGuard no_grad;
+    constexpr int64_t bucket_values = int64_t{1} << 22;
+    std::vector<torch::Tensor> bucket;
+    int64_t values = 0;
+    auto flush = [&] {
+      if (bucket.empty()) return;
+      std::vector<torch::Tensor> flat;
+      for (const auto& g : bucket) flat.push_back(g.reshape(-1));
+      torch::Tensor sum = torch::cat(flat);
+      group->all_reduce_sum(sum);
+      sum.div_(static_cast<double>(world_size()));
+      int64_t at = 0;
+      for (auto& g : bucket) {
+        g.copy_(sum.narrow(0, at, g.numel()).view_as(g));
+        at += g.numel();
+      }
+      bucket.clear();
+      values = 0;
+    };
+    for (auto& p : module.parameters()) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);  // every rank sends the same layout
+      bucket.push_back(p.grad());
+      values += p.numel();
+      if (values >= bucket_values) flush();
+    }
+    flush();
+  }
+
+  // The group's mean of each rank's losses.
+  void average_losses(StepLosses& l) {
+    if (!group) return;
+    torch::Tensor t = torch::tensor({l.d_loss, l.g_loss, l.g_adv, l.g_l1}, torch::kDouble);
+    group->all_reduce_sum(t);
+    t.div_(static_cast<double>(world_size()));
+    l = {t[0].item<double>(), t[1].item<double>(), t[2].item<double>(), t[3].item<double>()};
+  }
+
+  void write_state(torch::serialize::OutputArchive& archive) const {
+    torch::serialize::OutputArchive g, d, g_opt, d_opt;
+    generator->save(g);
+    discriminator->save(d);
+    g_optimizer->save(g_opt);
+    d_optimizer->save(d_opt);
+    archive.write("step", c10::IValue(step));
+    archive.write("options", c10::IValue(options.to_json()));
+    archive.write("generator", g);
+    archive.write("discriminator", d);
+    archive.write("generator_optimizer", g_opt);
+    archive.write("discriminator_optimizer", d_opt);
+    if (average) {
+      torch::serialize::OutputArchive a;
+      average->save(a);
+      archive.write("generator_average", a);
+    }
+  }
+
+  void read_state(torch::serialize::InputArchive& archive) {
+    torch::serialize::InputArchive g, d, g_opt, d_opt;
+    c10::IValue saved_step;
+    archive.read("step", saved_step);
+    archive.read("generator", g);
+    archive.read("discriminator", d);
+    archive.read("generator_optimizer", g_opt);
+    archive.read("discriminator_optimizer", d_opt);
+    generator->load(g);
+    discriminator->load(d);
+    g_optimizer->load(g_opt);
+    d_optimizer->load(d_opt);
+    step = saved_step.toInt();
+    if (average) {
+      // A run that turns the average on later starts it from the current weights.
+      torch::serialize::InputArchive a;
+      if (archive.try_read("generator_average", a)) {
+        average->load(a);
+      } else {
+        copy_weights(generator, average);
+      }
+    }
   }
 
   torch::Tensor gradient_penalty(const torch::Tensor& real, const torch::Tensor& fake, uint64_t salt) {
     auto generator_state = at::make_generator<at::CPUGeneratorImpl>(step_seed(options.seed, step, salt));
-    auto eps = torch::rand({real.size(0), 1, 1, 1}, generator_state).to(device);
+    const int64_t n = real.size(0);
+    auto eps = own_share(torch::rand({n * world_size(), 1, 1, 1}, generator_state), n).to(device);
     auto mixed = (eps * real + (1 - eps) * fake).requires_grad_(true);
     auto scores = discriminator->forward(mixed);
     auto grads = torch::autograd::grad({scores.sum()}, {mixed}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
@@ -239,9 +335,34 @@ struct Trainer::Impl {
   }
 };
 
-Trainer::Trainer(const TrainOptions& options) {
+Trainer::Trainer(const TrainOptions& options, std::shared_ptr<Collectives> group) {
   keep_freed_memory();
-  impl_ = std::make_unique<Impl>(options);
+  impl_ = std::make_unique<Impl>(options, std::move(group));
+}
+
+void Trainer::broadcast_state() {
+  Impl& m = *impl_;
+  if (!m.group) return;
+  std::string bytes;
+  if (m.group->rank() == 0) {
+    torch::serialize::OutputArchive archive;
+    m.write_state(archive);
+    std::ostringstream out;
+    archive.save_to(out);
+    bytes = out.str();
+  }
+  torch::Tensor size = torch::tensor({static_cast<int64_t>(bytes.size())}, torch::kLong);
+  m.group->broadcast(size);
+  const int64_t n = size.item<int64_t>();
+  torch::Tensor data = m.group->rank() == 0
+                           ? torch::from_blob(bytes.data(), {n}, torch::kByte).clone()
+                           : torch::empty({n}, torch::kByte);
+  m.group->broadcast(data);
+  if (m.group->rank() != 0) {
+    torch::serialize::InputArchive archive;
+    archive.load_from(static_cast<const char*>(data.data_ptr()), static_cast<size_t>(n), m.device);
+    m.read_state(archive);
+  }
 }
 Trainer::~Trainer() = default;
 
@@ -252,6 +373,7 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
     throw std::invalid_argument("train_step needs one batch per critic step");
   }
   namespace F = torch::nn::functional;
+  SyncBatchNormScope synchronized(m.group.get());  // forward and backward
   m.generator->train();
   m.discriminator->train();
   m.schedule_learning_rates();
@@ -283,6 +405,7 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
       d_loss = fake_scores.mean() - real_scores.mean() + o.gp_weight * m.gradient_penalty(real, fake, 2 * k + 1);
     }
     d_loss.backward();
+    m.average_gradients(*m.discriminator);
     m.d_optimizer->step();
     losses.d_loss = d_loss.item<double>();
   }
@@ -299,10 +422,12 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   const auto l1 = (fake_uv - uv_real).abs().mean();
   const auto g_loss = adversarial + o.l1_weight * l1;
   g_loss.backward();
+  m.average_gradients(*m.generator);
   m.g_optimizer->step();
   losses.g_loss = g_loss.item<double>();
   losses.g_adv = adversarial.item<double>();
   losses.g_l1 = l1.item<double>();
+  m.average_losses(losses);
   ++m.step;
   if (m.average) m.update_average();
   return losses;
@@ -327,51 +452,17 @@ at::Tensor Trainer::colorize(const at::Tensor& rgb) {
 }
 
 void Trainer::save_checkpoint(const std::string& path) const {
-  const Impl& m = *impl_;
-  torch::serialize::OutputArchive archive, g, d, g_opt, d_opt;
-  m.generator->save(g);
-  m.discriminator->save(d);
-  m.g_optimizer->save(g_opt);
-  m.d_optimizer->save(d_opt);
-  archive.write("step", c10::IValue(m.step));
-  archive.write("options", c10::IValue(m.options.to_json()));
-  archive.write("generator", g);
-  archive.write("discriminator", d);
-  archive.write("generator_optimizer", g_opt);
-  archive.write("discriminator_optimizer", d_opt);
-  if (m.average) {
-    torch::serialize::OutputArchive average;
-    m.average->save(average);
-    archive.write("generator_average", average);
-  }
+  torch::serialize::OutputArchive archive;
+  impl_->write_state(archive);
   save_archive_atomically(archive, path, "checkpoint");
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
   Impl& m = *impl_;
   try {
-    torch::serialize::InputArchive archive, g, d, g_opt, d_opt;
+    torch::serialize::InputArchive archive;
     archive.load_from(path, m.device);
-    c10::IValue step;
-    archive.read("step", step);
-    archive.read("generator", g);
-    archive.read("discriminator", d);
-    archive.read("generator_optimizer", g_opt);
-    archive.read("discriminator_optimizer", d_opt);
-    m.generator->load(g);
-    m.discriminator->load(d);
-    m.g_optimizer->load(g_opt);
-    m.d_optimizer->load(d_opt);
-    m.step = step.toInt();
-    if (m.average) {
-      // A run that turns the average on later starts it from the current weights.
-      torch::serialize::InputArchive average;
-      if (archive.try_read("generator_average", average)) {
-        m.average->load(average);
-      } else {
-        copy_weights(m.generator, m.average);
-      }
-    }
+    m.read_state(archive);
   } catch (const c10::Error& e) {
     const std::string what = e.what();
     throw std::runtime_error("cannot load checkpoint '" + path + "': " + what.substr(0, what.find('\n')));

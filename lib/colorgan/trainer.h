@@ -1,6 +1,7 @@
 // The GAN training loop, driven step by step by colorgan-train (and tests).
 #pragma once
 
+#include "colorgan/collectives.h"
 #include "colorgan/model_file.h"
 #include "colorgan/networks.h"
 
@@ -61,15 +62,25 @@ struct StepLosses {
 
 class Trainer {
  public:
-  explicit Trainer(const TrainOptions& options);  // random init from options.seed
+  // Random init from options.seed. With a group of W > 1 processes (colorgan/distributed.h)
+  // training is data parallel: each rank passes train_step its own options.batch images,
+  // its share of a global batch of W x batch; noise is drawn for the global batch and
+  // sliced, batch norm is synchronized, and gradients are averaged before each optimizer
+  // step, so the group trains as one process with batch W x batch would.
+  explicit Trainer(const TrainOptions& options, std::shared_ptr<Collectives> group = nullptr);
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
   // One step: options.critic_steps discriminator updates (one RGB batch
   // [N,3,S,S] in [0,1] each) then one generator update on the last batch.
-  // Noise is drawn from (seed, step), so a resumed run repeats exactly.
+  // Noise is drawn from (seed, step), so a resumed run repeats exactly. In a group the
+  // losses returned are the group's (every rank gets the same).
   StepLosses train_step(const std::vector<at::Tensor>& rgb_batches);
+
+  // In a group: every rank's state (weights, optimizers, step, average) becomes rank 0's.
+  // Call it on every rank after construction and after rank 0 loads a checkpoint.
+  void broadcast_state();
 
   int64_t step() const;
   const TrainOptions& options() const;
