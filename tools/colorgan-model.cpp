@@ -40,18 +40,20 @@ int init(const InitOptions& o) {
   return 0;
 }
 
-// The largest weight difference between two model files of one architecture (both
-// generators' parameters and buffers, by name): whether two runs trained the same.
+// A generator's parameters and floating-point buffers (batch norm statistics, not
+// counters such as num_batches_tracked), by name.
+torch::OrderedDict<std::string, torch::Tensor> weights_of(const colorgan::ModelFile& model) {
+  auto values = model.generator->named_parameters();
+  for (const auto& buffer : model.generator->named_buffers()) {
+    if (buffer.value().is_floating_point()) values.insert(buffer.key(), buffer.value());
+  }
+  return values;
+}
+
+// The largest weight difference between two model files of one architecture
+// (weights_of, by name): whether two runs trained the same.
 int compare(const std::string& a_path, const std::string& b_path) {
-  const colorgan::ModelFile a = colorgan::load_model(a_path), b = colorgan::load_model(b_path);
-  auto a_values = a.generator->named_parameters(), b_values = b.generator->named_parameters();
-  // Floating-point buffers too (batch norm statistics), not counters (num_batches_tracked).
-  for (const auto& buffer : a.generator->named_buffers()) {
-    if (buffer.value().is_floating_point()) a_values.insert(buffer.key(), buffer.value());
-  }
-  for (const auto& buffer : b.generator->named_buffers()) {
-    if (buffer.value().is_floating_point()) b_values.insert(buffer.key(), buffer.value());
-  }
+  const auto a_values = weights_of(colorgan::load_model(a_path)), b_values = weights_of(colorgan::load_model(b_path));
   if (a_values.size() != b_values.size()) throw std::invalid_argument("the two models differ in architecture");
   double largest = 0, largest_value = 0;
   std::string where;
@@ -138,7 +140,7 @@ int devices() {
 
 int main(int argc, char** argv) {
   namespace cli = colorgan::cli;
-  CLI::App app("Creates, inspects and upgrades colorgan model files.", "colorgan-model");
+  CLI::App app("Creates, inspects, compares, upgrades and exports colorgan model files.", "colorgan-model");
   cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | export | devices; COMMAND --help for each)");
   app.require_subcommand(1);
 

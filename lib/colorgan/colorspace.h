@@ -33,9 +33,12 @@ at::Tensor yuv_to_rgb(const at::Tensor& yuv);
 // < 1e-4) and so is hue. In-gamut colours are unchanged.
 at::Tensor yuv_to_rgb_keep_luma(const at::Tensor& yuv);
 
+// The convention's (BT.601) luma of one pixel, in the units of r, g, b.
+inline float luma_pixel(float r, float g, float b) { return 0.299f * r + 0.587f * g + 0.114f * b; }
+
 // One pixel of rgb_to_yuv, for loops over frames (the same formulas in float).
 inline void rgb_to_yuv_pixel(float r, float g, float b, float& y, float& u, float& v) {
-  y = 0.299f * r + 0.587f * g + 0.114f * b;
+  y = luma_pixel(r, g, b);
   u = std::min(1.0f, std::max(0.0f, (b - y) * static_cast<float>(kUScale) + 0.5f));
   v = std::min(1.0f, std::max(0.0f, (r - y) * static_cast<float>(kVScale) + 0.5f));
 }

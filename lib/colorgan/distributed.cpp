@@ -1,5 +1,7 @@
 #include "colorgan/distributed.h"
 
+#include "colorgan/errors.h"
+
 #include <cstdlib>
 #include <stdexcept>
 
@@ -64,9 +66,8 @@ class GlooGroup : public Collectives {
     try {
       start()->wait();
     } catch (const std::exception& e) {
-      const std::string message = e.what();
       throw std::runtime_error(std::string("training group: ") + what + " failed on rank " + std::to_string(rank_) +
-                               " (did another rank stop?): " + message.substr(0, message.find('\n')));
+                               " (did another rank stop?): " + first_line(e.what()));
     }
   }
 
@@ -114,10 +115,9 @@ std::shared_ptr<Collectives> join_group(const GroupAddress& address, std::chrono
   try {
     return std::make_shared<GlooGroup>(address, timeout);
   } catch (const c10::Error& e) {
-    const std::string what = e.what();
     throw std::runtime_error("cannot join the training group at " + address.master_addr + ":" +
                              std::to_string(address.master_port) + " as rank " + std::to_string(address.rank) +
-                             " of " + std::to_string(address.world_size) + ": " + what.substr(0, what.find('\n')));
+                             " of " + std::to_string(address.world_size) + ": " + first_line(e.what()));
   }
 #else
   (void)timeout;

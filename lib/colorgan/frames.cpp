@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -194,11 +195,10 @@ struct PlaneColorizer::Impl {
       noise = at::from_blob(const_cast<float*>(noise_stream.next(per_frame)), {1, per_frame}, at::kFloat)
                   .expand({count, per_frame});
     } else {
-      std::vector<at::Tensor> frames;
+      noise = at::empty({count, per_frame});
       for (int64_t i = 0; i < count; ++i) {
-        frames.push_back(at::from_blob(const_cast<float*>(noise_stream.next(per_frame)), {per_frame}, at::kFloat).clone());
+        std::memcpy(noise[i].data_ptr<float>(), noise_stream.next(per_frame), per_frame * sizeof(float));
       }
-      noise = at::stack(frames);
     }
     return planes ? noise.reshape({count, 1, h, w}) : noise;
   }

@@ -76,7 +76,6 @@ void write_atomically(const std::string& bytes, const std::string& path, const c
   }
 }
 
-
 int64_t read_bounded(torch::serialize::InputArchive& archive, const std::string& key, int64_t low, int64_t high,
                      const std::string& path) {
   const int64_t value = read_int(archive, key);

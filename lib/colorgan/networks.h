@@ -137,12 +137,6 @@ class DiscriminatorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Discriminator);
 
-// An inference-only copy of a Generator with each batch norm (running
-// statistics, eval mode) folded into the conv before it, in channels_last
-// layout: fewer passes over memory, the same outputs within float rounding.
-// Each conv is split by linearity, conv([x, Y, noise]) = conv_x(x) +
-// conv_side([Y, noise]), so the convs over the maps see 128/64/32 channels:
-// no per-layer concatenation and no odd channel counts for oneDNN to pad.
 // An exporter's view of a generator's forward pass: FoldedGenerator::write_graph
 // calls these in order on named values ("y", "noise", then what each returns),
 // so every format is written from the one description of the network.
@@ -168,6 +162,12 @@ class GraphWriter {
   virtual std::string pool_to(const std::string& y, const std::string& like, int64_t factor) = 0;
 };
 
+// An inference-only copy of a Generator with each batch norm (running
+// statistics, eval mode) folded into the conv before it, in channels_last
+// layout: fewer passes over memory, the same outputs within float rounding.
+// Each conv is split by linearity, conv([x, Y, noise]) = conv_x(x) +
+// conv_side([Y, noise]), so the convs over the maps see 128/64/32 channels:
+// no per-layer concatenation and no odd channel counts for oneDNN to pad.
 class FoldedGenerator {
  public:
   explicit FoldedGenerator(GeneratorImpl& generator);

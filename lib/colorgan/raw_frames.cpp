@@ -82,22 +82,19 @@ void put(uint8_t* row, int64_t i, float code, const FormatInfo& f) {
   std::memcpy(row + 2 * i, &word, 2);
 }
 
-const uint8_t* row_of(const RawImage& image, int plane, int64_t row) {
-  return image.planes[plane] + row * image.strides[plane];
-}
-uint8_t* row_of_mut(const RawImage& image, int plane, int64_t row) {
+uint8_t* row_of(const RawImage& image, int plane, int64_t row) {
   return image.planes[plane] + row * image.strides[plane];
 }
 
 // The chroma plane rows' samples: U in plane 1 and V in plane 2, or both interleaved in plane 1.
 void put_chroma(const RawImage& out, const FormatInfo& f, int64_t row, int64_t x, float cb, float cr) {
   if (f.interleaved_chroma) {
-    uint8_t* uv = row_of_mut(out, 1, row);
+    uint8_t* uv = row_of(out, 1, row);
     put(uv, 2 * x, cb, f);
     put(uv, 2 * x + 1, cr, f);
   } else {
-    put(row_of_mut(out, 1, row), x, cb, f);
-    put(row_of_mut(out, 2, row), x, cr, f);
+    put(row_of(out, 1, row), x, cb, f);
+    put(row_of(out, 2, row), x, cr, f);
   }
 }
 
@@ -152,7 +149,7 @@ void raw_luma(const RawImage& in, float* y) {
         case Family::Rgb:
           for (int64_t x = 0; x < in.width; ++x) {
             const uint8_t* p = src + x * f.bytes_per_pixel;
-            dst[x] = (0.299f * p[f.rgb_offsets[0]] + 0.587f * p[f.rgb_offsets[1]] + 0.114f * p[f.rgb_offsets[2]]) / 255.0f;
+            dst[x] = luma_pixel(p[f.rgb_offsets[0]], p[f.rgb_offsets[1]], p[f.rgb_offsets[2]]) / 255.0f;
           }
           break;
       }
@@ -177,7 +174,7 @@ void write_colour(const RawImage& in, const float* y, const GuidedFit& fit, cons
       for (int64_t r = first; r < last; ++r) {
         const float* luma = y + r * width;
         sampler.row(r, luma, u.data(), v.data());
-        pack_rgb_row(luma, u.data(), v.data(), width, layout, scratch.data(), row_of_mut(out, 0, r));
+        pack_rgb_row(luma, u.data(), v.data(), width, layout, scratch.data(), row_of(out, 0, r));
       }
     });
     return;
@@ -188,7 +185,7 @@ void write_colour(const RawImage& in, const float* y, const GuidedFit& fit, cons
   const bool same_luma = in.format == out.format && in.matrix.full_range == out.matrix.full_range;
   at::parallel_for(0, height, 64, [&](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {
-      uint8_t* dst = row_of_mut(out, 0, r);
+      uint8_t* dst = row_of(out, 0, r);
       if (same_luma) {
         std::memcpy(dst, row_of(in, 0, r), width * fo.bytes_per_pixel);
         continue;

@@ -2,6 +2,7 @@
 
 #include "colorgan/colorspace.h"
 #include "colorgan/engine.h"
+#include "colorgan/errors.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
@@ -464,8 +465,7 @@ void Trainer::load_checkpoint(const std::string& path) {
     archive.load_from(path, m.device);
     m.read_state(archive);
   } catch (const c10::Error& e) {
-    const std::string what = e.what();
-    throw std::runtime_error("cannot load checkpoint '" + path + "': " + what.substr(0, what.find('\n')));
+    throw std::runtime_error("cannot load checkpoint '" + path + "': " + first_line(e.what()));
   }
 }
 
