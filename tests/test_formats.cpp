@@ -221,7 +221,7 @@ Difference difference(const std::vector<uint8_t>& a, const std::vector<uint8_t>&
 // RGB: by the BT.601 video-range formulas its caps declare, and through
 // videoconvert as closely as videoconvert's own I420 of that RGB.
 TEST(RawFormatsCaps, HdI420OutputDecodesToOurRgb) {
-  const std::string model = (std::filesystem::path(std::getenv("COLORGAN_MODELS")) / "default.cgan").string();
+  const std::string model = (std::filesystem::path(colorgan::testing::meson_env("COLORGAN_MODELS")) / "default.cgan").string();
   const std::string gray = "video/x-raw,format=GRAY8,width=1920,height=1080,framerate=25/1";
   auto run = [&](const std::string& chain, const char* out_format) {
     GstHarness* h = gst_harness_new_parse(("cgancolorizebin device=cpu model=" + model + " ! " + chain).c_str());

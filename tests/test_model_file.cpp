@@ -262,12 +262,11 @@ TEST_F(ModelFileTest, EncoderDecoderModelsRoundTrip) {
 }
 
 TEST(ShippedModels, SeedIsTheSeedArchitectureAndTheDefaultTheEncoderDecoder) {
-  const char* models = std::getenv("COLORGAN_MODELS");
-  ASSERT_NE(models, nullptr) << "run through meson test (it sets COLORGAN_MODELS)";
-  const ModelFile seed = load_model(std::string(models) + "/seed.cgan");
+  const std::string models = colorgan::testing::meson_env("COLORGAN_MODELS");
+  const ModelFile seed = load_model(models + "/seed.cgan");
   EXPECT_EQ(seed.generator->config(), GeneratorConfig::preset("seed"));
   EXPECT_EQ(parameter_count(*seed.generator), 588628);
-  const ModelFile default_model = load_model(std::string(models) + "/default.cgan");
+  const ModelFile default_model = load_model(models + "/default.cgan");
   EXPECT_EQ(default_model.generator->config(), GeneratorConfig::preset("encoder-decoder"));
   EXPECT_EQ(default_model.metadata.training_width, 64);
 }

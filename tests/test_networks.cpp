@@ -254,7 +254,7 @@ TEST(Export, TorchScriptGivesTheFoldedGeneratorsOutputsInCppAndPython) {
     const std::vector<char> bytes = torch::pickle_save(cases);
     std::ofstream(cases_path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 
-    const std::string script = std::string(std::getenv("COLORGAN_SOURCE")) + "/tests/interop/check_torchscript.py";
+    const std::string script = colorgan::testing::meson_env("COLORGAN_SOURCE") + "/tests/interop/check_torchscript.py";
     const int status = colorgan::testing::run_program({"/usr/bin/python3", script, module_path, cases_path});
     if (status == 77) GTEST_SKIP() << "/usr/bin/python3 has no torch (python3-torch): the Python side is unchecked";
     EXPECT_EQ(status, 0) << c.preset << ": Python's torch.jit.load gave other outputs (see above)";

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <vector>
 
 namespace colorgan::testing {
@@ -41,6 +42,12 @@ std::string write_test_model(const std::string& dir, const std::string& preset, 
   const std::string path = dir + "/" + preset + "-" + std::to_string(seed) + ".cgan";
   save_model(path, generator, meta);
   return path;
+}
+
+std::string meson_env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr) throw std::runtime_error(std::string(name) + " is not set: run this test through meson test");
+  return value;
 }
 
 int run_program(const std::vector<std::string>& argv) {

@@ -182,9 +182,8 @@ TEST(ImageIo, ErrorsNameTheFile) {
 // ---- precision=auto on a real photo -------------------------------------------------
 
 TEST(Precision, Bf16AndAutoAreWithinOneChromaLevelOfFp32OnARealPhoto) {
-  const char* data = std::getenv("COLORGAN_TEST_DATA");
-  ASSERT_NE(data, nullptr) << "run through meson test (it sets COLORGAN_TEST_DATA)";
-  const at::Tensor rgb = rgb8_to_tensor(read_image(std::string(data) + "/astronaut-128.jpg"));
+  const std::string data = colorgan::testing::meson_env("COLORGAN_TEST_DATA");
+  const at::Tensor rgb = rgb8_to_tensor(read_image(data + "/astronaut-128.jpg"));
   const at::Tensor y = rgb_to_luma(rgb).unsqueeze(0).unsqueeze(0);  // a person: skin is where errors show
   const std::filesystem::path model = default_model_path();
   ASSERT_FALSE(model.empty());
