@@ -8,10 +8,20 @@
 #ifdef COLORGAN_HAVE_ONNX
 #include "onnx_export.h"
 #endif
+#include "colorgan/backbone.h"
+#ifdef COLORGAN_HAVE_IMAGES
+#include "colorgan/colorspace.h"
+#include "colorgan/image_io.h"
+#include <nlohmann/json.hpp>
+#include <filesystem>
+#include <fstream>
+#endif
 
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
+#include <algorithm>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -130,6 +140,84 @@ int export_model(const std::string& format, const std::string& from, const std::
   return 0;
 }
 
+#ifdef COLORGAN_HAVE_IMAGES
+// How closely `net` reproduces values recorded from TensorFlow.js
+// (tests/interop/record_backbone_reference.cjs: class probabilities, and per
+// tapped block its channel means and the feature vectors at two corners, for
+// real 224x224 images beside the reference file). One row per image and value;
+// `difference` is the largest absolute difference, `scale` the largest
+// recorded magnitude it is measured against.
+struct ReferenceRow {
+  std::string what;
+  double difference, scale;
+};
+
+std::vector<ReferenceRow> compare_with_reference(colorgan::MobileNetV2& net, const std::string& reference_json) {
+  const std::filesystem::path path(reference_json);
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read reference '" + reference_json + "'");
+  const auto reference = nlohmann::json::parse(in);
+  torch::NoGradGuard no_grad;
+  net->eval();
+  std::vector<ReferenceRow> rows;
+  auto compare = [&](const std::string& what, const torch::Tensor& ours, const std::vector<float>& theirs) {
+    const auto expected = torch::tensor(theirs);
+    TORCH_CHECK(ours.numel() == expected.numel(), what, ": ", ours.numel(), " values, the reference has ", expected.numel());
+    rows.push_back({what, (ours.flatten() - expected).abs().max().item<double>(), expected.abs().max().item<double>()});
+  };
+  for (const auto& record : reference.at("records")) {
+    const std::string image = record.at("image").get<std::string>();
+    const auto rgb = colorgan::rgb8_to_tensor(colorgan::read_image((path.parent_path() / image).string())).unsqueeze(0);
+    compare(image + " probabilities", net->classify(rgb), record.at("probabilities").get<std::vector<float>>());
+    std::vector<int> taps;
+    for (const auto& tap : record.at("taps").items()) taps.push_back(std::stoi(tap.key()));
+    std::sort(taps.begin(), taps.end());
+    const auto features = net->features(rgb, taps);
+    for (size_t i = 0; i < taps.size(); ++i) {
+      const auto& tap = record.at("taps").at(std::to_string(taps[i]));
+      const auto& f = features[i][0];  // [C,H,W]
+      const std::string what = image + " " + tap.at("keras_layer").get<std::string>();
+      TORCH_CHECK(f.size(1) == tap.at("height").get<int64_t>() && f.size(2) == tap.at("width").get<int64_t>(), what,
+                  ": ", f.size(1), "x", f.size(2), " maps, the reference has other sizes");
+      compare(what + " channel means", f.mean({1, 2}), tap.at("channel_means").get<std::vector<float>>());
+      compare(what + " top left", f.select(2, 0).select(1, 0), tap.at("top_left").get<std::vector<float>>());
+      compare(what + " bottom right", f.select(2, -1).select(1, -1), tap.at("bottom_right").get<std::vector<float>>());
+    }
+  }
+  return rows;
+}
+
+#endif
+
+// A TensorFlow.js MobileNetV2 (tools/fetch-backbone.sh) as a colorgan backbone
+// file, written only when it reproduces the reference values (when given).
+int import_tfjs(const std::string& model_json, const std::string& out, const std::string& reference, double tolerance) {
+  colorgan::MobileNetV2 net;
+  colorgan::import_tfjs(net, model_json);
+  if (!reference.empty()) {
+#ifndef COLORGAN_HAVE_IMAGES
+    throw std::runtime_error("this colorgan-model was built without images (-Dimages=disabled): no --check");
+#else
+    bool all_close = true;
+    std::cout << "against " << reference << " (largest difference / largest reference magnitude):\n";
+    for (const auto& row : compare_with_reference(net, reference)) {
+      const bool close = row.difference <= tolerance * row.scale;
+      all_close = all_close && close;
+      std::cout << "  " << std::left << std::setw(64) << row.what << std::scientific << std::setprecision(2)
+                << row.difference << " / " << row.scale << (close ? "" : "  TOO FAR") << "\n";
+    }
+    if (!all_close) {
+      throw std::runtime_error("the converted network does not reproduce " + reference + " within " +
+                               std::to_string(tolerance) + ": nothing written");
+    }
+#endif
+  }
+  colorgan::save_backbone(out, net);
+  colorgan::load_backbone(out);  // what was written reads back
+  std::cout << "wrote " << out << " (MobileNetV2, " << colorgan::parameter_count(*net) << " parameters)\n";
+  return 0;
+}
+
 int devices() {
   std::cout << "cpu\n";
   for (size_t i = 0; i < torch::cuda::device_count(); ++i) std::cout << "cuda:" << i << "\n";
@@ -140,8 +228,8 @@ int devices() {
 
 int main(int argc, char** argv) {
   namespace cli = colorgan::cli;
-  CLI::App app("Creates, inspects, compares, upgrades and exports colorgan model files.", "colorgan-model");
-  cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | export | devices; COMMAND --help for each)");
+  CLI::App app("Creates, inspects, compares, upgrades, exports and imports colorgan model files.", "colorgan-model");
+  cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | export | import-tfjs | devices; COMMAND --help for each)");
   app.require_subcommand(1);
 
   InitOptions init_options;
@@ -191,6 +279,18 @@ int main(int argc, char** argv) {
   export_command->add_option("--format", format, "what to write")->check(CLI::IsMember({"torchscript", "onnx"}));
   export_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
   export_command->add_option("out", exported, "file to write")->type_name("OUT")->required();
+  std::string model_json, reference;
+  double tolerance = 1e-3;
+  CLI::App* import_command = app.add_subcommand(
+      "import-tfjs", "Converts a TensorFlow.js layers model of Keras' MobileNetV2 (model.json and its weight files,\n"
+                     "e.g. nsfwjs's: tools/fetch-backbone.sh) to a colorgan backbone file for training losses.");
+  cli::configure(*import_command, "[options] MODEL.json --out BACKBONE.pt");
+  import_command->add_option("model", model_json, "the model.json")->type_name("MODEL.json")->required();
+  import_command->add_option("--out", exported, "backbone file to write")->type_name("FILE")->required();
+  import_command->add_option("--check", reference, "values recorded from TensorFlow.js to reproduce first")
+      ->type_name("REFERENCE.json");
+  import_command->add_option("--tolerance", tolerance, "largest difference allowed, relative to the largest value")
+      ->check(CLI::Range(0.0, 1.0));
   CLI::App* devices_command = app.add_subcommand("devices", "Lists the devices this build can run on (cpu, cuda:N).");
   cli::configure(*devices_command);
 
@@ -201,6 +301,7 @@ int main(int argc, char** argv) {
     if (compare_command->parsed()) return compare(model, other);
     if (upgrade_command->parsed()) return upgrade(model, upgraded.empty() ? model : upgraded);
     if (export_command->parsed()) return export_model(format, model, exported);
+    if (import_command->parsed()) return import_tfjs(model_json, exported, reference, tolerance);
     return devices();
   });
 }

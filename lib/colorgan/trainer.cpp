@@ -1,5 +1,6 @@
 #include "colorgan/trainer.h"
 
+#include "colorgan/backbone.h"
 #include "colorgan/colorspace.h"
 #include "colorgan/engine.h"
 #include "colorgan/errors.h"
@@ -133,6 +134,9 @@ std::string TrainOptions::to_json() const {
   j["amp"] = amp;
   j["ema"] = ema;
   j["lr_decay_from"] = lr_decay_from;
+  j["feature_weight"] = feature_weight;
+  j["backbone"] = backbone;
+  j["init_from"] = init_from;
   return j.dump(2) + "\n";
 }
 
@@ -164,6 +168,9 @@ TrainOptions TrainOptions::from_json(const std::string& json) {
     // Added later: runs written before them had them off.
     o.ema = j.value("ema", 0.0);
     o.lr_decay_from = j.value("lr_decay_from", int64_t{0});
+    o.feature_weight = j.value("feature_weight", 0.0);
+    o.backbone = j.value("backbone", std::string());
+    o.init_from = j.value("init_from", std::string());
     return o;
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("training config: ") + e.what());
@@ -177,6 +184,7 @@ struct Trainer::Impl {
   Generator generator{nullptr};
   Generator average{nullptr};  // moving average of generator's weights (options.ema > 0)
   Discriminator discriminator{nullptr};
+  MobileNetV2 backbone{nullptr};  // options.feature_weight > 0: frozen, eval mode
   std::unique_ptr<torch::optim::Optimizer> g_optimizer, d_optimizer;
   int64_t step = 0;
 
@@ -188,6 +196,13 @@ struct Trainer::Impl {
     if (o.ema < 0 || o.ema >= 1) throw std::invalid_argument("the EMA decay must be in [0, 1)");
     torch::manual_seed(o.seed);
     generator = Generator(GeneratorConfig::preset(o.generator_preset));
+    if (o.feature_weight < 0) throw std::invalid_argument("the feature-loss weight must not be negative");
+    if (o.feature_weight > 0) {
+      if (o.backbone.empty()) throw std::invalid_argument("a feature loss needs a backbone file (--backbone)");
+      backbone = load_backbone(o.backbone);
+      for (auto& p : backbone->parameters()) p.requires_grad_(false);
+      backbone->to(device);
+    }
     DiscriminatorConfig dc;
     dc.image_size = o.size;
     dc.fc_hidden = o.fc_hidden;
@@ -203,6 +218,21 @@ struct Trainer::Impl {
     }
     g_optimizer = make_optimizer(o, generator->parameters(), o.lr_g);
     d_optimizer = make_optimizer(o, discriminator->parameters(), o.lr_d);
+  }
+
+  // Blocks 2, 5 and 12 of MobileNetV2: 1/4, 1/8 and 1/16 of the crop, from edges and
+  // textures to parts of objects (the classifier's view of what colours belong where).
+  torch::Tensor feature_loss(const torch::Tensor& rgb_fake, const torch::Tensor& rgb_real) {
+    static const std::vector<int> kTaps = {2, 5, 12};
+    std::vector<torch::Tensor> real;
+    {
+      torch::NoGradGuard no_grad;
+      real = backbone->features(rgb_real, kTaps);
+    }
+    const auto fake = backbone->features(rgb_fake, kTaps);
+    torch::Tensor loss = torch::zeros({}, rgb_fake.options());
+    for (size_t i = 0; i < kTaps.size(); ++i) loss = loss + (fake[i] - real[i]).abs().mean();
+    return loss / static_cast<double>(kTaps.size());
   }
 
   // The weights samples and model files come from.
@@ -276,10 +306,10 @@ struct Trainer::Impl {
   // The group's mean of each rank's losses.
   void average_losses(StepLosses& l) {
     if (!group) return;
-    torch::Tensor t = torch::tensor({l.d_loss, l.g_loss, l.g_adv, l.g_l1}, torch::kDouble);
+    torch::Tensor t = torch::tensor({l.d_loss, l.g_loss, l.g_adv, l.g_l1, l.g_feature}, torch::kDouble);
     group->all_reduce_sum(t);
     t.div_(static_cast<double>(world_size()));
-    l = {t[0].item<double>(), t[1].item<double>(), t[2].item<double>(), t[3].item<double>()};
+    l = {t[0].item<double>(), t[1].item<double>(), t[2].item<double>(), t[3].item<double>(), t[4].item<double>()};
   }
 
   void write_state(torch::serialize::OutputArchive& archive) const {
@@ -367,6 +397,19 @@ void Trainer::broadcast_state() {
 }
 Trainer::~Trainer() = default;
 
+void Trainer::start_from(const std::string& model_file) {
+  Impl& m = *impl_;
+  if (m.step != 0) throw std::logic_error("start_from: the run has already trained");
+  ModelFile start = load_model(model_file);
+  if (!(start.generator->config() == m.generator->config())) {
+    throw std::invalid_argument("'" + model_file + "' holds another generator than --generator " +
+                                m.options.generator_preset);
+  }
+  start.generator->to(m.device);
+  copy_weights(start.generator, m.generator);
+  if (m.average) copy_weights(start.generator, m.average);
+}
+
 StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   Impl& m = *impl_;
   const auto& o = m.options;
@@ -421,7 +464,12 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
                                ? F::binary_cross_entropy_with_logits(scores, torch::ones_like(scores))
                                : -scores.mean();
   const auto l1 = (fake_uv - uv_real).abs().mean();
-  const auto g_loss = adversarial + o.l1_weight * l1;
+  auto g_loss = adversarial + o.l1_weight * l1;
+  if (m.backbone) {
+    const auto feature = m.feature_loss(yuv_to_rgb(torch::cat({y, fake_uv}, 1)), yuv_to_rgb(real));
+    g_loss = g_loss + o.feature_weight * feature;
+    losses.g_feature = feature.item<double>();
+  }
   g_loss.backward();
   m.average_gradients(*m.generator);
   m.g_optimizer->step();

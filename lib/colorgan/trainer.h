@@ -39,6 +39,11 @@ struct TrainOptions {
   bool amp = false;         // bf16 autocast for the forward passes (mixed precision)
   double ema = 0.0;         // decay of an exponential moving average of G's weights (0 = off)
   int64_t lr_decay_from = 0; // from this step, learning rates fall linearly to 0 at `steps` (0 = constant)
+  // Feature (perceptual) loss: mean |f(prediction) - f(truth)| over three blocks of a
+  // pretrained MobileNetV2 (colorgan/backbone.h), frozen, on the RGB images; 0 = off.
+  double feature_weight = 0.0;
+  std::string backbone;     // its backbone file (tools/fetch-backbone.sh)
+  std::string init_from;    // recorded only: the model file start_from() took (colorgan-train --init-from)
 
   // "default" (the defaults above) or "seed" (the seed paper: cross-entropy,
   // RMSprop, learning rate 0.01, decay 0.9, batch 128, 64x64, 5000 steps, no L1).
@@ -58,6 +63,7 @@ struct StepLosses {
   double g_loss = 0;   // generator's total loss
   double g_adv = 0;    // its adversarial part
   double g_l1 = 0;     // its (unweighted) L1 part
+  double g_feature = 0; // its (unweighted) feature-loss part
 };
 
 class Trainer {
@@ -77,6 +83,10 @@ class Trainer {
   // Noise is drawn from (seed, step), so a resumed run repeats exactly. In a group the
   // losses returned are the group's (every rank gets the same).
   StepLosses train_step(const std::vector<at::Tensor>& rgb_batches);
+
+  // Before the first step: the generator (and its average) take a model file's
+  // weights, whose architecture must be options.generator_preset's; the discriminator stays new.
+  void start_from(const std::string& model_file);
 
   // In a group: every rank's state (weights, optimizers, step, average) becomes rank 0's.
   // Call it on every rank after construction and after rank 0 loads a checkpoint.
