@@ -1,9 +1,9 @@
-// The pretrained backbone's network, file and loss, without the download
-// (random weights here; tests/test_backbone.sh converts the real one and checks
-// it against TensorFlow.js), and the trainer's start from a model file.
+// The pretrained backbone's network and files, without the download (random
+// weights here; tests/test_backbone.sh converts the real one and checks it
+// against TensorFlow.js). The feature loss is tested with the trainer.
 #include "colorgan/backbone.h"
-#include "colorgan/engine.h"
-#include "colorgan/trainer.h"
+#include "colorgan/errors.h"
+#include "colorgan/networks.h"
 
 #include "test_support.h"
 
@@ -97,73 +97,4 @@ TEST(MobileNetV2, ImportRefusesBrokenTensorFlowJsFiles) {
   const std::string huge = R"({"name": "Conv1/kernel", "shape": [100000, 100000, 3, 32], "dtype": "float32"})";
   expect_refused(write("f.json", R"({"weightsManifest": [{"paths": ["w.bin"], "weights": [)" + huge + "]}]}"),
                  "implausible shape");
-}
-
-namespace {
-
-TrainOptions tiny_training() {
-  TrainOptions o;
-  o.generator_preset = "tiny";
-  o.size = 32;
-  o.batch = 2;
-  o.fc_hidden = 8;
-  o.device = "cpu";
-  o.seed = 7;
-  return o;
-}
-
-std::vector<at::Tensor> one_batch(uint64_t seed) {
-  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return {torch::rand({2, 3, 32, 32}, g)};
-}
-
-}  // namespace
-
-TEST(Trainer, FeatureLossNeedsABackboneAndAddsItsWeightedPart) {
-  const std::string dir = colorgan::testing::make_temp_dir("feature-loss");
-  auto o = tiny_training();
-  o.feature_weight = 2.0;
-  EXPECT_THROW(Trainer{o}, std::invalid_argument) << "no --backbone";
-  o.backbone = dir + "/missing.pt";
-  EXPECT_THROW(Trainer{o}, ModelFileError);
-  torch::manual_seed(1);
-  MobileNetV2 net;
-  o.backbone = dir + "/net.pt";
-  save_backbone(o.backbone, net);
-  Trainer t(o);
-  const StepLosses l = t.train_step(one_batch(1));
-  EXPECT_GT(l.g_feature, 0);
-  EXPECT_NEAR(l.g_loss, l.g_adv + o.l1_weight * l.g_l1 + o.feature_weight * l.g_feature, 1e-3 * l.g_loss);
-  for (const auto& p : net->parameters()) EXPECT_FALSE(p.grad().defined()) << "the backbone stays frozen";
-
-  o.feature_weight = 0;  // off: no part, and the backbone is not even read
-  o.backbone = dir + "/missing.pt";
-  Trainer plain(o);
-  EXPECT_EQ(plain.train_step(one_batch(1)).g_feature, 0);
-}
-
-TEST(Trainer, StartFromTakesAModelFilesGeneratorAndRefusesAnotherArchitecture) {
-  const std::string dir = colorgan::testing::make_temp_dir("start-from");
-  auto o = tiny_training();
-  Trainer trained(o);
-  for (uint64_t i = 0; i < 3; ++i) trained.train_step(one_batch(i));
-  trained.export_model(dir + "/trained.cgan", "unit test");
-
-  o.seed = 8;  // other initial weights
-  o.ema = 0.5;
-  Trainer fine_tuned(o);
-  fine_tuned.start_from(dir + "/trained.cgan");
-  fine_tuned.export_model(dir + "/started.cgan", "unit test");  // the average, started from the same weights
-  EngineOptions options;
-  options.device = "cpu";
-  InferenceEngine a(dir + "/trained.cgan", options), b(dir + "/started.cgan", options);
-  const auto y = torch::rand({1, 1, 32, 32}), noise = torch::randn({1, 1, 32, 32});
-  EXPECT_TRUE(torch::equal(a.colorize(y, noise), b.colorize(y, noise)));
-
-  fine_tuned.train_step(one_batch(9));
-  EXPECT_THROW(fine_tuned.start_from(dir + "/trained.cgan"), std::logic_error) << "after training began";
-  auto other = tiny_training();
-  other.generator_preset = "tiny-encoder-decoder";
-  Trainer different(other);
-  EXPECT_THROW(different.start_from(dir + "/trained.cgan"), std::invalid_argument);
 }

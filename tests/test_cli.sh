@@ -241,6 +241,10 @@ for f in report.json report.csv grid.png; do check "eval wrote $f" 0 test -s "$t
 check "eval report has both columns" 0 grep -q '"gray_baseline"' "$tmp/eval/report.json"
 check "... per source, each source weighing the same" 0 grep -q '"sources_balanced"' "$tmp/eval/report.json"
 check "... and false colour on neutrals" 0 grep -q '"neutral_chroma"' "$tmp/eval/report.json"
+check "colorgan-eval --grid-count 0: the reports, no grid" 0 "$evaluate" --model "$run/model.cgan" --data "$tmp/data" \
+  --out "$tmp/eval-nogrid" --grid-count 0
+check "... report.json written" 0 test -s "$tmp/eval-nogrid/report.json"
+check "... and no grid.png" 1 test -e "$tmp/eval-nogrid/grid.png"
 
 # The side-by-side video must keep its colour half in colour (a compositor left
 # to itself settled on the gray half's format once).

@@ -1,3 +1,4 @@
+#include "colorgan/backbone.h"
 #include "colorgan/colorize_image.h"
 #include "colorgan/engine.h"
 #include "colorgan/metrics.h"
@@ -292,6 +293,55 @@ TEST(Trainer, OptionsRoundTripThroughJsonAndPresets) {
   EXPECT_DOUBLE_EQ(back.lr_d, o.lr_d);
   EXPECT_THROW(TrainOptions::from_json("{}"), std::invalid_argument);
   EXPECT_THROW(TrainOptions::preset("fast"), std::invalid_argument);
+}
+
+TEST(Trainer, FeatureLossNeedsABackboneAndAddsItsWeightedPart) {
+  const std::string dir = colorgan::testing::make_temp_dir("feature-loss");
+  auto o = tiny_options();
+  o.feature_weight = 2.0;
+  EXPECT_THROW(Trainer{o}, std::invalid_argument) << "no --backbone";
+  o.backbone = dir + "/missing.pt";
+  EXPECT_THROW(Trainer{o}, ModelFileError);
+  torch::manual_seed(1);
+  MobileNetV2 net;
+  o.backbone = dir + "/net.pt";
+  save_backbone(o.backbone, net);
+  Trainer t(o);
+  const StepLosses l = t.train_step(batches_for(0, 1));
+  EXPECT_GT(l.g_feature, 0);
+  EXPECT_NEAR(l.g_loss, l.g_adv + o.l1_weight * l.g_l1 + o.feature_weight * l.g_feature, 1e-3 * l.g_loss);
+  for (const auto& p : net->parameters()) EXPECT_FALSE(p.grad().defined()) << "the backbone stays frozen";
+
+  o.feature_weight = 0;  // off: no part, and the backbone is not even read
+  o.backbone = dir + "/missing.pt";
+  Trainer plain(o);
+  EXPECT_EQ(plain.train_step(batches_for(0, 1)).g_feature, 0);
+}
+
+TEST(Trainer, StartFromTakesAModelFilesGeneratorAndRefusesAnotherArchitecture) {
+  const std::string dir = colorgan::testing::make_temp_dir("start-from");
+  auto o = tiny_options();
+  Trainer trained(o);
+  train(trained, 3);
+  trained.export_model(dir + "/trained.cgan", "unit test");
+
+  o.seed = 8;  // other initial weights
+  o.ema = 0.5;
+  Trainer fine_tuned(o);
+  fine_tuned.start_from(dir + "/trained.cgan");
+  fine_tuned.export_model(dir + "/started.cgan", "unit test");  // the average, started from the same weights
+  EngineOptions options;
+  options.device = "cpu";
+  InferenceEngine a(dir + "/trained.cgan", options), b(dir + "/started.cgan", options);
+  const auto y = torch::rand({1, 1, 16, 16}), noise = torch::randn({1, 1, 16, 16});
+  EXPECT_TRUE(torch::equal(a.colorize(y, noise), b.colorize(y, noise)));
+
+  fine_tuned.train_step(batches_for(9, 1));
+  EXPECT_THROW(fine_tuned.start_from(dir + "/trained.cgan"), std::logic_error) << "after training began";
+  auto other = tiny_options();
+  other.generator_preset = "tiny-encoder-decoder";
+  Trainer different(other);
+  EXPECT_THROW(different.start_from(dir + "/trained.cgan"), std::invalid_argument);
 }
 
 // ---- whole-image colorization -----------------------------------------------------

@@ -143,7 +143,7 @@ void declare_options(CLI::App& app, EvalOptions& o) {
   app.add_option("--eval-side", o.eval_side, "images are first shrunk to this short side, the size metrics use")
       ->check(CLI::Range(8, 16384));
   app.add_option("--max-images", o.max_images, "evaluate at most this many images (0: all)")->check(CLI::NonNegativeNumber);
-  app.add_option("--grid-count", o.grid_count, "rows in grid.png")->check(CLI::NonNegativeNumber);
+  app.add_option("--grid-count", o.grid_count, "rows in grid.png (0: no grid.png)")->check(CLI::NonNegativeNumber);
   app.add_option("--video-every", o.video_every, "take every Nth frame of videos")->check(CLI::PositiveNumber);
   app.add_option("--device", o.device, "auto | cpu | cuda | cuda:N");
   app.add_option("--threads", o.threads, "LibTorch CPU threads (0: all cores available)")->check(CLI::Range(0, 1024));
@@ -353,7 +353,7 @@ void write_photo_report(const EvalOptions& o, const PhotoReport& r) {
   report["sources_balanced"] = summary_json(r.balanced);
   report["sources"] = nlohmann::ordered_json::object();
   for (const auto& [name, summary] : r.sources) report["sources"][name] = summary_json(summary);
-  write_image((fs::path(o.out) / "grid.png").string(), image_grid(r.grid, 3));
+  if (!r.grid.empty()) write_image((fs::path(o.out) / "grid.png").string(), image_grid(r.grid, 3));
   write_file_atomically(fs::path(o.out) / "report.csv", r.csv);
   write_file_atomically(fs::path(o.out) / "report.json", report.dump(2) + "\n");
 }
@@ -383,7 +383,7 @@ void print_photo_report(const EvalOptions& o, const PhotoReport& r) {
   for (const auto& [name, summary] : r.sources) row(name, summary);
   row("each source =", r.balanced);
   std::cout << "dCF = " << std::setprecision(3) << std::abs(p.cf - r.all.cf_true) << "; wrote " << o.out
-            << "/report.json, report.csv, grid.png\n";
+            << "/report.json, report.csv" << (o.grid_count > 0 ? ", grid.png" : "") << "\n";
 }
 
 // Photos: each turned gray, colorized and scored beside the gray baseline.
