@@ -39,7 +39,11 @@ mkdir -p "$work"
 tarball="$work/nsfwjs-4.2.1.tgz"
 if [ ! -f "$tarball" ]; then
   echo "npm pack $package (74 MB)"
-  (cd "$work" && npm pack --silent "$package" > /dev/null)
+  if ! log=$(cd "$work" && npm pack "$package" 2>&1 > /dev/null); then
+    echo "$log" >&2
+    echo "$(basename "$0"): npm pack $package failed (npm's messages above)" >&2
+    exit 1
+  fi
 fi
 if ! echo "$sha256  $tarball" | sha256sum --check --status; then
   echo "$(basename "$0"): $tarball is not the $package this script was written for (sha256 differs)" >&2
