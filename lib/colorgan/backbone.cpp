@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -177,10 +178,12 @@ KerasWeight parse_weight(const nlohmann::json& spec, const std::string& where) {
 
 torch::Tensor dequantize(const KerasWeight& w, const char* data) {
   const auto options = torch::TensorOptions();
-  auto raw = [&](torch::ScalarType type) {
-    return torch::from_blob(const_cast<char*>(data), w.shape, options.dtype(type)).to(torch::kFloat);
+  auto raw = [&](torch::ScalarType type) {  // copied: a weight's offset in the file need not be aligned
+    auto t = torch::empty(w.shape, options.dtype(type));
+    std::memcpy(t.data_ptr(), data, static_cast<size_t>(w.bytes()));
+    return t.to(torch::kFloat);
   };
-  if (w.stored == "float32") return raw(torch::kFloat).clone();
+  if (w.stored == "float32") return raw(torch::kFloat);
   if (w.stored == "float16") return raw(torch::kHalf);
   if (w.stored == "uint8") return raw(torch::kUInt8) * w.scale + w.min;
   // uint16: no unsigned 16-bit tensors in LibTorch 1.13; widen by hand (little-endian, as TensorFlow.js writes).
