@@ -50,20 +50,11 @@ int init(const InitOptions& o) {
   return 0;
 }
 
-// A generator's parameters and floating-point buffers (batch norm statistics, not
-// counters such as num_batches_tracked), by name.
-torch::OrderedDict<std::string, torch::Tensor> weights_of(const colorgan::ModelFile& model) {
-  auto values = model.generator->named_parameters();
-  for (const auto& buffer : model.generator->named_buffers()) {
-    if (buffer.value().is_floating_point()) values.insert(buffer.key(), buffer.value());
-  }
-  return values;
-}
-
 // The largest weight difference between two model files of one architecture
-// (weights_of, by name): whether two runs trained the same.
+// (floating_weights, by name): whether two runs trained the same.
 int compare(const std::string& a_path, const std::string& b_path) {
-  const auto a_values = weights_of(colorgan::load_model(a_path)), b_values = weights_of(colorgan::load_model(b_path));
+  const auto a_values = colorgan::floating_weights(*colorgan::load_model(a_path).generator),
+             b_values = colorgan::floating_weights(*colorgan::load_model(b_path).generator);
   if (a_values.size() != b_values.size()) throw std::invalid_argument("the two models differ in architecture");
   double largest = 0, largest_value = 0;
   std::string where;

@@ -223,11 +223,7 @@ void import_tfjs(MobileNetV2& net, const std::string& model_json) {
     throw ModelFileError("'" + model_json + "' is not a TensorFlow.js model: " + e.what());
   }
 
-  std::map<std::string, torch::Tensor> targets;
-  for (const auto& p : net->named_parameters()) targets[p.key()] = p.value();
-  for (const auto& b : net->named_buffers()) {
-    if (b.value().is_floating_point()) targets[b.key()] = b.value();
-  }
+  auto targets = floating_weights(*net);
   size_t assigned = 0;
   torch::NoGradGuard no_grad;
   try {
@@ -260,12 +256,12 @@ void import_tfjs(MobileNetV2& net, const std::string& model_json) {
       for (const KerasWeight& w : weights) {
         auto [key, value] = to_torch(w.name, dequantize(w, data.data() + offset));
         offset += w.bytes();
-        const auto target = targets.find(key);
-        if (target == targets.end()) throw ModelFileError(model_json + ": weight " + w.name + " is not MobileNetV2's");
-        if (target->second.sizes() != value.sizes()) {
+        torch::Tensor* target = targets.find(key);
+        if (target == nullptr) throw ModelFileError(model_json + ": weight " + w.name + " is not MobileNetV2's");
+        if (target->sizes() != value.sizes()) {
           throw ModelFileError(model_json + ": weight " + w.name + " has the wrong shape for " + key);
         }
-        target->second.copy_(value);
+        target->copy_(value);
         ++assigned;
       }
     }
@@ -299,23 +295,9 @@ MobileNetV2 load_backbone(const std::string& path) {
     if (!archive.try_read("format", tag) || !tag.isString() || tag.toStringRef() != kBackboneTag) {
       throw ModelFileError("'" + path + "' is not a colorgan backbone file");
     }
-    // Module::load() resizes tensors to whatever the file holds: check shapes ourselves.
-    auto shapes = [&] {
-      std::vector<std::pair<std::string, std::vector<int64_t>>> all;
-      for (const auto& t : net->named_parameters()) all.emplace_back(t.key(), t.value().sizes().vec());
-      for (const auto& t : net->named_buffers()) all.emplace_back(t.key(), t.value().sizes().vec());
-      return all;
-    };
-    const auto expected = shapes();
     torch::serialize::InputArchive weights;
     archive.read("network", weights);
-    net->load(weights);
-    const auto loaded = shapes();
-    for (size_t i = 0; i < expected.size(); ++i) {
-      if (loaded[i] != expected[i]) {
-        throw ModelFileError("backbone file '" + path + "': weight '" + expected[i].first + "' has the wrong shape");
-      }
-    }
+    load_checked_weights(*net, weights, "backbone file '" + path + "'");
   } catch (const ModelFileError&) {
     throw;
   } catch (const std::exception& e) {

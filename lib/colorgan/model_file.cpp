@@ -168,6 +168,23 @@ void read_model_archive(const std::string& path, torch::serialize::InputArchive&
   }
 }
 
+void load_checked_weights(torch::nn::Module& module, torch::serialize::InputArchive& weights, const std::string& where) {
+  auto shapes = [&] {
+    std::vector<std::pair<std::string, std::vector<int64_t>>> all;
+    for (const auto& t : module.named_parameters()) all.emplace_back(t.key(), t.value().sizes().vec());
+    for (const auto& t : module.named_buffers()) all.emplace_back(t.key(), t.value().sizes().vec());
+    return all;
+  };
+  const auto expected = shapes();
+  module.load(weights);
+  const auto loaded = shapes();
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (loaded[i] != expected[i]) {
+      throw ModelFileError(where + ": weight '" + expected[i].first + "' does not match its layer's shape");
+    }
+  }
+}
+
 void save_model(const std::string& path, Generator& generator, const ModelMetadata& metadata) {
   const GeneratorConfig& config = generator->config();
   std::vector<int64_t> channels, kernels;
@@ -248,18 +265,9 @@ ModelFile load_model(const std::string& path, Integrity integrity) {
     }
 
     model.generator = Generator(config);
-    // Module::load() resizes tensors to whatever the file holds: check shapes ourselves.
-    std::vector<std::vector<int64_t>> expected;
-    for (const auto& t : model.generator->named_parameters()) expected.push_back(t.value().sizes().vec());
     torch::serialize::InputArchive weights;
     archive.read("generator", weights);
-    model.generator->load(weights);
-    size_t i = 0;
-    for (const auto& t : model.generator->named_parameters()) {
-      if (t.value().sizes().vec() != expected[i++]) {
-        throw ModelFileError("model file '" + path + "': weight '" + t.key() + "' does not match the stored config");
-      }
-    }
+    load_checked_weights(*model.generator, weights, "model file '" + path + "' (its stored config)");
   } catch (const ModelFileError&) {
     throw;
   } catch (const std::exception& e) {

@@ -45,6 +45,11 @@ void write_model_archive(torch::serialize::OutputArchive& archive, const std::st
 void read_model_archive(const std::string& path, torch::serialize::InputArchive& archive,
                         Integrity integrity = Integrity::Required);
 
+// Loads `weights` into `module`, whose layers fix what each weight's shape must be:
+// Module::load() resizes tensors to whatever an archive holds, so this checks every
+// parameter and buffer afterwards. Throws ModelFileError("<where>: weight '<name>' does not match ...").
+void load_checked_weights(torch::nn::Module& module, torch::serialize::InputArchive& weights, const std::string& where);
+
 // Writes atomically: a temporary file beside `path`, then rename().
 void save_model(const std::string& path, Generator& generator, const ModelMetadata& metadata);
 

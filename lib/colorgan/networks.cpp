@@ -626,4 +626,12 @@ int64_t parameter_count(const torch::nn::Module& module) {
   return count;
 }
 
+torch::OrderedDict<std::string, torch::Tensor> floating_weights(const torch::nn::Module& module) {
+  auto weights = module.named_parameters();
+  for (const auto& buffer : module.named_buffers()) {
+    if (buffer.value().is_floating_point()) weights.insert(buffer.key(), buffer.value());
+  }
+  return weights;
+}
+
 }  // namespace colorgan

@@ -219,5 +219,8 @@ class FoldedGenerator {
 };
 
 int64_t parameter_count(const torch::nn::Module& module);
+// A module's parameters and floating-point buffers (batch-norm statistics, not
+// counters such as num_batches_tracked), by name: what its weights are.
+torch::OrderedDict<std::string, torch::Tensor> floating_weights(const torch::nn::Module& module);
 
 }  // namespace colorgan

@@ -466,7 +466,7 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   const auto l1 = (fake_uv - uv_real).abs().mean();
   auto g_loss = adversarial + o.l1_weight * l1;
   if (m.backbone) {
-    const auto feature = m.feature_loss(yuv_to_rgb(torch::cat({y, fake_uv}, 1)), yuv_to_rgb(real));
+    const auto feature = m.feature_loss(yuv_to_rgb(torch::cat({y, fake_uv}, 1)), rgb_batches.back().to(m.device));
     g_loss = g_loss + o.feature_weight * feature;
     losses.g_feature = feature.item<double>();
   }
