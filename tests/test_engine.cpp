@@ -247,6 +247,35 @@ TEST(FoldedGenerator, MatchesTheUnfoldedEncoderDecoderWithTrainedStatistics) {
   EXPECT_LT(error.mean().item<float>(), 0.006);
 }
 
+TEST(FoldedGenerator, MatchesTheUnfoldedPretrainedEncoderWithTrainedStatistics) {
+  torch::manual_seed(12);
+  Generator g(GeneratorConfig::preset("pretrained-encoder"));
+  {
+    torch::NoGradGuard no_grad;  // its encoder's statistics: as a pretrained network's
+    for (auto& b : g->encoder()->buffers()) {
+      if (b.is_floating_point()) b.uniform_(0.5, 1.5);
+    }
+  }
+  give_trained_statistics(g, 32);
+  torch::NoGradGuard no_grad;
+  auto y = torch::rand({2, 1, 45, 61});  // odd sizes: MobileNetV2 pads them its own way
+  auto noise = torch::randn({2, 1, 45, 61});
+  const auto expected = g->forward(y, noise);
+  FoldedGenerator folded(*g);
+  EXPECT_LT((folded.forward(y, noise) - expected).abs().max().item<float>(), 1e-4);
+  y = torch::rand({1, 1, 64, 96});  // and even ones
+  noise = torch::randn({1, 1, 64, 96});
+  EXPECT_LT((folded.forward(y, noise) - g->forward(y, noise)).abs().max().item<float>(), 1e-4);
+
+  FoldedGenerator half(*g);
+  half.to(torch::kCPU, torch::kBFloat16);
+  const auto error = (half.forward(y, noise) - g->forward(y, noise)).abs();
+  std::cout << "pretrained-encoder bf16 vs fp32: max " << error.max().item<float>() << ", mean "
+            << error.mean().item<float>() << "\n";
+  EXPECT_LT(error.max().item<float>(), 0.05);
+  EXPECT_LT(error.mean().item<float>(), 0.006);
+}
+
 // LibTorch 1.13's channels_last bfloat16 bilinear upsampling read past its input's
 // last column where an output side is odd and the input ceil(side / 2) (128x325:
 // 33x82 -> 65x163 in the decoder): whatever the heap held there came out at the

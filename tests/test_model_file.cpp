@@ -251,14 +251,17 @@ TEST_F(ModelFileTest, PermissionDeniedSaysSo) {
   expect_load_error(path, "Permission denied");
 }
 
-TEST_F(ModelFileTest, EncoderDecoderModelsRoundTrip) {
-  Generator g(GeneratorConfig::preset("tiny-encoder-decoder"));
-  save_model(dir + "/ed.cgan", g, {});
-  ModelFile loaded = load_model(dir + "/ed.cgan");
-  EXPECT_EQ(loaded.generator->config(), GeneratorConfig::preset("tiny-encoder-decoder"));
-  auto y = torch::rand({1, 1, 12, 20});
-  auto n = torch::randn({1, 1, 12, 20});
-  EXPECT_TRUE(torch::equal(run(g, y, n), run(loaded.generator, y, n)));
+TEST_F(ModelFileTest, EncoderDecoderKindsRoundTripPretrainedEncoderIncluded) {
+  torch::manual_seed(2);
+  for (const char* preset : {"tiny-encoder-decoder", "pretrained-encoder"}) {
+    Generator g(GeneratorConfig::preset(preset));
+    save_model(dir + "/ed.cgan", g, {});
+    ModelFile loaded = load_model(dir + "/ed.cgan");
+    EXPECT_EQ(loaded.generator->config(), GeneratorConfig::preset(preset));
+    auto y = torch::rand({1, 1, 20, 36});
+    auto n = torch::randn({1, 1, 20, 36});
+    EXPECT_TRUE(torch::equal(run(g, y, n), run(loaded.generator, y, n))) << preset;
+  }
 }
 
 TEST(ShippedModels, SeedIsTheSeedArchitectureAndTheDefaultTheEncoderDecoder) {

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 using namespace colorgan;
 
@@ -176,9 +177,7 @@ TEST(EncoderDecoder, ParameterCountAndShapesFollowTheScales) {
   EXPECT_EQ(parameter_count(*full), 2147956);
 }
 
-TEST(EncoderDecoder, TakesAnyFrameSizeAndGivesChromaInUnitRange) {
-  torch::manual_seed(3);
-  Generator g(GeneratorConfig::preset("tiny-encoder-decoder"));
+static void expect_chroma_in_unit_range_at_odd_sizes(Generator& g) {
   g->eval();
   torch::NoGradGuard no_grad;
   for (auto [h, w] : {std::pair{17, 23}, std::pair{64, 64}, std::pair{1, 1}, std::pair{3, 90}}) {
@@ -187,6 +186,12 @@ TEST(EncoderDecoder, TakesAnyFrameSizeAndGivesChromaInUnitRange) {
     EXPECT_GE(uv.min().item<float>(), 0.0f);
     EXPECT_LE(uv.max().item<float>(), 1.0f);
   }
+}
+
+TEST(EncoderDecoder, TakesAnyFrameSizeAndGivesChromaInUnitRange) {
+  torch::manual_seed(3);
+  Generator g(GeneratorConfig::preset("tiny-encoder-decoder"));
+  expect_chroma_in_unit_range_at_odd_sizes(g);
   EXPECT_THROW(g->forward(torch::rand({1, 1, 8, 8}), torch::randn({1, 1, 4, 4})), std::invalid_argument);
 }
 
@@ -221,13 +226,70 @@ TEST(EncoderDecoder, ConfigChecksRefuseBadSizes) {
   EXPECT_THROW(config.check(), std::invalid_argument);
 }
 
+TEST(PretrainedEncoder, RunsMobileNetV2sFirst13BlocksUnderTheDecoderAtAnyFrameSize) {
+  torch::manual_seed(5);
+  Generator g(GeneratorConfig::preset("pretrained-encoder"));
+  auto params = g->named_parameters();
+  EXPECT_EQ(params["encoder.block_12_project.weight"].sizes(), (std::vector<int64_t>{96, 576, 1, 1}));
+  EXPECT_EQ(params.find("encoder.block_13_expand.weight"), nullptr) << "nothing deeper than 1/16";
+  EXPECT_EQ(params["convs.2.weight"].sizes(), (std::vector<int64_t>{128, 192, 1, 1}));  // fusion: block 12 + context
+  EXPECT_EQ(params["convs.3.weight"].sizes(), (std::vector<int64_t>{96, 128 + 32 + 1, 3, 3}));  // 1/8: block 5's 32
+  EXPECT_EQ(params["context.weight"].sizes(), (std::vector<int64_t>{96, 96}));
+  expect_chroma_in_unit_range_at_odd_sizes(g);
+  auto config = g->config();
+  config.scale_channels.pop_back();
+  EXPECT_THROW(config.check(), std::invalid_argument) << "MobileNetV2's taps fix the scales at 5";
+}
+
+TEST(PretrainedEncoder, TakesThePretrainedWeightsAndKeepsThemWhileTheDecoderTrains) {
+  torch::manual_seed(6);
+  MobileNetV2 pretrained;
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& b : pretrained->buffers()) {
+      if (b.is_floating_point()) b.uniform_(0.5, 1.5);
+    }
+  }
+  pretrained->eval();
+  Generator g(GeneratorConfig::preset("pretrained-encoder"));
+  g->load_encoder(*pretrained);
+  const auto y = torch::rand({2, 1, 48, 40});
+  {
+    torch::NoGradGuard no_grad;
+    const auto want = pretrained->features(y.expand({-1, 3, -1, -1}), {12})[0];
+    const auto got = g->encoder()->features(y.expand({-1, 3, -1, -1}), {12})[0];
+    EXPECT_TRUE(torch::equal(want, got));
+  }
+  EXPECT_THROW(Generator(GeneratorConfig::preset("encoder-decoder"))->load_encoder(*pretrained), std::logic_error);
+
+  g->train();
+  EXPECT_FALSE(g->encoder()->is_training()) << "frozen batch-norm statistics";
+  auto before = floating_weights(*g);
+  std::map<std::string, torch::Tensor> saved;
+  for (const auto& w : before) saved[w.key()] = w.value().clone();
+  torch::optim::Adam adam(g->parameters(), torch::optim::AdamOptions(1e-2));
+  for (int step = 0; step < 2; ++step) {
+    adam.zero_grad();
+    g->forward(y, torch::randn({2, 1, 48, 40})).mean().backward();
+    adam.step();
+  }
+  for (const auto& w : floating_weights(*g)) {
+    const bool same = torch::equal(w.value(), saved[w.key()]);
+    if (w.key().rfind("encoder.", 0) == 0) {
+      EXPECT_TRUE(same) << w.key() << " changed";
+    } else if (w.key().rfind("convs.", 0) == 0 || w.key() == "output.weight") {
+      EXPECT_FALSE(same) << w.key() << " did not train";
+    }
+  }
+}
+
 // The TorchScript export: the same outputs from the module as from the folded
 // generator, in C++ and in Python (python3-torch's torch.jit.load).
 TEST(Export, TorchScriptGivesTheFoldedGeneratorsOutputsInCppAndPython) {
   const std::string dir = colorgan::testing::make_temp_dir("export");
   using Case = colorgan::testing::ExportCase;
   for (const Case c : {Case{"tiny", NoiseInput::Plane}, Case{"tiny-encoder-decoder", NoiseInput::Plane},
-                       Case{"tiny", NoiseInput::ProjectedVector}}) {
+                       Case{"pretrained-encoder", NoiseInput::Plane}, Case{"tiny", NoiseInput::ProjectedVector}}) {
     Generator generator = colorgan::testing::trained_looking_generator(c, 11);
     const GeneratorConfig& config = generator->config();
     const FoldedGenerator folded(*generator);

@@ -318,6 +318,29 @@ TEST(Trainer, FeatureLossNeedsABackboneAndAddsItsWeightedPart) {
   EXPECT_EQ(plain.train_step(batches_for(0, 1)).g_feature, 0);
 }
 
+TEST(Trainer, PretrainedEncoderStartsFromTheBackboneFileAndKeepsIt) {
+  const std::string dir = colorgan::testing::make_temp_dir("pretrained-encoder");
+  auto o = tiny_options();
+  o.generator_preset = "pretrained-encoder";
+  EXPECT_THROW(Trainer{o}, std::invalid_argument) << "no --backbone";
+  torch::manual_seed(1);
+  MobileNetV2 net;
+  o.backbone = dir + "/net.pt";
+  save_backbone(o.backbone, net);
+  Trainer t(o);
+  auto encoder_matches = [&] {
+    const auto mine = floating_weights(*t.generator()->encoder());
+    for (const auto& w : floating_weights(*net)) {
+      const torch::Tensor* found = mine.find(w.key());
+      if (found != nullptr && !torch::equal(*found, w.value())) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(encoder_matches());
+  train(t, 2);
+  EXPECT_TRUE(encoder_matches()) << "the encoder stays frozen";
+}
+
 TEST(Trainer, StartFromTakesAModelFilesGeneratorAndRefusesAnotherArchitecture) {
   const std::string dir = colorgan::testing::make_temp_dir("start-from");
   auto o = tiny_options();

@@ -279,7 +279,8 @@ void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
   app.add_option("--feature-weight", t.feature_weight,
                  "weight of a feature (perceptual) loss on a pretrained MobileNetV2's blocks (0 = off; needs --backbone)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--backbone", t.backbone, "backbone file for the feature loss (tools/fetch-backbone.sh writes it)")
+  app.add_option("--backbone", t.backbone, "pretrained MobileNetV2 file (tools/fetch-backbone.sh writes it): the feature loss's network and "
+                 "the pretrained-encoder generator's starting encoder")
       ->type_name("FILE");
   app.add_option("--init-from", t.init_from,
                  "a new run's generator starts from this model file's weights (same --generator; a new discriminator)")

@@ -17,19 +17,32 @@ class OnnxWriter : public GraphWriter {
  public:
   explicit OnnxWriter(onnx::GraphProto& graph) : graph_(graph) {}
 
-  std::string conv(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                   int64_t stride) override {
+  std::string conv(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+                   int64_t groups, int64_t pad) override {
     std::vector<std::string> inputs{x, initializer(weight)};
     if (bias.defined()) inputs.push_back(initializer(bias));
-    const int64_t k = weight.size(2), pad = k / 2;
+    const int64_t k = weight.size(2);
     onnx::NodeProto* n = node("Conv", inputs);
     ints(n, "kernel_shape", {k, k});
     ints(n, "pads", {pad, pad, pad, pad});
     ints(n, "strides", {stride, stride});
+    ints(n, "group", {groups}, true);
     return n->output(0);
+  }
+  std::string pad_for_stride_2(const std::string& x) override {
+    // One row and column at the bottom and right: frame sides are multiples of the
+    // network's overall stride (onnx_side_multiple), so every side here is even.
+    const std::string pads = initializer(torch::tensor({0, 0, 0, 0, 0, 0, 1, 1}, torch::kLong));
+    return node("Pad", {x, pads})->output(0);
   }
   std::string add(const std::string& a, const std::string& b) override { return node("Add", {a, b})->output(0); }
   std::string relu(const std::string& x) override { return node("Relu", {x})->output(0); }
+  std::string relu6(const std::string& x) override {
+    // Relu(x) - Relu(x - 6): OpenCV 4.6's importer takes Clip's bounds only as attributes (opset < 11)
+    // and Min only between computed tensors.
+    const std::string shifted = add(x, initializer(torch::full({1}, -6.0f)));
+    return node("Sub", {relu(x), relu(shifted)})->output(0);
+  }
   std::string sigmoid(const std::string& x) override { return node("Sigmoid", {x})->output(0); }
   std::string cat(const std::vector<std::string>& xs) override {
     onnx::NodeProto* n = node("Concat", xs);
@@ -46,7 +59,7 @@ class OnnxWriter : public GraphWriter {
   std::string global_context(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias) override {
     // The linear layer as a 1x1 conv on the pooled maps, broadcast over x by adding it to 0 * x.
     const std::string pooled = node("GlobalAveragePool", {x})->output(0);
-    const std::string context = relu(conv(pooled, weight.view({weight.size(0), weight.size(1), 1, 1}), bias, 1));
+    const std::string context = relu(conv(pooled, weight.view({weight.size(0), weight.size(1), 1, 1}), bias, 1, 1, 0));
     const std::string zeros = node("Mul", {x, initializer(torch::zeros({1}))})->output(0);
     return add(zeros, context);
   }
@@ -121,7 +134,7 @@ void add_value(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* values,
 }  // namespace
 
 int64_t onnx_side_multiple(const GeneratorConfig& config) {
-  return config.kind == GeneratorKind::EncoderDecoder ? int64_t{1} << (config.scale_channels.size() - 1) : 1;
+  return config.kind == GeneratorKind::Seed ? 1 : int64_t{1} << (config.scale_channels.size() - 1);
 }
 
 void write_onnx(const FoldedGenerator& generator, const GeneratorConfig& config, const std::string& path) {

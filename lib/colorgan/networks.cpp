@@ -55,25 +55,37 @@ torch::Tensor cat_channels_last(const std::vector<torch::Tensor>& xs) {
   return torch::cat_out(out, xs, 1);
 }
 
-// The encoder-decoder's wiring, written once for the trainable module and its
-// folded copy: block(i, x) runs conv block i of encoder_decoder_blocks() (with
-// its batch norm and ReLU), global(v) the context layer on pooled maps [N,C],
-// output(x) the last conv (with its sigmoid); channels_last keeps every map so.
-template <class Block, class Global, class Output>
-torch::Tensor run_encoder_decoder(size_t scales, const torch::Tensor& y, const torch::Tensor& noise,
+// PretrainedEncoder: the MobileNetV2 blocks whose outputs are its skips at 1/2,
+// 1/4 and 1/8 and its deepest maps at 1/16; the encoder is built up to the last.
+constexpr int kEncoderTaps[] = {0, 2, 5, 12};
+constexpr int kEncoderBlocks = 13;
+
+// The encoder-decoder's wiring, written once for both kinds and for the trainable
+// module and its folded copy: block(i, x) runs conv block i of
+// encoder_decoder_blocks() (with its batch norm and ReLU), global(v) the context
+// layer on pooled maps [N,C], output(x) the last conv (with its sigmoid);
+// pretrained(y) the pretrained encoder's maps at 1/2 .. 1/16 (PretrainedEncoder);
+// channels_last keeps every map so.
+template <class Block, class Global, class Output, class Pretrained>
+torch::Tensor run_encoder_decoder(const GeneratorConfig& config, const torch::Tensor& y, const torch::Tensor& noise,
                                   const Block& block, const Global& global, const Output& output,
-                                  bool channels_last = false) {
+                                  const Pretrained& pretrained, bool channels_last = false) {
   namespace F = torch::nn::functional;
   const auto cat = [channels_last](const std::vector<torch::Tensor>& xs) {
     return channels_last ? cat_channels_last(xs) : torch::cat(xs, 1);
   };
+  const size_t scales = config.scale_channels.size();
   size_t b = 0;
-  std::vector<torch::Tensor> skips;
+  std::vector<torch::Tensor> skips;  // one per scale, the deepest maps last
   torch::Tensor x = cat({y, noise});
-  for (size_t s = 0; s < scales; ++s) {
+  while (b < config.own_encoder_blocks()) {
     x = block(b++, x);
     x = block(b++, x);
     skips.push_back(x);
+  }
+  if (config.kind == GeneratorKind::PretrainedEncoder) {
+    for (auto& maps : pretrained(y)) skips.push_back(std::move(maps));
+    x = skips.back();
   }
   // Every position gets the whole frame's summary: what kind of scene this is.
   const auto context = global(x.mean({2, 3}));
@@ -98,15 +110,23 @@ torch::Tensor run_encoder_decoder(size_t scales, const torch::Tensor& y, const t
 GeneratorKind parse_generator_kind(const std::string& name) {
   if (name == "seed") return GeneratorKind::Seed;
   if (name == "encoder-decoder") return GeneratorKind::EncoderDecoder;
-  throw std::invalid_argument("unknown generator kind '" + name + "' (expected seed or encoder-decoder)");
+  if (name == "pretrained-encoder") return GeneratorKind::PretrainedEncoder;
+  throw std::invalid_argument("unknown generator kind '" + name +
+                              "' (expected seed, encoder-decoder or pretrained-encoder)");
 }
 
 const char* to_string(GeneratorKind kind) {
-  return kind == GeneratorKind::Seed ? "seed" : "encoder-decoder";
+  switch (kind) {
+    case GeneratorKind::Seed: return "seed";
+    case GeneratorKind::EncoderDecoder: return "encoder-decoder";
+    case GeneratorKind::PretrainedEncoder: return "pretrained-encoder";
+  }
+  return "?";
 }
 
 const std::vector<std::string>& generator_presets() {
-  static const std::vector<std::string> names{"seed", "public-code", "encoder-decoder", "tiny", "tiny-encoder-decoder"};
+  static const std::vector<std::string> names{"seed",         "public-code",          "encoder-decoder",
+                                              "tiny",         "tiny-encoder-decoder", "pretrained-encoder"};
   return names;
 }
 
@@ -140,6 +160,12 @@ GeneratorConfig GeneratorConfig::preset(const std::string& name) {
     if (name == "tiny-encoder-decoder") config.scale_channels = {4, 8, 8};
     return config;
   }
+  if (name == "pretrained-encoder") {
+    config.kind = GeneratorKind::PretrainedEncoder;
+    config.output_kernel = 3;
+    config.scale_channels = {32, 32, 64, 96, 128};
+    return config;
+  }
   std::string expected;
   for (const auto& preset : generator_presets()) expected += (expected.empty() ? "" : ", ") + preset;
   throw std::invalid_argument("unknown generator preset '" + name + "' (expected " + expected + ")");
@@ -151,23 +177,38 @@ bool GeneratorConfig::operator==(const GeneratorConfig& o) const {
          scale_channels == o.scale_channels;
 }
 
+int64_t GeneratorConfig::context_channels() const {
+  return kind == GeneratorKind::PretrainedEncoder ? mobilenet_v2_channels(kEncoderTaps[std::size(kEncoderTaps) - 1])
+                                                  : scale_channels.back();
+}
+
+size_t GeneratorConfig::own_encoder_blocks() const {
+  return kind == GeneratorKind::PretrainedEncoder ? 2 : 2 * scale_channels.size();
+}
+
 std::vector<ConvBlockSpec> GeneratorConfig::encoder_decoder_blocks() const {
   const auto& c = scale_channels;
   std::vector<ConvBlockSpec> blocks;
-  for (size_t s = 0; s < c.size(); ++s) {  // encoder: [Y, noise] in; each scale after the first halves the size
+  for (size_t s = 0; 2 * s < own_encoder_blocks(); ++s) {  // [Y, noise] in; each scale after the first halves the size
     blocks.push_back({s == 0 ? 2 : c[s - 1], c[s], 3, s == 0 ? 1 : 2, s});
     blocks.push_back({c[s], c[s], 3, 1, s});
   }
-  blocks.push_back({2 * c.back(), c.back(), 1, 1, c.size() - 1});  // fusion with the global context
-  for (size_t s = c.size() - 1; s-- > 0;) {  // decoder: upsampled maps + skip + Y at this scale
-    blocks.push_back({c[s + 1] + c[s] + 1, c[s], 3, 1, s});
+  // Channels of the encoder's maps at scale s (the deepest: s = c.size() - 1).
+  const auto encoded = [&](size_t s) {
+    if (kind != GeneratorKind::PretrainedEncoder || s == 0) return c[s];
+    return mobilenet_v2_channels(kEncoderTaps[s - 1]);
+  };
+  const size_t deepest = c.size() - 1;
+  blocks.push_back({2 * context_channels(), c.back(), 1, 1, deepest});  // fusion with the global context
+  for (size_t s = deepest; s-- > 0;) {  // decoder: upsampled maps + skip + Y at this scale
+    blocks.push_back({c[s + 1] + encoded(s) + 1, c[s], 3, 1, s});
     blocks.push_back({c[s], c[s], 3, 1, s});
   }
   return blocks;
 }
 
 int64_t GeneratorConfig::full_size_maps() const {
-  if (kind == GeneratorKind::EncoderDecoder) {  // the first decoder block's input and output
+  if (kind != GeneratorKind::Seed) {  // the first decoder block's input and output
     const int64_t below = scale_channels.size() > 1 ? scale_channels[1] : 0;
     return 2 * (below + 2 * scale_channels.front() + 1);
   }
@@ -184,6 +225,7 @@ double GeneratorConfig::flops(int64_t h, int64_t w) const {
     }
     return flops + 2.0 * input_channels(hidden.size()) * 2 * output_kernel * output_kernel * h * w;
   }
+  const int64_t full_h = h, full_w = w;
   std::vector<double> pixels{double(h) * w};
   for (size_t s = 1; s < scale_channels.size(); ++s) {
     h = (h + 1) / 2;
@@ -191,6 +233,8 @@ double GeneratorConfig::flops(int64_t h, int64_t w) const {
     pixels.push_back(double(h) * w);
   }
   for (const auto& b : encoder_decoder_blocks()) flops += 2.0 * b.in * b.out * b.kernel * b.kernel * pixels[b.scale];
+  // (Conv1 counted over RGB, as MobileNetV2 has it: the folded one reads Y alone.)
+  if (kind == GeneratorKind::PretrainedEncoder) flops += mobilenet_v2_flops(full_h, full_w, kEncoderBlocks);
   return flops + 2.0 * (scale_channels.front() + 1) * 2 * output_kernel * output_kernel * pixels[0];
 }
 
@@ -212,10 +256,15 @@ void GeneratorConfig::check() const {
     if (k < 1 || k > kMaxKernel || k % 2 == 0) fail(which + " kernel " + std::to_string(k) + " is not odd in 1.." +
                                                       std::to_string(kMaxKernel));
   };
-  if (kind == GeneratorKind::EncoderDecoder) {
+  if (kind != GeneratorKind::Seed) {
     constexpr size_t kMaxScales = 8;
     if (scale_channels.empty() || scale_channels.size() > kMaxScales) {
       fail(std::to_string(scale_channels.size()) + " scales (1.." + std::to_string(kMaxScales) + ")");
+    }
+    const size_t pretrained_scales = std::size(kEncoderTaps) + 1;
+    if (kind == GeneratorKind::PretrainedEncoder && scale_channels.size() != pretrained_scales) {
+      fail("the pretrained encoder's decoder has " + std::to_string(pretrained_scales) + " scales, not " +
+           std::to_string(scale_channels.size()));
     }
     for (int64_t channels : scale_channels) {
       if (channels < 1 || channels > kMaxChannels) {
@@ -224,7 +273,8 @@ void GeneratorConfig::check() const {
     }
     if (noise_input != NoiseInput::Plane) fail("the encoder-decoder takes its noise as a plane");
     check_kernel(output_kernel, "output");
-    int64_t parameters = scale_channels.back() * (scale_channels.back() + 1);  // the global-context layer
+    const int64_t context = context_channels();
+    int64_t parameters = context * (context + 1);  // the global-context layer
     for (const auto& b : encoder_decoder_blocks()) parameters += b.in * b.out * b.kernel * b.kernel + 4 * b.out;
     if (parameters > kMaxParameters) fail(std::to_string(parameters) + " parameters (at most 2^26)");
     return;
@@ -260,13 +310,18 @@ void GeneratorConfig::check() const {
 
 GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)) {
   config_.check();
-  if (config_.kind == GeneratorKind::EncoderDecoder) {
+  if (config_.kind != GeneratorKind::Seed) {
+    if (config_.kind == GeneratorKind::PretrainedEncoder) {
+      encoder_ = register_module("encoder", MobileNetV2(kEncoderBlocks));
+      for (auto& p : encoder_->parameters()) p.requires_grad_(false);
+      encoder_->eval();
+    }
     for (const auto& b : config_.encoder_decoder_blocks()) {
       convs_->push_back(torch::nn::Conv2d(same_conv(b.in, b.out, b.kernel, b.stride, false)));
       norms_->push_back(torch::nn::BatchNorm2d(b.out));
     }
-    const int64_t deepest = config_.scale_channels.back(), first = config_.scale_channels.front();
-    context_ = register_module("context", torch::nn::Linear(deepest, deepest));  // not "global": a Python keyword breaks the TorchScript archive
+    const int64_t context = config_.context_channels(), first = config_.scale_channels.front();
+    context_ = register_module("context", torch::nn::Linear(context, context));  // not "global": a Python keyword breaks the TorchScript archive
     output_ = torch::nn::Conv2d(same_conv(first + 1, 2, config_.output_kernel, 1, true));
     register_module("convs", convs_);
     register_module("norms", norms_);
@@ -292,14 +347,19 @@ GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor& noise) {
   check_generator_inputs(config_, y, noise);
-  if (config_.kind == GeneratorKind::EncoderDecoder) {
+  if (config_.kind != GeneratorKind::Seed) {
     return run_encoder_decoder(
-        config_.scale_channels.size(), y, noise,
+        config_, y, noise,
         [&](size_t i, const torch::Tensor& x) {
           return torch::relu(batch_norm(*norms_[i]->as<torch::nn::BatchNorm2d>(), convs_[i]->as<torch::nn::Conv2d>()->forward(x)));
         },
         [&](const torch::Tensor& v) { return torch::relu(context_->forward(v)); },
-        [&](const torch::Tensor& x) { return torch::sigmoid(output_->forward(x)); });
+        [&](const torch::Tensor& x) { return torch::sigmoid(output_->forward(x)); },
+        [&](const torch::Tensor& luma) {
+          // A gray image in RGB is R = G = B = Y.
+          return encoder_->features(luma.expand({-1, 3, -1, -1}),
+                                    std::vector<int>(std::begin(kEncoderTaps), std::end(kEncoderTaps)));
+        });
   }
   const torch::Tensor noise_plane =
       config_.noise_input == NoiseInput::ProjectedVector
@@ -316,6 +376,24 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor
     x = torch::relu(batch_norm(*norms_[i]->as<torch::nn::BatchNorm2d>(), x));
   }
   return torch::sigmoid(output_->forward(torch::cat({x, y}, 1)));
+}
+
+void GeneratorImpl::load_encoder(const MobileNetV2Impl& pretrained) {
+  if (!encoder_) throw std::logic_error("load_encoder: a " + std::string(to_string(config_.kind)) + " generator has no pretrained encoder");
+  torch::NoGradGuard no_grad;
+  const auto from = floating_weights(pretrained);
+  for (auto& w : floating_weights(*encoder_)) {
+    const torch::Tensor* source = from.find(w.key());
+    if (source == nullptr || source->sizes() != w.value().sizes()) {
+      throw std::invalid_argument("load_encoder: the pretrained network has no " + w.key() + " of the encoder's shape");
+    }
+    w.value().copy_(*source);
+  }
+}
+
+void GeneratorImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (encoder_) encoder_->eval();  // frozen: its batch-norm statistics are ImageNet's
 }
 
 DiscriminatorImpl::DiscriminatorImpl(DiscriminatorConfig config) : config_(std::move(config)) {
@@ -364,15 +442,17 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
     weights.push_back(weight);
     biases.push_back(bias);
   }
-  if (config_.kind == GeneratorKind::EncoderDecoder) {
+  if (config_.kind != GeneratorKind::Seed) {
     const auto specs = config_.encoder_decoder_blocks();
     for (size_t i = 0; i < convs; ++i) {
-      blocks_.push_back({weights[i].contiguous(torch::MemoryFormat::ChannelsLast), biases[i], specs[i].stride});
+      blocks_.push_back({weights[i].contiguous(torch::MemoryFormat::ChannelsLast), biases[i], specs[i].stride, 1,
+                         specs[i].kernel / 2});
     }
     blocks_.push_back({params["output.weight"].contiguous(torch::MemoryFormat::ChannelsLast),
-                       params["output.bias"].clone(), 1});
+                       params["output.bias"].clone(), 1, 1, config_.output_kernel / 2});
     context_weight_ = params["context.weight"].clone();
     context_bias_ = params["context.bias"].clone();
+    if (config_.kind == GeneratorKind::PretrainedEncoder) fold_pretrained_encoder(*generator.encoder());
     return;
   }
   weights.push_back(params["output.weight"]);
@@ -397,6 +477,45 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
     projection_bias_ = params["projection.bias"].clone();
   }
   group_side_convs();
+}
+
+void FoldedGenerator::fold_pretrained_encoder(const MobileNetV2Impl& net) {
+  auto fold = [](const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& norm, bool over_y = false) {
+    auto [weight, bias] = fold_batch_norm(conv->weight, *norm);
+    if (over_y) weight = weight.sum(1, true);  // conv(RGB = (Y, Y, Y)) = conv_summed(Y)
+    Conv c{weight.contiguous(torch::MemoryFormat::ChannelsLast), bias, conv->options.stride()->at(0),
+           conv->options.groups()};
+    c.pad_for_stride_2 = c.stride == 2;
+    c.padding = c.stride == 2 ? 0 : weight.size(2) / 2;
+    return c;
+  };
+  encoder_conv1_ = fold(net.conv1(), net.conv1_bn(), true);
+  for (const auto& b : net.blocks()) {
+    InvertedResidual folded{{}, fold(b.depthwise, b.depthwise_bn), fold(b.project, b.project_bn), b.residual};
+    if (b.expand) folded.expand = fold(b.expand, b.expand_bn);
+    encoder_blocks_.push_back(folded);
+  }
+}
+
+torch::Tensor FoldedGenerator::Conv::operator()(const torch::Tensor& x) const {
+  return torch::conv2d(pad_for_stride_2 ? colorgan::pad_for_stride_2(x) : x, weight, bias, stride, padding, 1, groups);
+}
+
+std::vector<torch::Tensor> FoldedGenerator::run_pretrained_encoder(const torch::Tensor& y) const {
+  std::vector<torch::Tensor> taps;
+  torch::Tensor x = encoder_conv1_(y).clamp_(0, 6);
+  const int* tap = std::begin(kEncoderTaps);
+  for (size_t i = 0; i < encoder_blocks_.size(); ++i) {
+    const InvertedResidual& b = encoder_blocks_[i];
+    torch::Tensor h = b.expand.weight.defined() ? b.expand(x).clamp_(0, 6) : x;
+    h = b.project(b.depthwise(h).clamp_(0, 6));
+    x = b.residual ? h.add_(x) : h;
+    if (tap != std::end(kEncoderTaps) && static_cast<int>(i) == *tap) {
+      taps.push_back(x);
+      ++tap;
+    }
+  }
+  return taps;
 }
 
 void FoldedGenerator::group_side_convs() {
@@ -448,6 +567,17 @@ void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
     move(context_weight_, false);
     move(context_bias_, false);
   }
+  auto move_conv = [&](Conv& c) {
+    if (!c.weight.defined()) return;
+    move(c.weight, false);
+    move(c.bias, false);
+  };
+  move_conv(encoder_conv1_);
+  for (auto& b : encoder_blocks_) {
+    move_conv(b.expand);
+    move_conv(b.depthwise);
+    move_conv(b.project);
+  }
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (layers_[i].weight.defined()) move(layers_[i].weight, i + 1 == layers_.size());
     move(layers_[i].side_weight, i + 1 == layers_.size());
@@ -463,21 +593,19 @@ void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
 torch::Tensor FoldedGenerator::forward_encoder_decoder(const torch::Tensor& y_in, const torch::Tensor& noise) const {
   const auto dtype = blocks_.front().weight.scalar_type();
   const auto y = y_in.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast);
-  auto conv = [&](const Conv& c, const torch::Tensor& x) {
-    return torch::conv2d(x, c.weight, c.bias, c.stride, c.weight.size(2) / 2);
-  };
   return run_encoder_decoder(
-             config_.scale_channels.size(), y, noise.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast),
-             [&](size_t i, const torch::Tensor& x) { return conv(blocks_[i], x).relu_(); },
+             config_, y, noise.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast),
+             [&](size_t i, const torch::Tensor& x) { return blocks_[i](x).relu_(); },
              [&](const torch::Tensor& v) { return torch::addmm(context_bias_, v, context_weight_.t()).relu_(); },
-             [&](const torch::Tensor& x) { return conv(blocks_.back(), x.to(torch::kFloat)).sigmoid_(); }, true)
+             [&](const torch::Tensor& x) { return blocks_.back()(x.to(torch::kFloat)).sigmoid_(); },
+             [&](const torch::Tensor& luma) { return run_pretrained_encoder(luma); }, true)
       .to(torch::kFloat)
       .contiguous();
 }
 
 torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::Tensor& noise) const {
   check_generator_inputs(config_, y_in, noise);
-  if (config_.kind == GeneratorKind::EncoderDecoder) return forward_encoder_decoder(y_in, noise);
+  if (config_.kind != GeneratorKind::Seed) return forward_encoder_decoder(y_in, noise);
   const auto dtype = layers_.front().side_weight.scalar_type();
   const auto y = y_in.to(dtype);
   const torch::Tensor noise_plane =
@@ -511,20 +639,35 @@ torch::Tensor FoldedGenerator::forward(const torch::Tensor& y_in, const torch::T
 
 std::string FoldedGenerator::write_graph(GraphWriter& w) const {
   auto cpu = [](const torch::Tensor& t) { return t.defined() ? t.to(torch::kCPU, torch::kFloat).contiguous() : t; };
-  if (config_.kind == GeneratorKind::EncoderDecoder) {
+  const auto conv = [&](const Conv& c, std::string x) {
+    if (c.pad_for_stride_2) x = w.pad_for_stride_2(x);
+    return w.conv(x, cpu(c.weight), cpu(c.bias), c.stride, c.groups, c.padding);
+  };
+  if (config_.kind != GeneratorKind::Seed) {
     // run_encoder_decoder's wiring, step for step.
-    auto block = [&](size_t b, const std::string& x) {
-      const Conv& c = blocks_[b];
-      return w.relu(w.conv(x, cpu(c.weight), cpu(c.bias), c.stride));
-    };
+    auto block = [&](size_t b, const std::string& x) { return w.relu(conv(blocks_[b], x)); };
     const size_t scales = config_.scale_channels.size();
     size_t b = 0;
     std::vector<std::string> skips;
     std::string x = w.cat({"y", "noise"});
-    for (size_t s = 0; s < scales; ++s) {
+    while (b < config_.own_encoder_blocks()) {
       x = block(b++, x);
       x = block(b++, x);
       skips.push_back(x);
+    }
+    if (config_.kind == GeneratorKind::PretrainedEncoder) {  // run_pretrained_encoder's steps
+      x = w.relu6(conv(encoder_conv1_, "y"));
+      const int* tap = std::begin(kEncoderTaps);
+      for (size_t i = 0; i < encoder_blocks_.size(); ++i) {
+        const InvertedResidual& e = encoder_blocks_[i];
+        std::string h = e.expand.weight.defined() ? w.relu6(conv(e.expand, x)) : x;
+        h = conv(e.project, w.relu6(conv(e.depthwise, h)));
+        x = e.residual ? w.add(h, x) : h;
+        if (tap != std::end(kEncoderTaps) && static_cast<int>(i) == *tap) {
+          skips.push_back(x);
+          ++tap;
+        }
+      }
     }
     x = block(b++, w.cat({x, w.global_context(x, cpu(context_weight_), cpu(context_bias_))}));
     for (size_t s = scales - 1; s-- > 0;) {
@@ -533,8 +676,7 @@ std::string FoldedGenerator::write_graph(GraphWriter& w) const {
       x = block(b++, w.cat({x, skips[s], y_here}));
       x = block(b++, x);
     }
-    const Conv& out = blocks_.back();
-    return w.sigmoid(w.conv(w.cat({x, "y"}), cpu(out.weight), cpu(out.bias), 1));
+    return w.sigmoid(conv(blocks_.back(), w.cat({x, "y"})));
   }
   std::string noise = "noise";
   if (config_.noise_input == NoiseInput::ProjectedVector) {
@@ -544,8 +686,9 @@ std::string FoldedGenerator::write_graph(GraphWriter& w) const {
   std::string x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
-    const std::string side = w.conv(inputs, cpu(layer.side_weight), cpu(layer.bias), 1);
-    x = layer.weight.defined() ? w.add(w.conv(x, cpu(layer.weight), torch::Tensor(), 1), side) : side;
+    const int64_t pad = layer.padding;
+    const std::string side = w.conv(inputs, cpu(layer.side_weight), cpu(layer.bias), 1, 1, pad);
+    x = layer.weight.defined() ? w.add(w.conv(x, cpu(layer.weight), torch::Tensor(), 1, 1, pad), side) : side;
     x = i + 1 < layers_.size() ? w.relu(x) : w.sigmoid(x);
   }
   return x;
@@ -561,15 +704,18 @@ class TorchScriptWriter : public GraphWriter {
     return "def forward(self, y: Tensor, noise: Tensor) -> Tensor:\n" + body_.str() + "    return " + output + "\n";
   }
 
-  std::string conv(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                   int64_t stride) override {
-    const int64_t pad = weight.size(2) / 2;
+  std::string conv(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+                   int64_t groups, int64_t pad) override {
     return let("torch.conv2d(" + x + ", " + param(weight) + ", " + (bias.defined() ? param(bias) : "None") + ", [" +
                std::to_string(stride) + ", " + std::to_string(stride) + "], [" + std::to_string(pad) + ", " +
-               std::to_string(pad) + "])");
+               std::to_string(pad) + "], [1, 1], " + std::to_string(groups) + ")");
+  }
+  std::string pad_for_stride_2(const std::string& x) override {
+    return let("torch.constant_pad_nd(" + x + ", [" + x + ".size(3) % 2, 1, " + x + ".size(2) % 2, 1], 0.0)");
   }
   std::string add(const std::string& a, const std::string& b) override { return let(a + " + " + b); }
   std::string relu(const std::string& x) override { return let("torch.relu(" + x + ")"); }
+  std::string relu6(const std::string& x) override { return let("torch.clamp(" + x + ", 0.0, 6.0)"); }
   std::string sigmoid(const std::string& x) override { return let("torch.sigmoid(" + x + ")"); }
   std::string cat(const std::vector<std::string>& xs) override {
     std::string list;

@@ -1,6 +1,8 @@
 // The conditional GAN's networks (docs/DESIGN.md "The model").
 #pragma once
 
+#include "colorgan/mobilenet_v2.h"
+
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -35,9 +37,13 @@ const char* to_string(NoiseInput input);
 // convs (each output pixel sees ~31 px: no idea of the scene). EncoderDecoder:
 // a U-Net that halves the size per scale, with a global-context branch (pooled
 // features fused into every position, after Iizuka et al. 2016), skip
-// connections and Y fed at every decoder scale. Same contract: Y + noise -> U,V.
-enum class GeneratorKind { Seed, EncoderDecoder };
-GeneratorKind parse_generator_kind(const std::string& name);  // "seed" | "encoder-decoder"
+// connections and Y fed at every decoder scale. PretrainedEncoder: the same
+// decoder over a pretrained MobileNetV2's first 13 blocks (colorgan/backbone.h,
+// frozen: ImageNet's idea of what is in the scene) plus one trained full-size
+// scale that takes the noise. Same contract: Y + noise -> U,V.
+enum class GeneratorKind { Seed, EncoderDecoder, PretrainedEncoder };
+// "seed" | "encoder-decoder" | "pretrained-encoder"
+GeneratorKind parse_generator_kind(const std::string& name);
 const char* to_string(GeneratorKind kind);
 
 // One conv + batch norm + ReLU of the encoder-decoder, in the order they run.
@@ -57,15 +63,16 @@ struct GeneratorConfig {
   int64_t noise_dim = 100;       // ProjectedVector only
   int64_t projected_size = 64;   // ProjectedVector only: side of the square plane
 
-  // EncoderDecoder kind only: channels per scale, full resolution first, each
-  // next scale half the size (4 scales: the bottleneck is 1/8). Noise is a plane
-  // fed to the first conv.
+  // EncoderDecoder kind: channels per scale, full resolution first, each next
+  // scale half the size (4 scales: the bottleneck is 1/8). Noise is a plane fed
+  // to the first conv. PretrainedEncoder kind: the decoder's channels at 1 .. 1/16
+  // (5 scales; the encoder's are MobileNetV2's).
   std::vector<int64_t> scale_channels{32, 64, 128, 256};
 
   // "seed" (the defaults), "public-code" (the paper's released code: 128/7,
   // 64/5 x3, 32/5, noise at the input only), "tiny" (for tests),
   // "encoder-decoder" (32/64/128/256 channels at 1, 1/2, 1/4, 1/8 size),
-  // "tiny-encoder-decoder" (for tests).
+  // "tiny-encoder-decoder" (for tests), "pretrained-encoder" (decoder 32/32/64/96/128).
   static GeneratorConfig preset(const std::string& name);
   bool operator==(const GeneratorConfig& o) const;
 
@@ -79,8 +86,13 @@ struct GeneratorConfig {
   // Input maps of hidden layer `layer`: the previous layer's maps + Y (+ noise);
   // layer == hidden.size() is the output conv (last hidden maps + Y).
   int64_t input_channels(size_t layer) const;
-  // EncoderDecoder: its conv blocks (encoder, fusion, decoder), the output conv not included.
+  // EncoderDecoder, PretrainedEncoder: the trained conv blocks (own encoder, fusion,
+  // decoder), the output conv not included.
   std::vector<ConvBlockSpec> encoder_decoder_blocks() const;
+  // EncoderDecoder, PretrainedEncoder: how many of those blocks encode (before the fusion).
+  size_t own_encoder_blocks() const;
+  // EncoderDecoder, PretrainedEncoder: channels of the deepest encoder maps (the global-context layer's width).
+  int64_t context_channels() const;
   // About how many full-size maps a forward pass holds at once (for memory bounds).
   int64_t full_size_maps() const;
   // Multiply-adds x 2 of one forward pass on an h x w frame (convs only).
@@ -100,8 +112,15 @@ class GeneratorImpl : public torch::nn::Module {
 
   const GeneratorConfig& config() const { return config_; }
 
+  // PretrainedEncoder: copies the pretrained network's weights into the encoder
+  // (which stays frozen: no gradients, batch norm in eval mode even in training).
+  void load_encoder(const MobileNetV2Impl& pretrained);
+  MobileNetV2 encoder() const { return encoder_; }  // null for the other kinds
+  void train(bool on = true) override;
+
  private:
   GeneratorConfig config_;
+  MobileNetV2 encoder_{nullptr};  // PretrainedEncoder
   torch::nn::ModuleList convs_;
   torch::nn::ModuleList norms_;
   torch::nn::Conv2d output_{nullptr};
@@ -143,11 +162,14 @@ TORCH_MODULE(Discriminator);
 class GraphWriter {
  public:
   virtual ~GraphWriter() = default;
-  // conv2d with padding kernel/2; bias may be undefined. Weights are fp32 on the CPU.
+  // conv2d with `padding` on every side; bias may be undefined. Weights are fp32 on the CPU.
   virtual std::string conv(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                           int64_t stride) = 0;
+                           int64_t stride, int64_t groups, int64_t padding) = 0;
+  // MobileNetV2's padding before a stride-2 conv (backbone.h pad_for_stride_2).
+  virtual std::string pad_for_stride_2(const std::string& x) = 0;
   virtual std::string add(const std::string& a, const std::string& b) = 0;
   virtual std::string relu(const std::string& x) = 0;
+  virtual std::string relu6(const std::string& x) = 0;  // min(max(x, 0), 6)
   virtual std::string sigmoid(const std::string& x) = 0;
   virtual std::string cat(const std::vector<std::string>& xs) = 0;  // along channels
   // noise [N,dim] -> a plane [N,1,size,size] through a linear layer.
@@ -201,11 +223,19 @@ class FoldedGenerator {
     int64_t padding;
   };
   void group_side_convs();
-  struct Conv {  // EncoderDecoder: a conv with its batch norm folded in
+  struct Conv {  // EncoderDecoder, PretrainedEncoder: a conv with its batch norm folded in
     torch::Tensor weight, bias;
-    int64_t stride;
+    int64_t stride = 1, groups = 1, padding = 0;
+    bool pad_for_stride_2 = false;  // MobileNetV2's own padding first (then padding is 0)
+    torch::Tensor operator()(const torch::Tensor& x) const;
+  };
+  struct InvertedResidual {  // PretrainedEncoder: a MobileNetV2 block, folded
+    Conv expand, depthwise, project;  // expand.weight undefined where the block has none
+    bool residual;
   };
   torch::Tensor forward_encoder_decoder(const torch::Tensor& y, const torch::Tensor& noise) const;
+  void fold_pretrained_encoder(const MobileNetV2Impl& net);
+  std::vector<torch::Tensor> run_pretrained_encoder(const torch::Tensor& y) const;
 
   GeneratorConfig config_;
   std::vector<Layer> layers_;  // Seed: hidden layers, then the output conv
@@ -214,8 +244,10 @@ class FoldedGenerator {
   // ~2^-16): two bf16 convs in one, twice the speed of the fp32 conv at fp32's precision.
   torch::Tensor output_hi_lo_;
   torch::Tensor projection_weight_, projection_bias_;
-  std::vector<Conv> blocks_;   // EncoderDecoder: its blocks, then the output conv
-  torch::Tensor context_weight_, context_bias_;  // EncoderDecoder: the global-context layer
+  std::vector<Conv> blocks_;   // EncoderDecoder, PretrainedEncoder: its blocks, then the output conv
+  torch::Tensor context_weight_, context_bias_;  // the global-context layer
+  Conv encoder_conv1_;  // PretrainedEncoder: MobileNetV2's Conv1 over Y (its RGB weights summed: R = G = B = Y)
+  std::vector<InvertedResidual> encoder_blocks_;
 };
 
 int64_t parameter_count(const torch::nn::Module& module);

@@ -197,8 +197,13 @@ struct Trainer::Impl {
     torch::manual_seed(o.seed);
     generator = Generator(GeneratorConfig::preset(o.generator_preset));
     if (o.feature_weight < 0) throw std::invalid_argument("the feature-loss weight must not be negative");
+    const bool pretrained_encoder = generator->config().kind == GeneratorKind::PretrainedEncoder;
+    if ((o.feature_weight > 0 || pretrained_encoder) && o.backbone.empty()) {
+      throw std::invalid_argument(std::string(o.feature_weight > 0 ? "a feature loss" : "the pretrained-encoder generator") +
+                                  " needs a backbone file (--backbone; tools/fetch-backbone.sh writes one)");
+    }
+    if (pretrained_encoder) generator->load_encoder(*load_backbone(o.backbone));
     if (o.feature_weight > 0) {
-      if (o.backbone.empty()) throw std::invalid_argument("a feature loss needs a backbone file (--backbone)");
       backbone = load_backbone(o.backbone);
       for (auto& p : backbone->parameters()) p.requires_grad_(false);
       backbone->to(device);
@@ -295,6 +300,7 @@ struct Trainer::Impl {
       values = 0;
     };
     for (auto& p : module.parameters()) {
+      if (!p.requires_grad()) continue;  // frozen (a pretrained encoder): the same on every rank
       if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);  // every rank sends the same layout
       bucket.push_back(p.grad());
       values += p.numel();
