@@ -318,6 +318,38 @@ TEST(Trainer, FeatureLossNeedsABackboneAndAddsItsWeightedPart) {
   EXPECT_EQ(plain.train_step(batches_for(0, 1)).g_feature, 0);
 }
 
+TEST(Trainer, StabilityLossAddsItsWeightedPartAndMakesChromaSteadierUnderLumaNoise) {
+  // How far the generator's chroma moves when Y gets luma noise of the loss's size.
+  auto sensitivity = [](Trainer& t) {
+    torch::NoGradGuard no_grad;
+    Generator g = t.generator();
+    g->eval();
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(77);
+    const auto y = torch::rand({8, 1, 16, 16}, gen), noise = torch::randn({8, 1, 16, 16}, gen);
+    const auto shaken = (y + 0.02 * torch::randn({8, 1, 16, 16}, gen)).clamp(0, 1);
+    const double moved = (g->forward(shaken, noise) - g->forward(y, noise)).abs().mean().item<double>();
+    g->train();
+    return moved;
+  };
+  auto o = tiny_options();
+  o.l1_weight = 0;  // the adversarial loss alone, plus the part under test
+  o.lr_g = 5e-3;
+  Trainer plain(o);
+  o.stability_weight = 100;
+  EXPECT_THROW(([&] { auto bad = o; bad.stability_noise = -1; Trainer{bad}; })(), std::invalid_argument);
+  Trainer steady(o);
+  const StepLosses first = steady.train_step(batches_for(0, 1));
+  EXPECT_GT(first.g_stability, 0);
+  EXPECT_NEAR(first.g_loss, first.g_adv + o.stability_weight * first.g_stability, 1e-3 * first.g_loss);
+  EXPECT_EQ(plain.train_step(batches_for(0, 1)).g_stability, 0) << "off by default";
+  train(plain, 30);
+  train(steady, 30);
+  const double plain_moves = sensitivity(plain), steady_moves = sensitivity(steady);
+  std::cout << "chroma moved by luma noise after 30 steps: " << plain_moves << " without, " << steady_moves
+            << " with the stability loss\n";
+  EXPECT_LT(steady_moves, 0.5 * plain_moves);
+}
+
 TEST(Trainer, PretrainedEncoderStartsFromTheBackboneFileAndKeepsIt) {
   const std::string dir = colorgan::testing::make_temp_dir("pretrained-encoder");
   auto o = tiny_options();

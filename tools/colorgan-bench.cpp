@@ -397,17 +397,21 @@ void hd_figures(const Bench& b) {
     report.add("hd.python_anchor_" + key + "_fps", anchor, 1, "frames/s (pytorch_video_anchor.py, " + precision + ")");
     report.add("hd.bin_vs_python_anchor_" + key, fps / anchor, 2, "x");
   }
-  // The default model against the seed generator's (models/seed.cgan beside it), 720p, interleaved runs.
-  const std::filesystem::path seed = std::filesystem::path(default_model_path()).parent_path() / "seed.cgan";
-  if (std::filesystem::exists(seed)) {
+  // The default model against the earlier ones beside it (models/seed.cgan: the seed generator's;
+  // models/encoder-decoder.cgan: the encoder-decoder), 720p, interleaved runs.
+  const std::filesystem::path models = std::filesystem::path(default_model_path()).parent_path();
+  for (const std::string other : {"seed", "encoder-decoder"}) {
+    const std::filesystem::path path = models / (other + ".cgan");
+    if (!std::filesystem::exists(path)) continue;
     PipelineRunner with_default("cgancolorizebin ! video/x-raw,format=RGBx", 1280, 720, "GRAY8");
-    PipelineRunner with_seed("cgancolorizebin model=\"" + seed.string() + "\" ! video/x-raw,format=RGBx", 1280, 720,
-                             "GRAY8");
+    PipelineRunner with_other("cgancolorizebin model=\"" + path.string() + "\" ! video/x-raw,format=RGBx", 1280, 720,
+                              "GRAY8");
     const int frames = b.quick ? 15 : 40;
-    const auto t = interleaved({[&] { with_default.run(frames); }, [&] { with_seed.run(frames); }}, b.rounds, 1);
-    report.add("hd.bin_720p_default_model_fps", frames / t[0], 1, "frames/s (default model)");
-    report.add("hd.bin_720p_seed_model_fps", frames / t[1], 1, "frames/s (models/seed.cgan)");
-    report.add("hd.default_vs_seed_model_720p", t[1] / t[0], 2, "x");
+    const auto t = interleaved({[&] { with_default.run(frames); }, [&] { with_other.run(frames); }}, b.rounds, 1);
+    const std::string key = other == "seed" ? "seed" : "encoder_decoder";
+    report.add("hd.bin_720p_default_model_fps_beside_" + key, frames / t[0], 1, "frames/s (default model)");
+    report.add("hd.bin_720p_" + key + "_model_fps", frames / t[1], 1, "frames/s (models/" + other + ".cgan)");
+    report.add("hd.default_vs_" + key + "_model_720p", t[1] / t[0], 2, "x");
   }
   if (!skip.empty()) return;
   const int n = b.quick ? 50 : 300;

@@ -42,7 +42,7 @@ extern "C" void on_signal(int signal) { stop_signal = signal; }
 
 struct LogRow {
   int64_t step;
-  double d_loss, g_loss, g_adv, g_l1, images_per_s, data_wait_share, g_feature;
+  double d_loss, g_loss, g_adv, g_l1, images_per_s, data_wait_share, g_feature, g_stability;
 };
 
 // One colorgan-train per run directory: a second would mix its files into the
@@ -78,9 +78,9 @@ std::vector<LogRow> read_log(const fs::path& path, int64_t up_to_step) {
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
     LogRow r{};
-    // g_feature came last, later: logs written before it have 7 columns.
-    if (std::sscanf(line.c_str(), "%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r.step, &r.d_loss, &r.g_loss, &r.g_adv, &r.g_l1,
-                    &r.images_per_s, &r.data_wait_share, &r.g_feature) >= 7 &&
+    // g_feature and g_stability came last, later: logs written before them have 7 or 8 columns.
+    if (std::sscanf(line.c_str(), "%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r.step, &r.d_loss, &r.g_loss, &r.g_adv,
+                    &r.g_l1, &r.images_per_s, &r.data_wait_share, &r.g_feature, &r.g_stability) >= 7 &&
         r.step <= up_to_step) {
       rows.push_back(r);
     }
@@ -90,10 +90,10 @@ std::vector<LogRow> read_log(const fs::path& path, int64_t up_to_step) {
 
 void write_log(const fs::path& path, const std::vector<LogRow>& rows) {
   std::ostringstream out;
-  out << "step,d_loss,g_loss,g_adversarial,g_l1,images_per_s,data_wait_share,g_feature\n";
+  out << "step,d_loss,g_loss,g_adversarial,g_l1,images_per_s,data_wait_share,g_feature,g_stability\n";
   for (const auto& r : rows) {
     out << r.step << "," << r.d_loss << "," << r.g_loss << "," << r.g_adv << "," << r.g_l1 << "," << r.images_per_s
-        << "," << r.data_wait_share << "," << r.g_feature << "\n";
+        << "," << r.data_wait_share << "," << r.g_feature << "," << r.g_stability << "\n";
   }
   write_file_atomically(path, out.str());
 }
@@ -282,6 +282,11 @@ void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
   app.add_option("--backbone", t.backbone, "pretrained MobileNetV2 file (tools/fetch-backbone.sh writes it): the feature loss's network and "
                  "the pretrained-encoder generator's starting encoder")
       ->type_name("FILE");
+  app.add_option("--stability-weight", t.stability_weight,
+                 "weight of a stability loss against flicker: |G(Y + luma noise) - G(Y)| (0 = off)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--stability-noise", t.stability_noise, "the stability loss's luma noise, std in [0,1] units")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--init-from", t.init_from,
                  "a new run's generator starts from this model file's weights (same --generator; a new discriminator)")
       ->type_name("MODEL.cgan");
@@ -456,7 +461,7 @@ class TrainingSession {
   void after_step(const StepLosses& l) {
     if (!writer_) return;
     sum_ = {sum_.d_loss + l.d_loss, sum_.g_loss + l.g_loss, sum_.g_adv + l.g_adv, sum_.g_l1 + l.g_l1,
-            sum_.g_feature + l.g_feature};
+            sum_.g_feature + l.g_feature, sum_.g_stability + l.g_stability};
     ++window_steps_;
     const int64_t step = trainer_.step();
     const auto now = std::chrono::steady_clock::now();
@@ -476,7 +481,7 @@ class TrainingSession {
     const double n = static_cast<double>(window_steps_);
     log_.push_back({step, sum_.d_loss / n, sum_.g_loss / n, sum_.g_adv / n, sum_.g_l1 / n,
                     n * c_.training.batch * per_step_ * world_size() / elapsed, elapsed > 0 ? wait / elapsed : 0,
-                    sum_.g_feature / n});
+                    sum_.g_feature / n, sum_.g_stability / n});
     write_log(run_ / "log.csv", log_);  // as it goes: a killed run keeps its rows
     sum_ = {};
     window_steps_ = 0;

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 
 namespace colorgan {
@@ -135,6 +136,8 @@ std::string TrainOptions::to_json() const {
   j["ema"] = ema;
   j["lr_decay_from"] = lr_decay_from;
   j["feature_weight"] = feature_weight;
+  j["stability_weight"] = stability_weight;
+  j["stability_noise"] = stability_noise;
   j["backbone"] = backbone;
   j["init_from"] = init_from;
   return j.dump(2) + "\n";
@@ -169,6 +172,8 @@ TrainOptions TrainOptions::from_json(const std::string& json) {
     o.ema = j.value("ema", 0.0);
     o.lr_decay_from = j.value("lr_decay_from", int64_t{0});
     o.feature_weight = j.value("feature_weight", 0.0);
+    o.stability_weight = j.value("stability_weight", 0.0);
+    o.stability_noise = j.value("stability_noise", 0.02);
     o.backbone = j.value("backbone", std::string());
     o.init_from = j.value("init_from", std::string());
     return o;
@@ -197,6 +202,9 @@ struct Trainer::Impl {
     torch::manual_seed(o.seed);
     generator = Generator(GeneratorConfig::preset(o.generator_preset));
     if (o.feature_weight < 0) throw std::invalid_argument("the feature-loss weight must not be negative");
+    if (o.stability_weight < 0 || o.stability_noise < 0) {
+      throw std::invalid_argument("the stability loss's weight and noise must not be negative");
+    }
     const bool pretrained_encoder = generator->config().kind == GeneratorKind::PretrainedEncoder;
     if ((o.feature_weight > 0 || pretrained_encoder) && o.backbone.empty()) {
       throw std::invalid_argument(std::string(o.feature_weight > 0 ? "a feature loss" : "the pretrained-encoder generator") +
@@ -271,8 +279,10 @@ struct Trainer::Impl {
     return group ? global.narrow(0, group->rank() * n, n) : global;
   }
 
-  torch::Tensor noise_for(int64_t n, int64_t s, uint64_t salt) {
-    const auto global = NoiseSource(step_seed(options.seed, step, salt), options.noise).planes(n * world_size(), s, s);
+  torch::Tensor noise_for(int64_t n, int64_t s, uint64_t salt,
+                          std::optional<NoiseDistribution> distribution = std::nullopt) {
+    const auto global = NoiseSource(step_seed(options.seed, step, salt), distribution.value_or(options.noise))
+                            .planes(n * world_size(), s, s);
     return own_share(global, n).to(device);
   }
 
@@ -312,10 +322,11 @@ struct Trainer::Impl {
   // The group's mean of each rank's losses.
   void average_losses(StepLosses& l) {
     if (!group) return;
-    torch::Tensor t = torch::tensor({l.d_loss, l.g_loss, l.g_adv, l.g_l1, l.g_feature}, torch::kDouble);
+    torch::Tensor t = torch::tensor({l.d_loss, l.g_loss, l.g_adv, l.g_l1, l.g_feature, l.g_stability}, torch::kDouble);
     group->all_reduce_sum(t);
     t.div_(static_cast<double>(world_size()));
-    l = {t[0].item<double>(), t[1].item<double>(), t[2].item<double>(), t[3].item<double>(), t[4].item<double>()};
+    l = {t[0].item<double>(), t[1].item<double>(), t[2].item<double>(),
+         t[3].item<double>(), t[4].item<double>(), t[5].item<double>()};
   }
 
   void write_state(torch::serialize::OutputArchive& archive) const {
@@ -428,7 +439,7 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   m.discriminator->train();
   m.schedule_learning_rates();
   StepLosses losses;
-  torch::Tensor real, y, uv_real, fake_uv;
+  torch::Tensor real, y, uv_real, fake_uv, noise;
   for (int64_t k = 0; k < o.critic_steps; ++k) {
     const auto& batch = rgb_batches[k];
     if (batch.dim() != 4 || batch.size(1) != 3 || batch.size(2) != o.size || batch.size(3) != o.size) {
@@ -441,7 +452,8 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
     torch::Tensor real_scores, fake_scores, fake;
     {
       AutocastGuard autocast(o.amp, m.device);
-      fake_uv = m.generator->forward(y, m.noise_for(batch.size(0), o.size, 2 * k)).to(torch::kFloat);
+      noise = m.noise_for(batch.size(0), o.size, 2 * k);
+      fake_uv = m.generator->forward(y, noise).to(torch::kFloat);
       fake = torch::cat({y, fake_uv.detach()}, 1);
       m.d_optimizer->zero_grad();
       real_scores = m.discriminator->forward(real).to(torch::kFloat);
@@ -475,6 +487,18 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
     const auto feature = m.feature_loss(yuv_to_rgb(torch::cat({y, fake_uv}, 1)), rgb_batches.back().to(m.device));
     g_loss = g_loss + o.feature_weight * feature;
     losses.g_feature = feature.item<double>();
+  }
+  if (o.stability_weight > 0) {
+    constexpr uint64_t kSalt = 1000;  // beyond the critic steps' 2k, 2k + 1
+    const auto jitter = m.noise_for(y.size(0), o.size, kSalt, NoiseDistribution::Gaussian) * o.stability_noise;
+    torch::Tensor shaken;
+    {
+      AutocastGuard autocast(o.amp, m.device);
+      shaken = m.generator->forward((y + jitter).clamp(0, 1), noise).to(torch::kFloat);
+    }
+    const auto stability = (shaken - fake_uv).abs().mean();
+    g_loss = g_loss + o.stability_weight * stability;
+    losses.g_stability = stability.item<double>();
   }
   g_loss.backward();
   m.average_gradients(*m.generator);

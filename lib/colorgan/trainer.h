@@ -43,6 +43,11 @@ struct TrainOptions {
   // pretrained MobileNetV2 (colorgan/backbone.h), frozen, on the RGB images; 0 = off.
   double feature_weight = 0.0;
   std::string backbone;     // its backbone file (tools/fetch-backbone.sh)
+  // Stability loss against flicker: mean |G(Y + e) - G(Y)| with e Gaussian luma noise of
+  // std stability_noise (as a video's compression noise changes a still region's luma
+  // from frame to frame), the same noise plane for both; 0 = off.
+  double stability_weight = 0.0;
+  double stability_noise = 0.02;
   std::string init_from;    // recorded only: the model file start_from() took (colorgan-train --init-from)
 
   // "default" (the defaults above) or "seed" (the seed paper: cross-entropy,
@@ -64,6 +69,7 @@ struct StepLosses {
   double g_adv = 0;    // its adversarial part
   double g_l1 = 0;     // its (unweighted) L1 part
   double g_feature = 0; // its (unweighted) feature-loss part
+  double g_stability = 0; // its (unweighted) stability part
 };
 
 class Trainer {
