@@ -21,7 +21,7 @@ expect_output "the error names the file" "$tmp/none.cgan"
 check "colorgan-model export --format torchscript" 0 "$model_tool" export --format torchscript \
   "$COLORGAN_MODELS/default.cgan" "$tmp/default.pt"
 check "colorgan-model export --format onnx" 0 "$model_tool" export --format onnx "$COLORGAN_MODELS/default.cgan" "$tmp/default.onnx"
-expect_output "it says which sides the graph takes" "H and W multiples of 8"
+expect_output "it says which sides the graph takes" "H and W multiples of 16"
 check "... a file onnx's checker accepts (python3-onnx)" 0 /usr/bin/python3 -c \
   'import sys, onnx; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)' "$tmp/default.onnx"
 check "colorgan-model export of a missing model" 1 "$model_tool" export "$tmp/none.cgan" "$tmp/none.pt"

@@ -280,9 +280,9 @@ TEST(FoldedGenerator, MatchesTheUnfoldedPretrainedEncoderWithTrainedStatistics) 
 // last column where an output side is odd and the input ceil(side / 2) (128x325:
 // 33x82 -> 65x163 in the decoder): whatever the heap held there came out at the
 // right edge, NaN included. The heap is filled with NaN first, so that reused
-// memory shows; the shipped default model at that size, bf16 against fp32.
+// memory shows; the shipped encoder-decoder model at that size, bf16 against fp32.
 TEST(FoldedGenerator, Bf16DecoderReadsNoMemoryOutsideItsMapsAtOddSizes) {
-  ModelFile model = load_model(colorgan::testing::meson_env("COLORGAN_MODELS") + "/default.cgan");
+  ModelFile model = load_model(colorgan::testing::meson_env("COLORGAN_MODELS") + "/encoder-decoder.cgan");
   ASSERT_EQ(model.generator->config().kind, GeneratorKind::EncoderDecoder);
   keep_freed_memory();  // as in the engine: freed blocks stay in the heap for the next allocation
   model.generator->eval();

@@ -264,12 +264,14 @@ TEST_F(ModelFileTest, EncoderDecoderKindsRoundTripPretrainedEncoderIncluded) {
   }
 }
 
-TEST(ShippedModels, SeedIsTheSeedArchitectureAndTheDefaultTheEncoderDecoder) {
+TEST(ShippedModels, SeedIsTheSeedArchitectureTheDefaultThePretrainedEncoder) {
   const std::string models = colorgan::testing::meson_env("COLORGAN_MODELS");
   const ModelFile seed = load_model(models + "/seed.cgan");
   EXPECT_EQ(seed.generator->config(), GeneratorConfig::preset("seed"));
   EXPECT_EQ(parameter_count(*seed.generator), 588628);
   const ModelFile default_model = load_model(models + "/default.cgan");
-  EXPECT_EQ(default_model.generator->config(), GeneratorConfig::preset("encoder-decoder"));
+  EXPECT_EQ(default_model.generator->config(), GeneratorConfig::preset("pretrained-encoder"));
   EXPECT_EQ(default_model.metadata.training_width, 64);
+  const ModelFile encoder_decoder = load_model(models + "/encoder-decoder.cgan");
+  EXPECT_EQ(encoder_decoder.generator->config(), GeneratorConfig::preset("encoder-decoder"));
 }
