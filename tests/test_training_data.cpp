@@ -187,8 +187,9 @@ TEST(Precision, Bf16AndAutoAreWithinOneChromaLevelOfFp32OnARealPhoto) {
   const at::Tensor y = rgb_to_luma(rgb).unsqueeze(0).unsqueeze(0);  // a person: skin is where errors show
   const std::filesystem::path model = default_model_path();
   ASSERT_FALSE(model.empty());
-  // Both shipped generators: their bf16 paths differ (the seed's output conv runs as bf16 hi/lo halves).
-  for (const auto& path : {model, model.parent_path() / "seed.cgan"}) {
+  // Every shipped generator: their bf16 paths differ (the seed's output conv runs as bf16 hi/lo halves;
+  // the pretrained encoder runs in float; precision auto runs the default in fp32).
+  for (const auto& path : {model, model.parent_path() / "seed.cgan", model.parent_path() / "encoder-decoder.cgan"}) {
     SCOPED_TRACE(path.string());
     auto engine = [&](Precision precision) {
       EngineOptions options;
@@ -197,7 +198,8 @@ TEST(Precision, Bf16AndAutoAreWithinOneChromaLevelOfFp32OnARealPhoto) {
       return std::make_unique<InferenceEngine>(path.string(), options);
     };
     const auto fp32 = engine(Precision::Fp32), bf16 = engine(Precision::Bf16), automatic = engine(Precision::Auto);
-    EXPECT_EQ(automatic->precision(), cpu_has_native_bf16() ? Precision::Bf16 : Precision::Fp32);
+    const bool bf16_by_default = fp32->config().bf16_by_default();
+    EXPECT_EQ(automatic->precision(), cpu_has_native_bf16() && bf16_by_default ? Precision::Bf16 : Precision::Fp32);
     EXPECT_EQ(fp32->precision(), Precision::Fp32);
     const auto levels = [](const at::Tensor& uv) { return (uv * 255).round(); };
     const at::Tensor reference = levels(fp32->colorize(y));  // each engine draws the same seeded noise
@@ -206,7 +208,8 @@ TEST(Precision, Bf16AndAutoAreWithinOneChromaLevelOfFp32OnARealPhoto) {
       std::cout << path.filename().string() << ", " << to_string(e->precision()) << " vs fp32: "
                 << diff.gt(0).sum().item<int64_t>() << " of " << diff.numel()
                 << " chroma values differ, by at most " << diff.max().item<float>() << " level(s)\n";
-      EXPECT_LE(diff.max().item<float>(), 1.0f);
+      // bf16 asked for explicitly runs as asked: the one-level promise is auto's.
+      if (e == automatic.get() || bf16_by_default) EXPECT_LE(diff.max().item<float>(), 1.0f);
     }
   }
 }

@@ -379,7 +379,7 @@ void hd_figures(const Bench& b) {
   Report& report = b.report;
   const std::string precision = to_string(resolve_precision(Precision::Auto, c10::Device(c10::kCPU)));
   std::cout << "\nHD end to end (appsrc GRAY8 -> cgancolorizebin, defaults -> RGBx -> appsink; precision auto = "
-            << precision << ") and the Python anchors\n";
+            << precision << " where the model allows it: GeneratorConfig::bf16_by_default) and the Python anchors\n";
   const std::string skip = anchors_skip_reason();
   if (!skip.empty()) std::cout << "  Python anchors: skipped: " << skip << "\n";
   for (auto [width, height] : {std::pair{1280, 720}, std::pair{1920, 1080}}) {

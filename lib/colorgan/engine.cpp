@@ -165,7 +165,8 @@ InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions op
     try {
       impl_ = std::make_unique<Impl>(model_path, device, options.seed);
       // A TorchScript generator runs as it was written (fp32 unless it casts itself).
-      impl_->precision = impl_->folded ? resolve_precision(options.precision, device) : Precision::Fp32;
+      const bool bf16_allowed = options.precision != Precision::Auto || impl_->config.bf16_by_default();
+      impl_->precision = impl_->folded && bf16_allowed ? resolve_precision(options.precision, device) : Precision::Fp32;
       if (impl_->folded) impl_->folded->to(device, impl_->precision == Precision::Bf16 ? at::kBFloat16 : at::kFloat);
       if (options.warm_up || impl_->script) {  // a TorchScript generator shows at once whether it keeps the contract
         const auto& meta = impl_->metadata;

@@ -33,14 +33,15 @@ struct EngineOptions {
   int threads = 0;       // 0 = available_cores()
   uint64_t seed = 0;     // for noise the caller does not supply
   bool warm_up = true;   // one forward pass at load time, so the first frame is not slow
-  Precision precision = Precision::Auto;  // Auto: resolve_precision()
+  Precision precision = Precision::Auto;  // Auto: resolve_precision(), for models whose bf16_by_default()
 };
 
 // Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX-BF16).
 bool cpu_has_native_bf16();
 // What Precision::Auto means on `device`: Bf16 on CPUs with native bf16 and on
 // CUDA GPUs, Fp32 elsewhere (emulated bf16 is slower than fp32). Within one
-// 8-bit chroma level of fp32 (test_engine: Precision.*).
+// 8-bit chroma level of fp32 (test_engine: Precision.*). The engine takes Fp32
+// for models that are not bf16_by_default() (networks.h).
 Precision resolve_precision(Precision requested, const c10::Device& device);
 
 // What one forward pass may hold in activations (two maps of the widest
