@@ -727,7 +727,8 @@ static void gst_cgan_colorize_class_init(GstCganColorizeClass* klass) {
    * GstCganColorize:precision:
    *
    * Number format of the model's convolutions: bf16 is about 2x faster on CPUs with AVX512-BF16.
-   * auto (the default) picks bf16 where the CPU has it natively (or on CUDA), fp32 elsewhere.
+   * auto (the default) picks bf16 where the CPU has it natively (or on CUDA) and the model keeps
+   * within one 8-bit chroma level of fp32 in it, fp32 elsewhere.
    */
   g_object_class_install_property(object_class, PROP_PRECISION,
       g_param_spec_enum("precision", "Precision", "Number format of the model's convolutions",
