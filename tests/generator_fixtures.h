@@ -12,8 +12,16 @@ struct ExportCase {
   NoiseInput noise_input;
 };
 
-// A generator of `c`'s preset in eval mode whose batch-norm statistics look
-// trained (away from their initial values), so that folding them matters;
+// Gives `module`'s batch-norm statistics values that look trained (away from their
+// initial values), so that folding them matters.
+inline void give_trained_looking_statistics(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& buffer : module.buffers()) {
+    if (buffer.is_floating_point()) buffer.uniform_(0.5, 1.5);
+  }
+}
+
+// A generator of `c`'s preset in eval mode with trained-looking statistics;
 // projected-noise ones at 16x16.
 inline Generator trained_looking_generator(const ExportCase& c, unsigned seed) {
   GeneratorConfig config = GeneratorConfig::preset(c.preset);
@@ -22,9 +30,7 @@ inline Generator trained_looking_generator(const ExportCase& c, unsigned seed) {
   torch::manual_seed(seed);
   Generator generator(config);
   generator->eval();
-  for (auto& buffer : generator->buffers()) {
-    if (buffer.is_floating_point()) buffer.uniform_(0.5, 1.5);
-  }
+  give_trained_looking_statistics(*generator);
   return generator;
 }
 

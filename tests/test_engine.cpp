@@ -1,6 +1,7 @@
 #include "colorgan/engine.h"
 #include "colorgan/frames.h"
 
+#include "generator_fixtures.h"
 #include "test_support.h"
 
 #include <ATen/Parallel.h>
@@ -250,12 +251,7 @@ TEST(FoldedGenerator, MatchesTheUnfoldedEncoderDecoderWithTrainedStatistics) {
 TEST(FoldedGenerator, MatchesTheUnfoldedPretrainedEncoderWithTrainedStatistics) {
   torch::manual_seed(12);
   Generator g(GeneratorConfig::preset("pretrained-encoder"));
-  {
-    torch::NoGradGuard no_grad;  // its encoder's statistics: as a pretrained network's
-    for (auto& b : g->encoder()->buffers()) {
-      if (b.is_floating_point()) b.uniform_(0.5, 1.5);
-    }
-  }
+  colorgan::testing::give_trained_looking_statistics(*g->encoder());  // as a pretrained network's
   give_trained_statistics(g, 32);
   torch::NoGradGuard no_grad;
   auto y = torch::rand({2, 1, 45, 61});  // odd sizes: MobileNetV2 pads them its own way

@@ -244,12 +244,7 @@ TEST(PretrainedEncoder, RunsMobileNetV2sFirst13BlocksUnderTheDecoderAtAnyFrameSi
 TEST(PretrainedEncoder, TakesThePretrainedWeightsAndKeepsThemWhileTheDecoderTrains) {
   torch::manual_seed(6);
   MobileNetV2 pretrained;
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& b : pretrained->buffers()) {
-      if (b.is_floating_point()) b.uniform_(0.5, 1.5);
-    }
-  }
+  colorgan::testing::give_trained_looking_statistics(*pretrained);
   pretrained->eval();
   Generator g(GeneratorConfig::preset("pretrained-encoder"));
   g->load_encoder(*pretrained);

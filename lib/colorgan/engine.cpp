@@ -165,8 +165,9 @@ InferenceEngine::InferenceEngine(const std::string& model_path, EngineOptions op
     try {
       impl_ = std::make_unique<Impl>(model_path, device, options.seed);
       // A TorchScript generator runs as it was written (fp32 unless it casts itself).
-      const bool bf16_allowed = options.precision != Precision::Auto || impl_->config.bf16_by_default();
-      impl_->precision = impl_->folded && bf16_allowed ? resolve_precision(options.precision, device) : Precision::Fp32;
+      impl_->precision = impl_->folded
+                             ? resolve_precision(options.precision, device, impl_->config.bf16_by_default())
+                             : Precision::Fp32;
       if (impl_->folded) impl_->folded->to(device, impl_->precision == Precision::Bf16 ? at::kBFloat16 : at::kFloat);
       if (options.warm_up || impl_->script) {  // a TorchScript generator shows at once whether it keeps the contract
         const auto& meta = impl_->metadata;
@@ -214,9 +215,9 @@ bool cpu_has_native_bf16() {
 #endif
 }
 
-Precision resolve_precision(Precision requested, const c10::Device& device) {
+Precision resolve_precision(Precision requested, const c10::Device& device, bool model_bf16_by_default) {
   if (requested != Precision::Auto) return requested;
-  return device.is_cuda() || cpu_has_native_bf16() ? Precision::Bf16 : Precision::Fp32;
+  return model_bf16_by_default && (device.is_cuda() || cpu_has_native_bf16()) ? Precision::Bf16 : Precision::Fp32;
 }
 c10::Device InferenceEngine::device() const { return impl_->device; }
 

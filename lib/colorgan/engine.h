@@ -33,16 +33,16 @@ struct EngineOptions {
   int threads = 0;       // 0 = available_cores()
   uint64_t seed = 0;     // for noise the caller does not supply
   bool warm_up = true;   // one forward pass at load time, so the first frame is not slow
-  Precision precision = Precision::Auto;  // Auto: resolve_precision(), for models whose bf16_by_default()
+  Precision precision = Precision::Auto;  // Auto: resolve_precision()
 };
 
 // Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX-BF16).
 bool cpu_has_native_bf16();
-// What Precision::Auto means on `device`: Bf16 on CPUs with native bf16 and on
-// CUDA GPUs, Fp32 elsewhere (emulated bf16 is slower than fp32). Within one
-// 8-bit chroma level of fp32 (test_engine: Precision.*). The engine takes Fp32
-// for models that are not bf16_by_default() (networks.h).
-Precision resolve_precision(Precision requested, const c10::Device& device);
+// What Precision::Auto means on `device` for a model: Bf16 on CPUs with native
+// bf16 and on CUDA GPUs, Fp32 elsewhere (emulated bf16 is slower than fp32) and
+// for models that are not GeneratorConfig::bf16_by_default() (networks.h). Within
+// one 8-bit chroma level of fp32 (test_training_data: Precision.*).
+Precision resolve_precision(Precision requested, const c10::Device& device, bool model_bf16_by_default = true);
 
 // What one forward pass may hold in activations (two maps of the widest
 // layer): a 7000x5000 photo at native size would need ~36 GB with the seed

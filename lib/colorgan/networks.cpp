@@ -105,6 +105,27 @@ torch::Tensor run_encoder_decoder(const GeneratorConfig& config, const torch::Te
   return output(cat({x, y}));
 }
 
+// The folded pretrained encoder's blocks, written once for FoldedGenerator's tensors
+// and write_graph's value names: x is Conv1's output; conv(c, v), relu6(v) and add(a, b)
+// act on values of type V. Returns the maps at kEncoderTaps.
+template <class V, class Blocks, class ConvFn, class Relu6, class Add>
+std::vector<V> run_inverted_residuals(V x, const Blocks& blocks, const ConvFn& conv, const Relu6& relu6,
+                                      const Add& add) {
+  std::vector<V> taps;
+  const int* tap = std::begin(kEncoderTaps);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const auto& b = blocks[i];
+    V h = b.expand.weight.defined() ? relu6(conv(b.expand, x)) : x;
+    h = conv(b.project, relu6(conv(b.depthwise, h)));
+    x = b.residual ? add(h, x) : h;
+    if (tap != std::end(kEncoderTaps) && static_cast<int>(i) == *tap) {
+      taps.push_back(x);
+      ++tap;
+    }
+  }
+  return taps;
+}
+
 }  // namespace
 
 GeneratorKind parse_generator_kind(const std::string& name) {
@@ -502,19 +523,12 @@ torch::Tensor FoldedGenerator::Conv::operator()(const torch::Tensor& x) const {
 }
 
 std::vector<torch::Tensor> FoldedGenerator::run_pretrained_encoder(const torch::Tensor& y) const {
-  std::vector<torch::Tensor> taps;  // in y's dtype, for the decoder
-  torch::Tensor x = encoder_conv1_(y.to(encoder_conv1_.weight.scalar_type())).clamp_(0, 6);
-  const int* tap = std::begin(kEncoderTaps);
-  for (size_t i = 0; i < encoder_blocks_.size(); ++i) {
-    const InvertedResidual& b = encoder_blocks_[i];
-    torch::Tensor h = b.expand.weight.defined() ? b.expand(x).clamp_(0, 6) : x;
-    h = b.project(b.depthwise(h).clamp_(0, 6));
-    x = b.residual ? h.add_(x) : h;
-    if (tap != std::end(kEncoderTaps) && static_cast<int>(i) == *tap) {
-      taps.push_back(x.to(y.scalar_type()));
-      ++tap;
-    }
-  }
+  auto taps = run_inverted_residuals(
+      encoder_conv1_(y.to(encoder_conv1_.weight.scalar_type())).clamp_(0, 6), encoder_blocks_,
+      [](const Conv& c, const torch::Tensor& x) { return c(x); },
+      [](torch::Tensor x) { return x.clamp_(0, 6); },  // every value here is fresh: in place is safe
+      [](torch::Tensor a, const torch::Tensor& b) { return a.add_(b); });
+  for (auto& t : taps) t = t.to(y.scalar_type());  // the decoder's dtype
   return taps;
 }
 
@@ -558,7 +572,7 @@ void FoldedGenerator::group_side_convs() {
 void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
   // The output conv stays in float whatever the dtype: in bf16 it alone moved
   // the chroma of a real photo by up to 2 8-bit levels (test_training_data: Precision.*).
-  auto move = [&](torch::Tensor& t, bool output) { t = t.to(device, output ? torch::kFloat : dtype); };
+  auto move = [&](torch::Tensor& t, bool keep_float) { t = t.to(device, keep_float ? torch::kFloat : dtype); };
   for (size_t i = 0; i < blocks_.size(); ++i) {  // .to keeps channels_last
     move(blocks_[i].weight, i + 1 == blocks_.size());
     move(blocks_[i].bias, i + 1 == blocks_.size());
@@ -658,18 +672,13 @@ std::string FoldedGenerator::write_graph(GraphWriter& w) const {
       skips.push_back(x);
     }
     if (config_.kind == GeneratorKind::PretrainedEncoder) {  // run_pretrained_encoder's steps
-      x = w.relu6(conv(encoder_conv1_, "y"));
-      const int* tap = std::begin(kEncoderTaps);
-      for (size_t i = 0; i < encoder_blocks_.size(); ++i) {
-        const InvertedResidual& e = encoder_blocks_[i];
-        std::string h = e.expand.weight.defined() ? w.relu6(conv(e.expand, x)) : x;
-        h = conv(e.project, w.relu6(conv(e.depthwise, h)));
-        x = e.residual ? w.add(h, x) : h;
-        if (tap != std::end(kEncoderTaps) && static_cast<int>(i) == *tap) {
-          skips.push_back(x);
-          ++tap;
-        }
+      for (auto& maps : run_inverted_residuals(
+               w.relu6(conv(encoder_conv1_, "y")), encoder_blocks_, conv,
+               [&](const std::string& v) { return w.relu6(v); },
+               [&](const std::string& a, const std::string& b) { return w.add(a, b); })) {
+        skips.push_back(maps);
       }
+      x = skips.back();
     }
     x = block(b++, w.cat({x, w.global_context(x, cpu(context_weight_), cpu(context_bias_))}));
     for (size_t s = scales - 1; s-- > 0;) {

@@ -38,7 +38,7 @@ const char* to_string(NoiseInput input);
 // a U-Net that halves the size per scale, with a global-context branch (pooled
 // features fused into every position, after Iizuka et al. 2016), skip
 // connections and Y fed at every decoder scale. PretrainedEncoder: the same
-// decoder over a pretrained MobileNetV2's first 13 blocks (colorgan/backbone.h,
+// decoder over a pretrained MobileNetV2's first 13 blocks (colorgan/mobilenet_v2.h,
 // frozen: ImageNet's idea of what is in the scene) plus one trained full-size
 // scale that takes the noise. Same contract: Y + noise -> U,V.
 enum class GeneratorKind { Seed, EncoderDecoder, PretrainedEncoder };
@@ -170,7 +170,7 @@ class GraphWriter {
   // conv2d with `padding` on every side; bias may be undefined. Weights are fp32 on the CPU.
   virtual std::string conv(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias,
                            int64_t stride, int64_t groups, int64_t padding) = 0;
-  // MobileNetV2's padding before a stride-2 conv (backbone.h pad_for_stride_2).
+  // MobileNetV2's padding before a stride-2 conv (mobilenet_v2.h pad_for_stride_2).
   virtual std::string pad_for_stride_2(const std::string& x) = 0;
   virtual std::string add(const std::string& a, const std::string& b) = 0;
   virtual std::string relu(const std::string& x) = 0;

@@ -210,11 +210,14 @@ struct Trainer::Impl {
       throw std::invalid_argument(std::string(o.feature_weight > 0 ? "a feature loss" : "the pretrained-encoder generator") +
                                   " needs a backbone file (--backbone; tools/fetch-backbone.sh writes one)");
     }
-    if (pretrained_encoder) generator->load_encoder(*load_backbone(o.backbone));
-    if (o.feature_weight > 0) {
-      backbone = load_backbone(o.backbone);
-      for (auto& p : backbone->parameters()) p.requires_grad_(false);
-      backbone->to(device);
+    if (o.feature_weight > 0 || pretrained_encoder) {
+      MobileNetV2 pretrained = load_backbone(o.backbone);
+      if (pretrained_encoder) generator->load_encoder(*pretrained);
+      if (o.feature_weight > 0) {
+        backbone = pretrained;
+        for (auto& p : backbone->parameters()) p.requires_grad_(false);
+        backbone->to(device);
+      }
     }
     DiscriminatorConfig dc;
     dc.image_size = o.size;
