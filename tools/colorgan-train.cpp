@@ -430,6 +430,7 @@ class TrainingSession {
   int run() {
     start_ = window_start_ = last_line_ = std::chrono::steady_clock::now();
     window_wait_ = prefetch_.waited_seconds();
+    collective_seconds_at_start_ = group_ == nullptr ? 0 : group_->seconds();
     first_step_ = trainer_.step();
     while (trainer_.step() < c_.training.steps && !stopping()) {
       std::vector<at::Tensor> batches;
@@ -541,7 +542,8 @@ class TrainingSession {
     if (group_ != nullptr) {
       std::cerr << "rank " << group_->rank() << " of " << group_->world_size() << ": collectives (all-reduce, "
                 << "broadcast) took " << std::fixed << std::setprecision(1)
-                << 100.0 * group_->seconds() / std::max(total, 1e-9) << "% of " << total << " s\n";
+                << 100.0 * (group_->seconds() - collective_seconds_at_start_) / std::max(total, 1e-9) << "% of "
+                << total << " s\n";
     }
     if (!writer_) return;
     trainer_.export_model((run_ / "model.cgan").string(), provenance());
@@ -568,7 +570,7 @@ class TrainingSession {
   const bool terminal_;
   std::vector<LogRow> log_;
   std::chrono::steady_clock::time_point start_, window_start_, last_line_;
-  double window_wait_ = 0;
+  double window_wait_ = 0, collective_seconds_at_start_ = 0;
   int64_t first_step_ = 0, window_steps_ = 0;
   StepLosses sum_;
 };
@@ -625,6 +627,10 @@ int main(int argc, char** argv) {
       trainer.start_from(training.init_from);
       std::cerr << "the generator starts from " << training.init_from << "\n";
     }
+    // Before the broadcast: rank 0 says "Ctrl-C ..." only after every rank has joined it, so by then a
+    // signal to any rank is caught (and answered after the first step's stop check).
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
     trainer.broadcast_state();  // every rank starts from rank 0's weights (fresh or resumed)
     if (writer) write_file_atomically(plan.run / "config.json", to_json(plan.config));
     if (in_group && writer) {
@@ -633,8 +639,6 @@ int main(int argc, char** argv) {
     }
 
     TrainingSession session(plan, trainer, data, group.get());
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
     if (writer) {
       std::cerr << "training: Ctrl-C (SIGINT) or SIGTERM stops with a checkpoint; --resume " << plan.run.string()
                 << " goes on\n";
