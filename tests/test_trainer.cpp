@@ -287,8 +287,10 @@ TEST(Trainer, OptionsRoundTripThroughJsonAndPresets) {
   o.loss = GanLoss::WganGp;
   o.ema = 0.999;
   o.lr_decay_from = 1500;
+  o.rebalance = 0.25;
   auto back = TrainOptions::from_json(o.to_json());
   EXPECT_EQ(back.to_json(), o.to_json());
+  EXPECT_DOUBLE_EQ(back.rebalance, 0.25);
   EXPECT_EQ(back.seed, o.seed);
   EXPECT_DOUBLE_EQ(back.lr_d, o.lr_d);
   EXPECT_THROW(TrainOptions::from_json("{}"), std::invalid_argument);
@@ -348,6 +350,46 @@ TEST(Trainer, StabilityLossAddsItsWeightedPartAndMakesChromaSteadierUnderLumaNoi
   std::cout << "chroma moved by luma noise after 30 steps: " << plain_moves << " without, " << steady_moves
             << " with the stability loss\n";
   EXPECT_LT(steady_moves, 0.5 * plain_moves);
+}
+
+TEST(Trainer, ChromaHistogramAndRebalancingWeights) {
+  // Three neutral pixels, one vivid: cells (10, 10) and (18, 2) of 21 x 21.
+  const auto uv = torch::tensor({0.5f, 0.5f, 0.5f, 0.9f, 0.5f, 0.5f, 0.5f, 0.1f}).view({1, 2, 2, 2});
+  const auto histogram = chroma_histogram(uv);
+  ASSERT_EQ(histogram.sizes(), (at::IntArrayRef{kChromaBins, kChromaBins}));
+  EXPECT_EQ(histogram[10][10].item<double>(), 3);
+  EXPECT_EQ(histogram[18][2].item<double>(), 1);
+  EXPECT_EQ(histogram.sum().item<double>(), 4);
+  EXPECT_TRUE(torch::allclose(rebalancing_weights(histogram, 0), torch::ones({kChromaBins, kChromaBins})));
+  const auto w = rebalancing_weights(histogram, 0.5);
+  EXPECT_GT(w[18][2].item<double>(), w[10][10].item<double>()) << "the rarer colour weighs more";
+  EXPECT_NEAR((0.75 * w[10][10] + 0.25 * w[18][2]).item<double>(), 1.0, 1e-5) << "mean 1 over the data";
+  EXPECT_THROW(rebalancing_weights(histogram, 1.0), std::invalid_argument);
+  EXPECT_THROW(rebalancing_weights(torch::zeros({kChromaBins, kChromaBins}), 0.5), std::invalid_argument);
+  EXPECT_THROW(rebalancing_weights(torch::ones({4, 4}), 0.5), std::invalid_argument);
+  EXPECT_THROW(chroma_histogram(torch::zeros({1, 3, 2, 2})), std::invalid_argument);
+}
+
+TEST(Trainer, RebalancedL1KeepsNeutralDataAsItIsAndWeighsColourMore) {
+  auto o = tiny_options();
+  o.rebalance = 0.5;
+  EXPECT_THROW(([&] { Trainer t(o); t.train_step(batches_for(0, 1)); })(), std::logic_error) << "no histogram";
+  // Data that is all neutral: its one chroma cell weighs exactly 1, every other cell more.
+  const auto neutral = chroma_histogram(torch::full({1, 2, 4, 4}, 0.5));
+  auto gray = batches_for(0, 1);
+  gray[0] = gray[0].narrow(1, 0, 1).expand({4, 3, 16, 16}).contiguous();
+  auto plain_options = tiny_options();
+  for (const auto& batch : {gray, batches_for(0, 1)}) {
+    Trainer plain(plain_options), rebalanced(o);
+    rebalanced.set_chroma_histogram(neutral);
+    const double plain_l1 = plain.train_step(batch).g_l1, rebalanced_l1 = rebalanced.train_step(batch).g_l1;
+    std::cout << "L1 " << plain_l1 << " plain, " << rebalanced_l1 << " rebalanced\n";
+    if (batch[0].equal(gray[0])) {
+      EXPECT_NEAR(rebalanced_l1, plain_l1, 1e-6 * plain_l1) << "gray truth: weight 1";
+    } else {
+      EXPECT_GT(rebalanced_l1, 1.05 * plain_l1) << "colour truth weighs more than the neutral data's";
+    }
+  }
 }
 
 TEST(Trainer, PretrainedEncoderStartsFromTheBackboneFileAndKeepsIt) {

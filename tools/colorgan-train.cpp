@@ -287,6 +287,10 @@ void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--stability-noise", t.stability_noise, "the stability loss's luma noise, std in [0,1] units")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--rebalance", t.rebalance,
+                 "class-rebalanced L1 against desaturation (Zhang et al. 2016): a pixel weighs 1 / (R p + (1 - R) / Q) "
+                 "of its true chroma's frequency p in the training crops; 0 = off, 0.5 = the paper's")
+      ->check(CLI::Range(0.0, 0.99));
   app.add_option("--init-from", t.init_from,
                  "a new run's generator starts from this model file's weights (same --generator; a new discriminator)")
       ->type_name("MODEL.cgan");
@@ -376,6 +380,18 @@ struct RunData {
   ImageSet train, validation;
   int64_t warnings = 0;
 };
+
+// The chroma of 1,024 random training crops (as training draws them; their own seeds),
+// for the rebalanced L1: the same on every rank and on resume.
+at::Tensor training_chroma_histogram(const ImageSet& train, const TrainOptions& o) {
+  at::Tensor histogram;
+  for (int64_t k = 0; k < 16; ++k) {
+    const auto rgb = train.random_batch(64, (o.seed + 1) * 104729 + k);
+    const auto counts = chroma_histogram(rgb_to_yuv(rgb).narrow(1, 1, 2));
+    histogram = histogram.defined() ? histogram + counts : counts;
+  }
+  return histogram;
+}
 
 RunData load_data(const RunConfig& c) {
   const DatasetOptions& data_options = c.data;
@@ -620,6 +636,18 @@ int main(int argc, char** argv) {
     set_thread_count(static_cast<int>(plan.config.threads));
     Trainer trainer(training, group);  // validates the device before any data is read
     const RunData data = load_data(plan.config);
+    if (training.rebalance > 0) {
+      const auto histogram = training_chroma_histogram(data.train, training);
+      trainer.set_chroma_histogram(histogram);
+      if (writer) {
+        const auto weights = rebalancing_weights(histogram, training.rebalance);
+        std::ostringstream line;
+        line << "rebalanced L1: chroma of 1024 training crops in " << kChromaBins << " x " << kChromaBins
+             << " cells; weights " << std::setprecision(2) << weights.min().item<double>() << " .. "
+             << weights.max().item<double>() << "\n";
+        std::cerr << line.str();
+      }
+    }
     if (plan.resuming && writer) {
       trainer.load_checkpoint((plan.run / "checkpoint.pt").string());
       std::cerr << "resumed " << plan.run.string() << " at step " << trainer.step() << "\n";

@@ -31,6 +31,12 @@ void copy_weights(const Generator& from, Generator& to) {
   for (auto& b : to->named_buffers()) b.value().copy_(source_buffers[b.key()]);
 }
 
+// The chroma cell of every pixel, u * kChromaBins + v: long [N,1,H,W].
+torch::Tensor chroma_cells(const torch::Tensor& uv) {
+  const auto cell = (uv * kChromaBins).floor().clamp(0, kChromaBins - 1).to(torch::kLong);
+  return cell.narrow(1, 0, 1) * kChromaBins + cell.narrow(1, 1, 1);
+}
+
 // Noise and penalty samples of step s come from their own generator, seeded from (seed, s).
 uint64_t step_seed(uint64_t seed, int64_t step, uint64_t salt) {
   uint64_t x = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(step) * 0xBF58476D1CE4E5B9ull + salt;
@@ -138,6 +144,7 @@ std::string TrainOptions::to_json() const {
   j["feature_weight"] = feature_weight;
   j["stability_weight"] = stability_weight;
   j["stability_noise"] = stability_noise;
+  j["rebalance"] = rebalance;
   j["backbone"] = backbone;
   j["init_from"] = init_from;
   return j.dump(2) + "\n";
@@ -174,6 +181,7 @@ TrainOptions TrainOptions::from_json(const std::string& json) {
     o.feature_weight = j.value("feature_weight", 0.0);
     o.stability_weight = j.value("stability_weight", 0.0);
     o.stability_noise = j.value("stability_noise", 0.02);
+    o.rebalance = j.value("rebalance", 0.0);
     o.backbone = j.value("backbone", std::string());
     o.init_from = j.value("init_from", std::string());
     return o;
@@ -192,6 +200,7 @@ struct Trainer::Impl {
   MobileNetV2 backbone{nullptr};  // options.feature_weight > 0: frozen, eval mode
   std::unique_ptr<torch::optim::Optimizer> g_optimizer, d_optimizer;
   int64_t step = 0;
+  torch::Tensor chroma_weights;  // options.rebalance > 0: per chroma cell, flat
 
   Impl(const TrainOptions& o, std::shared_ptr<Collectives> g)
       : options(o), device(resolve_device(o.device)), group(g && g->world_size() > 1 ? std::move(g) : nullptr) {
@@ -205,6 +214,7 @@ struct Trainer::Impl {
     if (o.stability_weight < 0 || o.stability_noise < 0) {
       throw std::invalid_argument("the stability loss's weight and noise must not be negative");
     }
+    if (!(o.rebalance >= 0 && o.rebalance < 1)) throw std::invalid_argument("the rebalancing must be in [0, 1)");
     const bool pretrained_encoder = generator->config().kind == GeneratorKind::PretrainedEncoder;
     if ((o.feature_weight > 0 || pretrained_encoder) && o.backbone.empty()) {
       throw std::invalid_argument(std::string(o.feature_weight > 0 ? "a feature loss" : "the pretrained-encoder generator") +
@@ -430,6 +440,38 @@ void Trainer::start_from(const std::string& model_file) {
   if (m.average) copy_weights(start.generator, m.average);
 }
 
+at::Tensor chroma_histogram(const at::Tensor& uv) {
+  if (uv.dim() != 4 || uv.size(1) != 2) throw std::invalid_argument("chroma_histogram: uv must be [N,2,H,W]");
+  const auto cells = chroma_cells(uv.to(torch::kCPU));
+  return torch::bincount(cells.flatten(), {}, kChromaBins * kChromaBins)
+      .to(torch::kDouble)
+      .view({kChromaBins, kChromaBins});
+}
+
+at::Tensor rebalancing_weights(const at::Tensor& histogram, double r) {
+  if (histogram.sizes() != at::IntArrayRef{kChromaBins, kChromaBins} || !(histogram.min().item<double>() >= 0) ||
+      !(histogram.sum().item<double>() > 0)) {
+    throw std::invalid_argument("rebalancing_weights: needs a non-empty chroma_histogram");
+  }
+  if (!(r >= 0 && r < 1)) throw std::invalid_argument("rebalancing_weights: r must be in [0, 1)");
+  const auto counts = histogram.to(torch::kDouble);
+  const auto p = counts / counts.sum();
+  // Gaussian smoothing, sigma one cell, 5 x 5 taps, zero outside.
+  const auto taps = torch::exp(-0.5 * torch::arange(-2, 3, torch::kDouble).pow(2));
+  auto kernel = torch::outer(taps, taps);
+  kernel = (kernel / kernel.sum()).view({1, 1, 5, 5});
+  auto smooth = torch::conv2d(p.view({1, 1, kChromaBins, kChromaBins}), kernel, {}, 1, 2).view_as(p);
+  smooth = smooth / smooth.sum();
+  const double reached = (counts > 0).sum().item<double>();
+  const auto weights = 1.0 / (r * smooth + (1 - r) / reached);
+  return (weights / (p * weights).sum()).to(torch::kFloat);
+}
+
+void Trainer::set_chroma_histogram(const at::Tensor& histogram) {
+  Impl& m = *impl_;
+  m.chroma_weights = rebalancing_weights(histogram, m.options.rebalance).flatten().to(m.device);
+}
+
 StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   Impl& m = *impl_;
   const auto& o = m.options;
@@ -484,7 +526,15 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   const auto adversarial = o.loss == GanLoss::CrossEntropy
                                ? F::binary_cross_entropy_with_logits(scores, torch::ones_like(scores))
                                : -scores.mean();
-  const auto l1 = (fake_uv - uv_real).abs().mean();
+  auto chroma_error = (fake_uv - uv_real).abs();
+  if (o.rebalance > 0) {
+    if (!m.chroma_weights.defined()) {
+      throw std::logic_error("rebalancing needs the training data's chroma histogram (set_chroma_histogram)");
+    }
+    const auto cells = chroma_cells(uv_real);
+    chroma_error = chroma_error * m.chroma_weights.index_select(0, cells.flatten()).view_as(cells);
+  }
+  const auto l1 = chroma_error.mean();
   auto g_loss = adversarial + o.l1_weight * l1;
   if (m.backbone) {
     const auto feature = m.feature_loss(yuv_to_rgb(torch::cat({y, fake_uv}, 1)), rgb_batches.back().to(m.device));

@@ -48,6 +48,12 @@ struct TrainOptions {
   // from frame to frame), the same noise plane for both; 0 = off.
   double stability_weight = 0.0;
   double stability_noise = 0.02;
+  // Class rebalancing of the L1 against desaturation (after Zhang et al. 2016, "Colorful
+  // Image Colorization"): each pixel's L1 weighs 1 / (r p + (1 - r) / Q) of its true
+  // chroma's frequency p in the training data (set_chroma_histogram), normalized to mean
+  // 1 over that data, so rare vivid colours count as much as common dull ones; r in [0, 1),
+  // 0 = off, 0.5 = the paper's.
+  double rebalance = 0.0;
   std::string init_from;    // recorded only: the model file start_from() took (colorgan-train --init-from)
 
   // "default" (the defaults above) or "seed" (the seed paper: cross-entropy,
@@ -57,6 +63,15 @@ struct TrainOptions {
   std::string to_json() const;
   static TrainOptions from_json(const std::string& json);  // throws std::invalid_argument
 };
+
+// Chroma statistics for the rebalanced L1: counts of U,V (in [0,1]) in kChromaBins x
+// kChromaBins cells. The odd count puts neutral chroma (0.5, 0.5) at a cell's centre.
+constexpr int64_t kChromaBins = 21;
+at::Tensor chroma_histogram(const at::Tensor& uv);  // uv [N,2,H,W] -> double [bins, bins]
+// Per-cell weights 1 / (r p~ + (1 - r) / Q): p~ the histogram smoothed (a Gaussian of one
+// cell) and normalized, Q the number of cells the data reaches; scaled so that the data's
+// mean weight is 1. r = 0 gives weight 1 everywhere.
+at::Tensor rebalancing_weights(const at::Tensor& histogram, double r);
 
 const char* to_string(GanLoss loss);
 const char* to_string(OptimizerKind optimizer);
@@ -93,6 +108,10 @@ class Trainer {
   // Before the first step: the generator (and its average) take a model file's
   // weights, whose architecture must be options.generator_preset's; the discriminator stays new.
   void start_from(const std::string& model_file);
+
+  // With options.rebalance > 0, before the first step: the training data's chroma_histogram
+  // (every rank the same). Not in checkpoints: a resumed run computes it again.
+  void set_chroma_histogram(const at::Tensor& histogram);
 
   // In a group: every rank's state (weights, optimizers, step, average) becomes rank 0's.
   // Call it on every rank after construction and after rank 0 loads a checkpoint.
