@@ -637,10 +637,8 @@ int main(int argc, char** argv) {
     Trainer trainer(training, group);  // validates the device before any data is read
     const RunData data = load_data(plan.config);
     if (training.rebalance > 0) {
-      const auto histogram = training_chroma_histogram(data.train, training);
-      trainer.set_chroma_histogram(histogram);
+      const auto weights = trainer.set_chroma_histogram(training_chroma_histogram(data.train, training));
       if (writer) {
-        const auto weights = rebalancing_weights(histogram, training.rebalance);
         std::ostringstream line;
         line << "rebalanced L1: chroma of 1024 training crops in " << kChromaBins << " x " << kChromaBins
              << " cells; weights " << std::setprecision(2) << weights.min().item<double>() << " .. "

@@ -467,9 +467,11 @@ at::Tensor rebalancing_weights(const at::Tensor& histogram, double r) {
   return (weights / (p * weights).sum()).to(torch::kFloat);
 }
 
-void Trainer::set_chroma_histogram(const at::Tensor& histogram) {
+at::Tensor Trainer::set_chroma_histogram(const at::Tensor& histogram) {
   Impl& m = *impl_;
-  m.chroma_weights = rebalancing_weights(histogram, m.options.rebalance).flatten().to(m.device);
+  const auto weights = rebalancing_weights(histogram, m.options.rebalance);
+  m.chroma_weights = weights.flatten().to(m.device);
+  return weights;
 }
 
 StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {

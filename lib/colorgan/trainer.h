@@ -110,8 +110,9 @@ class Trainer {
   void start_from(const std::string& model_file);
 
   // With options.rebalance > 0, before the first step: the training data's chroma_histogram
-  // (every rank the same). Not in checkpoints: a resumed run computes it again.
-  void set_chroma_histogram(const at::Tensor& histogram);
+  // (every rank the same). Not in checkpoints: a resumed run computes it again. Returns the
+  // per-cell weights it derived (rebalancing_weights), [bins, bins] on the CPU.
+  at::Tensor set_chroma_histogram(const at::Tensor& histogram);
 
   // In a group: every rank's state (weights, optimizers, step, average) becomes rank 0's.
   // Call it on every rank after construction and after rank 0 loads a checkpoint.
