@@ -153,6 +153,54 @@ TEST_F(DataTest, BalancedSamplingGivesEachFolderItsShare) {
   EXPECT_LT(plain_black, 100);  // about 1 in 7 without balancing
 }
 
+TEST_F(DataTest, CutoutsArePastedWithTheirAlphaOntoTheirShareOfCrops) {
+  // A red disc on a transparent field whose hidden colour is green: green in a crop means alpha was ignored.
+  at::Tensor cutout = torch::zeros({40, 40, 4}, torch::kByte);
+  cutout.select(2, 1).fill_(255);
+  const auto yy = torch::arange(40).view({40, 1}), xx = torch::arange(40).view({1, 40});
+  const auto disc = ((yy - 20) * (yy - 20) + (xx - 20) * (xx - 20)) < 15 * 15;
+  cutout.select(2, 0).masked_fill_(disc, 255);
+  cutout.select(2, 1).masked_fill_(disc, 0);
+  cutout.select(2, 3).masked_fill_(disc, 255);
+  fs::create_directories(dir + "/cutouts");
+  write_image(dir + "/cutouts/disc.png", cutout);
+  write_image(dir + "/cutouts/opaque.jpg", torch::rand({3, 20, 20}));  // no alpha: skipped
+  fs::create_directories(dir + "/gray");
+  write_image(dir + "/gray/gray.png", torch::full({3, 64, 64}, 0.5));
+
+  std::vector<std::string> warnings;
+  LoadSummary summary;
+  const CutoutSet cutouts = CutoutSet::load({dir + "/cutouts"}, 32, &summary, [&](const std::string& w) { warnings.push_back(w); });
+  EXPECT_EQ(cutouts.size(), 1);
+  EXPECT_EQ(summary.skipped, 1);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], ::testing::HasSubstr("opaque.jpg"));
+  EXPECT_THAT(warnings[0], ::testing::HasSubstr("no alpha"));
+
+  DatasetOptions options;
+  options.size = 32;
+  ImageSet set = ImageSet::load(find_inputs({dir + "/gray"}), options, nullptr, [](const std::string&) {});
+  const at::Tensor plain = set.random_batch(200, 5);
+  auto with_cutouts = [&](double fraction) {
+    options.cutout_fraction = fraction;
+    ImageSet s = ImageSet::load(find_inputs({dir + "/gray"}), options, nullptr, [](const std::string&) {});
+    s.set_cutouts(std::make_shared<CutoutSet>(cutouts));
+    return s.random_batch(200, 5);
+  };
+  EXPECT_TRUE(torch::equal(with_cutouts(0.0), plain));  // the draws that pick crops are unchanged
+
+  const at::Tensor half = with_cutouts(0.5);
+  const at::Tensor red = (half.select(1, 0) - half.select(1, 1)).flatten(1).amax(1) > 0.5;  // per crop
+  const at::Tensor untouched = (half - plain).abs().flatten(1).amax(1) == 0;
+  EXPECT_TRUE(torch::equal(red, ~untouched));  // every crop is the plain one or got the disc
+  EXPECT_GT(red.sum().item<int64_t>(), 70);
+  EXPECT_LT(red.sum().item<int64_t>(), 130);
+
+  const at::Tensor all = with_cutouts(1.0);
+  EXPECT_EQ(((all.select(1, 0) - all.select(1, 1)).flatten(1).amax(1) > 0.5).sum().item<int64_t>(), 200);
+  EXPECT_LT((all.select(1, 1) - all.select(1, 0)).max().item<float>(), 0.02);  // no hidden green at the disc's edge
+}
+
 TEST_F(DataTest, SplitHoldsOutWholeImages) {
   ImageSet set = ImageSet::load(find_inputs({dir + "/photos"}), {}, nullptr, [](const std::string&) {});
   auto [train, validation] = set.split(2);
@@ -176,6 +224,7 @@ TEST(ImageIo, ErrorsNameTheFile) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("/nonexistent/image.png"));
   }
   EXPECT_THROW(decode_image({1, 2, 3}, "bytes"), ImageError);
+  EXPECT_THROW(read_image_rgba("/nonexistent/cutout.png"), ImageError);
 }
 
 
@@ -209,7 +258,9 @@ TEST(Precision, Bf16AndAutoAreWithinOneChromaLevelOfFp32OnARealPhoto) {
                 << diff.gt(0).sum().item<int64_t>() << " of " << diff.numel()
                 << " chroma values differ, by at most " << diff.max().item<float>() << " level(s)\n";
       // bf16 asked for explicitly runs as asked: the one-level promise is auto's.
-      if (e == automatic.get() || bf16_by_default) EXPECT_LE(diff.max().item<float>(), 1.0f);
+      if (e == automatic.get() || bf16_by_default) {
+        EXPECT_LE(diff.max().item<float>(), 1.0f);
+      }
     }
   }
 }

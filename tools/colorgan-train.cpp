@@ -128,6 +128,7 @@ struct RunConfig {
   TrainOptions training;
   DatasetOptions data;  // data.size follows training.size; data.threads are the decoding workers
   std::vector<std::string> train_paths, validation_paths;
+  std::vector<std::string> cutout_paths;  // RGBA cut-outs pasted onto training crops (none: off)
   int64_t val_count = 8;
   int64_t threads = 0;  // LibTorch threads; 0: all cores available
   int64_t checkpoint_every = 250, sample_every = 250, log_every = 10;
@@ -150,6 +151,8 @@ std::string to_json(const RunConfig& c) {
   d["val_count"] = c.val_count;
   d["crop_scale"] = {c.data.min_crop, c.data.max_crop};
   d["balance_sources"] = c.data.balance_sources;
+  d["cutouts"] = c.cutout_paths;
+  d["cutout_fraction"] = c.data.cutout_fraction;
   d["keep_side"] = c.data.keep_side;
   d["video_every"] = c.data.video_every;
   d["workers"] = c.data.threads;
@@ -175,6 +178,9 @@ RunConfig run_config_from_json(const std::string& text) {
     c.data.min_crop = crop[0];
     c.data.max_crop = crop[1];
     d.at("balance_sources").get_to(c.data.balance_sources);
+    // Runs written before cut-outs existed have neither key.
+    c.cutout_paths = d.value("cutouts", std::vector<std::string>{});
+    c.data.cutout_fraction = d.value("cutout_fraction", c.data.cutout_fraction);
     d.at("keep_side").get_to(c.data.keep_side);
     d.at("video_every").get_to(c.data.video_every);
     d.at("workers").get_to(c.data.threads);
@@ -267,6 +273,11 @@ void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
       ->type_name("MIN,MAX");
   app.add_flag("--balance-sources", c.data.balance_sources,
                "draw each crop's folder uniformly, then a photo in it (so no folder dominates)");
+  app.add_option("--cutouts", c.cutout_paths,
+                 "RGBA cut-outs (files or folders; tools/fetch-training-data.sh --with-cutouts) pasted onto training crops")
+      ->type_name("PATH");
+  app.add_option("--cutout-fraction", c.data.cutout_fraction, "share of training crops that get one or two cut-outs")
+      ->check(cli::kUnitInterval);
   app.add_option("--keep-side", c.data.keep_side, "images are kept in memory shrunk to this short side (0: 4 x size)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--video-every", c.data.video_every, "take every Nth frame of videos")->check(CLI::PositiveNumber);
@@ -416,6 +427,16 @@ RunData load_data(const RunConfig& c) {
             << std::setprecision(1) << load_seconds << " s\n";
   if (d.train.size() == 0) throw std::invalid_argument("no readable training images in the --data paths");
   if (d.validation.size() == 0) d.validation = d.train;
+  if (!c.cutout_paths.empty()) {
+    LoadSummary cutout_summary;
+    // Pasted at most 70% of the crop's side: twice the side keeps enough detail for the area filter.
+    auto cutouts = std::make_shared<CutoutSet>(CutoutSet::load(c.cutout_paths, 2 * data_options.size, &cutout_summary, warn));
+    if (cutouts->size() == 0) throw std::invalid_argument("no readable cut-outs (RGBA images) in the --cutouts paths");
+    std::cerr << "cut-outs: " << cutouts->size() << " (" << cutout_summary.skipped << " skipped), pasted onto "
+              << std::setprecision(0) << 100 * data_options.cutout_fraction << "% of the training crops\n"
+              << std::setprecision(1);
+    d.train.set_cutouts(std::move(cutouts));
+  }
   return d;
 }
 
@@ -530,6 +551,8 @@ class TrainingSession {
     std::ostringstream text;
     text << "colorgan-train " << date << "; data: " << data_.train.size() << " images from";
     for (const auto& d : c_.train_paths) text << " " << d;
+    if (!c_.cutout_paths.empty()) text << " with cut-outs from";
+    for (const auto& d : c_.cutout_paths) text << " " << d;
     text << "; steps " << trainer_.step() << "; config " << c_.training.to_json();
     return text.str();
   }

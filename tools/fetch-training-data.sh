@@ -7,25 +7,29 @@ set -euo pipefail
 
 usage() {
   cat <<USAGE
-usage: $(basename "$0") [--with-enlightenment] [DEST]
+usage: $(basename "$0") [--with-enlightenment] [--with-cutouts] [DEST]
 
 DEST defaults to \$COLORGAN_DATA or ~/.cache/colorgan/data. Every 10th photo of
 each source (in sorted order) goes to DEST/validation: whole photos held out.
   --with-enlightenment   also the 3840x2160 photos inside enlightenment-data (400 MB download)
+  --with-cutouts         also DEST/cutouts/: 260 photographed objects with transparency from
+                         tuxpaint-stamps-default (160 MB download), for colorgan-train --cutouts
 USAGE
 }
 
-with_enlightenment=0 dest=""
+with_enlightenment=0 with_cutouts=0 dest=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --with-enlightenment) with_enlightenment=1 ;;
+    --with-cutouts) with_cutouts=1 ;;
     -*) usage >&2; exit 2 ;;
     *) dest="$1" ;;
   esac
   shift
 done
 dest="${dest:-${COLORGAN_DATA:-$HOME/.cache/colorgan/data}}"
+stamp_list="$(cd "$(dirname "$0")" && pwd)/data/tuxpaint-stamp-photos.txt"
 for tool in apt-get dpkg-deb npm grep od dd md5sum; do
   command -v "$tool" > /dev/null || { echo "$(basename "$0"): needs $tool" >&2; exit 2; }
 done
@@ -175,6 +179,22 @@ if [ "$with_enlightenment" = 1 ]; then
     dd if="$edj" of=edj.jpg iflag=skip_bytes,count_bytes skip="$best" count="$best_len" bs=64K status=none
     place enlightenment edj.jpg "$(basename "$edj" .edj).jpg"
   done
+fi
+
+if [ "$with_cutouts" = 1 ]; then
+  echo "tuxpaint-stamps-default: photographed objects with transparency (tools/data/tuxpaint-stamp-photos.txt)"
+  fetch_deb tuxpaint-stamps-default
+  rm -rf "$dest/cutouts/tuxpaint-stamps" && mkdir -p "$dest/cutouts/tuxpaint-stamps"
+  while read -r stamp; do
+    case "$stamp" in ''|'#'*) continue ;; esac
+    file="root/usr/share/tuxpaint/stamps/$stamp"
+    if [ -f "$file" ]; then
+      cp "$file" "$dest/cutouts/tuxpaint-stamps/$(printf '%s' "$stamp" | tr / _)"
+    else
+      echo "warning: $stamp is not in this tuxpaint-stamps-default" >&2
+    fi
+  done < "$stamp_list"
+  echo "cutouts: $(ls "$dest/cutouts/tuxpaint-stamps" | wc -l) (colorgan-train --cutouts $dest/cutouts)"
 fi
 
 for split in train validation; do

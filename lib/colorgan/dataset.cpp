@@ -228,9 +228,62 @@ at::Tensor ImageSet::random_batch(int64_t n, uint64_t seed, int64_t first) const
     const int64_t left = static_cast<int64_t>(rng() % (w - side + 1));
     at::Tensor crop = resize_image(image.narrow(0, top, side).narrow(1, left, side), s, s);
     if (unit(rng) < 0.5) crop = crop.flip({1});
+    // Drawn after everything above, so a set without cut-outs makes the crops it always made.
+    if (cutouts_ && cutouts_->size() > 0 && unit(rng) < options_.cutout_fraction) crop = cutouts_->paste_onto(crop, rng);
     batch[b].copy_(rgb8_to_tensor(crop));
   }
   return batch;
+}
+
+CutoutSet CutoutSet::load(const std::vector<std::string>& paths, int64_t max_side, LoadSummary* summary,
+                          const Warn& warn) {
+  CutoutSet set;
+  LoadSummary s;
+  for (const auto& path : find_inputs(paths)) {
+    if (!is_image_file(path)) continue;  // find_inputs also lists videos
+    ++s.sources;
+    try {
+      at::Tensor premultiplied = read_image_rgba(path).to(at::kFloat);
+      premultiplied.narrow(2, 0, 3).mul_(premultiplied.narrow(2, 3, 1) / 255.0);
+      premultiplied = premultiplied.round_().to(at::kByte);
+      const int64_t h = premultiplied.size(0), w = premultiplied.size(1), long_side = std::max(h, w);
+      if (long_side > max_side) {
+        const double f = static_cast<double>(max_side) / static_cast<double>(long_side);
+        premultiplied = resize_image(premultiplied, std::max<int64_t>(1, std::lround(w * f)),
+                                     std::max<int64_t>(1, std::lround(h * f)));
+      }
+      set.premultiplied_.push_back(premultiplied);
+    } catch (const ImageError& e) {
+      warn(std::string("skipping cut-out: ") + e.what());
+      ++s.skipped;
+    }
+  }
+  s.images = set.size();
+  if (summary != nullptr) *summary = s;
+  return set;
+}
+
+at::Tensor CutoutSet::paste_onto(const at::Tensor& crop, std::mt19937_64& rng) const {
+  if (premultiplied_.empty()) return crop;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const int64_t side = crop.size(0);
+  at::Tensor out = crop.to(at::kFloat);
+  const int count = 1 + static_cast<int>(rng() % 2);
+  for (int k = 0; k < count; ++k) {
+    const at::Tensor& cutout = premultiplied_[rng() % premultiplied_.size()];
+    const int64_t h = cutout.size(0), w = cutout.size(1);
+    const double scale = (0.3 + 0.4 * unit(rng)) * static_cast<double>(side) / static_cast<double>(std::max(h, w));
+    const int64_t ph = std::clamp<int64_t>(std::lround(h * scale), 1, side);
+    const int64_t pw = std::clamp<int64_t>(std::lround(w * scale), 1, side);
+    at::Tensor piece = resize_image(cutout, pw, ph).to(at::kFloat);
+    if (unit(rng) < 0.5) piece = piece.flip({1});
+    const int64_t top = static_cast<int64_t>(rng() % (side - ph + 1));
+    const int64_t left = static_cast<int64_t>(rng() % (side - pw + 1));
+    at::Tensor region = out.narrow(0, top, ph).narrow(1, left, pw);
+    const at::Tensor alpha = piece.narrow(2, 3, 1) / 255.0;
+    region.copy_(region * (1 - alpha) + piece.narrow(2, 0, 3));  // colour is premultiplied
+  }
+  return out.round_().clamp_(0, 255).to(at::kByte);
 }
 
 at::Tensor ImageSet::centre_batch(int64_t first, int64_t n) const {

@@ -9,7 +9,9 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -25,6 +27,7 @@ struct DatasetOptions {
   int64_t video_every = 30;   // take every Nth frame of a video
   int threads = 2;            // decoding workers
   bool balance_sources = false;  // draw a source (an image's folder) uniformly, then an image in it
+  double cutout_fraction = 0.5;  // share of crops that get cut-outs pasted on, when the set has cut-outs
 };
 
 // What loading found; skipped inputs are also reported once each through the warning callback.
@@ -39,6 +42,28 @@ struct LoadSummary {
 // mpg, mov); a folder holding data.mdb is an LMDB database (LSUN export:
 // values are encoded images). Throws std::invalid_argument for a missing path.
 std::vector<std::string> find_inputs(const std::vector<std::string>& paths);
+
+// Photographed objects with transparency (RGBA images: animals, fruit, tools...)
+// pasted onto training crops, so the photos' scenes hold more kinds of objects
+// than the photos alone show (issue 13's composites).
+class CutoutSet {
+ public:
+  using Warn = std::function<void(const std::string&)>;
+
+  // Reads RGBA images (files or folders, searched like find_inputs), shrunk so
+  // their long side is at most `max_side`; unreadable ones and images without
+  // alpha are skipped through `warn` and counted in summary->skipped.
+  static CutoutSet load(const std::vector<std::string>& paths, int64_t max_side, LoadSummary* summary, const Warn& warn);
+
+  int64_t size() const { return static_cast<int64_t>(premultiplied_.size()); }
+  // Pastes one or two cut-outs onto uint8 RGB [S, S, 3]: each drawn at random,
+  // its long side 30-70% of S, maybe mirrored, at a random place inside the
+  // crop, alpha-blended. Draws from `rng` only.
+  at::Tensor paste_onto(const at::Tensor& crop, std::mt19937_64& rng) const;
+
+ private:
+  std::vector<at::Tensor> premultiplied_;  // uint8 RGBA [H, W, 4], colour times alpha (so resizing leaks no hidden colour)
+};
 
 class ImageSet {
  public:
@@ -63,6 +88,8 @@ class ImageSet {
   // pure function of (seed, its index), so rank r of a training group draws its share
   // (first = r x n) of the batch one process draws whole.
   at::Tensor random_batch(int64_t n, uint64_t seed, int64_t first = 0) const;
+  // From now on DatasetOptions::cutout_fraction of random_batch's crops get cut-outs pasted on.
+  void set_cutouts(std::shared_ptr<const CutoutSet> cutouts) { cutouts_ = std::move(cutouts); }
   // Centre crops of the whole short side of images first, first+1, ... (wrapping), float RGB [n, 3, S, S].
   at::Tensor centre_batch(int64_t first, int64_t n) const;
 
@@ -75,6 +102,7 @@ class ImageSet {
   std::vector<std::vector<int64_t>> source_images_;  // image indices per source
   std::vector<size_t> image_sources_;                // source index per image
   DatasetOptions options_;
+  std::shared_ptr<const CutoutSet> cutouts_;
 };
 
 // Makes batches ahead of use on a worker thread, so decoding and cropping

@@ -31,8 +31,10 @@ at::Tensor from_mat(const cv::Mat& decoded, const std::string& what) {
   return at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte).clone();
 }
 
+// A contiguous uint8 [H, W, C] tensor seen as an OpenCV image (no copy).
 cv::Mat view_mat(const at::Tensor& hwc) {
-  return cv::Mat(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>());
+  return cv::Mat(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC(static_cast<int>(hwc.size(2))),
+                 hwc.data_ptr<uint8_t>());
 }
 
 // ".JPG" -> ".jpg": extensions compared whatever their case.
@@ -64,6 +66,16 @@ bool VideoReader::read(at::Tensor& rgb) {
 
 at::Tensor read_image(const std::string& path) { return from_mat(cv::imread(path, cv::IMREAD_COLOR), path); }
 
+at::Tensor read_image_rgba(const std::string& path) {
+  const cv::Mat decoded = cv::imread(path, cv::IMREAD_UNCHANGED);
+  if (decoded.empty()) throw ImageError("cannot decode image '" + path + "' (missing, truncated or not an image)");
+  if (decoded.channels() != 4) throw ImageError("image '" + path + "' has no alpha channel");
+  cv::Mat rgba;
+  cv::cvtColor(decoded, rgba, cv::COLOR_BGRA2RGBA);
+  if (rgba.depth() != CV_8U) rgba.convertTo(rgba, CV_8U, rgba.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
+  return at::from_blob(rgba.data, {rgba.rows, rgba.cols, 4}, at::kByte).clone();
+}
+
 bool jpeg_looks_truncated(const std::string& path) {
   const std::string ext = lower_extension(path);
   if (ext != ".jpg" && ext != ".jpeg") return false;
@@ -90,13 +102,13 @@ at::Tensor decode_image(const std::vector<uint8_t>& bytes, const std::string& wh
 void write_image(const std::string& path, const at::Tensor& image) {
   at::Tensor hwc = image.scalar_type() == at::kByte ? image.contiguous() : tensor_to_rgb8(image.detach().cpu());
   cv::Mat bgr;
-  cv::cvtColor(view_mat(hwc), bgr, cv::COLOR_RGB2BGR);
+  cv::cvtColor(view_mat(hwc), bgr, hwc.size(2) == 4 ? cv::COLOR_RGBA2BGRA : cv::COLOR_RGB2BGR);
   if (!cv::imwrite(path, bgr)) throw ImageError("cannot write image '" + path + "'");
 }
 
 at::Tensor resize_image(const at::Tensor& hwc, int64_t width, int64_t height) {
   const at::Tensor source = hwc.contiguous();
-  at::Tensor out = at::empty({height, width, 3}, at::kByte);
+  at::Tensor out = at::empty({height, width, source.size(2)}, at::kByte);
   cv::Mat dst = view_mat(out);
   const bool shrinking = width * height < source.size(0) * source.size(1);
   cv::resize(view_mat(source), dst, dst.size(), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_CUBIC);

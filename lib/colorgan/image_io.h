@@ -18,6 +18,9 @@ class ImageError : public std::runtime_error {
 // Any image OpenCV decodes (PNG, JPEG, WebP, PPM/PGM, BMP...) as RGB uint8
 // [H, W, 3]; gray images are expanded. Throws ImageError naming the file.
 at::Tensor read_image(const std::string& path);
+// An image with transparency as RGBA uint8 [H, W, 4] (straight alpha). Throws
+// ImageError naming the file when it cannot be decoded or has no alpha channel.
+at::Tensor read_image_rgba(const std::string& path);
 // Whether a .jpg/.jpeg file lacks its end-of-image marker (FF D9 at the end):
 // decoders then return what they could read, and only libjpeg's own warning,
 // which names no file, says so.
@@ -40,12 +43,12 @@ class VideoReader {
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes float RGB [3, H, W] in [0,1] (or uint8 [H, W, 3]) as PNG/JPEG by extension.
+// Writes float RGB [3, H, W] in [0,1] (or uint8 [H, W, 3], or RGBA [H, W, 4] as PNG) as PNG/JPEG by extension.
 void write_image(const std::string& path, const at::Tensor& image);
 
-// Resizes uint8 [H, W, 3] (area filter when shrinking, bicubic when growing).
+// Resizes uint8 [H, W, C] (area filter when shrinking, bicubic when growing).
 at::Tensor resize_image(const at::Tensor& hwc, int64_t width, int64_t height);
-// Shrinks uint8 [H, W, 3] so its short side is at most `max_side` (aspect kept); smaller images pass as they are.
+// Shrinks uint8 [H, W, C] so its short side is at most `max_side` (aspect kept); smaller images pass as they are.
 at::Tensor shrink_to_short_side(const at::Tensor& hwc, int64_t max_side);
 
 // Lays out float RGB images [3, H, W] (all the same size) in a grid with
