@@ -12,8 +12,8 @@ usage: $(basename "$0") [--with-enlightenment] [--with-cutouts] [DEST]
 DEST defaults to \$COLORGAN_DATA or ~/.cache/colorgan/data. Every 10th photo of
 each source (in sorted order) goes to DEST/validation: whole photos held out.
   --with-enlightenment   also the 3840x2160 photos inside enlightenment-data (400 MB download)
-  --with-cutouts         also DEST/cutouts/: 260 photographed objects with transparency from
-                         tuxpaint-stamps-default (160 MB download), for colorgan-train --cutouts
+  --with-cutouts         also DEST/cutouts/: 376 photographed objects with transparency from
+                         tuxpaint-stamps-default and qabcs-data (195 MB download), for colorgan-train --cutouts
 USAGE
 }
 
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 dest="${dest:-${COLORGAN_DATA:-$HOME/.cache/colorgan/data}}"
-stamp_list="$(cd "$(dirname "$0")" && pwd)/data/tuxpaint-stamp-photos.txt"
+lists="$(cd "$(dirname "$0")" && pwd)/data"
 for tool in apt-get dpkg-deb npm grep od dd md5sum; do
   command -v "$tool" > /dev/null || { echo "$(basename "$0"): needs $tool" >&2; exit 2; }
 done
@@ -181,20 +181,27 @@ if [ "$with_enlightenment" = 1 ]; then
   done
 fi
 
-if [ "$with_cutouts" = 1 ]; then
-  echo "tuxpaint-stamps-default: photographed objects with transparency (tools/data/tuxpaint-stamp-photos.txt)"
-  fetch_deb tuxpaint-stamps-default
-  rm -rf "$dest/cutouts/tuxpaint-stamps" && mkdir -p "$dest/cutouts/tuxpaint-stamps"
-  while read -r stamp; do
-    case "$stamp" in ''|'#'*) continue ;; esac
-    file="root/usr/share/tuxpaint/stamps/$stamp"
-    if [ -f "$file" ]; then
-      cp "$file" "$dest/cutouts/tuxpaint-stamps/$(printf '%s' "$stamp" | tr / _)"
+# Copies the files LIST names (paths under ROOT) into DEST/cutouts/SOURCE/, "/" in names made "_".
+place_cutouts() {  # SOURCE ROOT LIST
+  rm -rf "$dest/cutouts/$1" && mkdir -p "$dest/cutouts/$1"
+  local cutout
+  while read -r cutout; do
+    case "$cutout" in ''|'#'*) continue ;; esac
+    if [ -f "$2/$cutout" ]; then
+      cp "$2/$cutout" "$dest/cutouts/$1/$(printf '%s' "$cutout" | tr / _)"
     else
-      echo "warning: $stamp is not in this tuxpaint-stamps-default" >&2
+      echo "warning: $cutout is not in this package's version" >&2
     fi
-  done < "$stamp_list"
-  echo "cutouts: $(ls "$dest/cutouts/tuxpaint-stamps" | wc -l) (colorgan-train --cutouts $dest/cutouts)"
+  done < "$3"
+  echo "cutouts/$1: $(ls "$dest/cutouts/$1" | wc -l)"
+}
+
+if [ "$with_cutouts" = 1 ]; then
+  echo "tuxpaint-stamps-default, qabcs-data: photographed objects with transparency (lists in tools/data/)"
+  fetch_deb tuxpaint-stamps-default
+  fetch_deb qabcs-data
+  place_cutouts tuxpaint-stamps root/usr/share/tuxpaint/stamps "$lists/tuxpaint-stamp-photos.txt"
+  place_cutouts qabcs root/usr/share/qabcs/abcs/all/pics "$lists/qabcs-photos.txt"
 fi
 
 for split in train validation; do
