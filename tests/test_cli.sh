@@ -180,6 +180,23 @@ check "... with the moving average" 0 grep -q '"ema": 0.9' "$run/config.json"
 check "config.json is the run's one record (no args.txt)" 1 test -e "$run/args.txt"
 check "... with every setting, data paths included" 0 grep -q "^ *\"$tmp/data\"" "$run/config.json"
 check "--preset with --resume is refused" 2 "$train" --resume "$run" --preset seed
+
+# Cut-outs: a white ball whose black surround is made transparent, beside an opaque JPEG (skipped).
+mkdir -p "$tmp/cutouts" "$tmp/opaque-only"
+gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=1 ! video/x-raw,format=RGBA,width=40,height=40 ! \
+  alpha method=custom target-r=0 target-g=0 target-b=0 ! pngenc ! filesink location="$tmp/cutouts/ball.png"
+cp "$tmp/data/tall.jpg" "$tmp/cutouts/opaque.jpg"
+cp "$tmp/data/tall.jpg" "$tmp/opaque-only/"
+check "colorgan-train --cutouts" 0 "$train" --data "$tmp/data" --cutouts "$tmp/cutouts" --cutout-fraction 0.7 \
+  --steps 4 --size 32 --batch 8 --generator tiny --out "$tmp/run-cutouts" --threads 2
+expect_output "it counts the cut-out and the image without alpha it skipped" "cut-outs: 1 (1 skipped), pasted onto 70%"
+expect_output "... naming it" "opaque.jpg"
+check "config.json keeps the cut-outs" 0 grep -q '"cutout_fraction": 0.7' "$tmp/run-cutouts/config.json"
+check "--cutouts without one RGBA image" 2 "$train" --data "$tmp/data" --cutouts "$tmp/opaque-only" --steps 4 \
+  --size 32 --batch 8 --generator tiny --out "$tmp/run-no-cutouts"
+expect_output "... says so" "no readable cut-outs"
+check "--cutout-fraction above 1 is refused" 2 "$train" --data "$tmp/data" --cutouts "$tmp/cutouts" \
+  --cutout-fraction 1.5 --out "$tmp/run-bad-fraction"
 mkdir -p "$tmp/run-old" && cp "$run/checkpoint.pt" "$tmp/run-old/" && echo "--steps" > "$tmp/run-old/args.txt"
 echo '{"generator_preset": "tiny"}' > "$tmp/run-old/config.json"
 check "a run directory of the earlier layout (args.txt) is refused" 2 "$train" --resume "$tmp/run-old"

@@ -165,6 +165,7 @@ TEST_F(DataTest, CutoutsArePastedWithTheirAlphaOntoTheirShareOfCrops) {
   fs::create_directories(dir + "/cutouts");
   write_image(dir + "/cutouts/disc.png", cutout);
   write_image(dir + "/cutouts/opaque.jpg", torch::rand({3, 20, 20}));  // no alpha: skipped
+  write_image(dir + "/cutouts/opaque.png", torch::full({20, 20, 4}, 255, torch::kByte));  // no transparency: skipped
   fs::create_directories(dir + "/gray");
   write_image(dir + "/gray/gray.png", torch::full({3, 64, 64}, 0.5));
 
@@ -172,10 +173,10 @@ TEST_F(DataTest, CutoutsArePastedWithTheirAlphaOntoTheirShareOfCrops) {
   LoadSummary summary;
   const CutoutSet cutouts = CutoutSet::load({dir + "/cutouts"}, 32, &summary, [&](const std::string& w) { warnings.push_back(w); });
   EXPECT_EQ(cutouts.size(), 1);
-  EXPECT_EQ(summary.skipped, 1);
-  ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_THAT(warnings[0], ::testing::HasSubstr("opaque.jpg"));
-  EXPECT_THAT(warnings[0], ::testing::HasSubstr("no alpha"));
+  EXPECT_EQ(summary.skipped, 2);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_THAT(warnings[0], ::testing::HasSubstr("opaque.jpg' has no alpha"));
+  EXPECT_THAT(warnings[1], ::testing::HasSubstr("opaque.png' has no transparent pixels"));
 
   DatasetOptions options;
   options.size = 32;

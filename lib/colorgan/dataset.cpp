@@ -243,7 +243,10 @@ CutoutSet CutoutSet::load(const std::vector<std::string>& paths, int64_t max_sid
     if (!is_image_file(path)) continue;  // find_inputs also lists videos
     ++s.sources;
     try {
-      at::Tensor premultiplied = read_image_rgba(path).to(at::kFloat);
+      const at::Tensor rgba = read_image_rgba(path);
+      // An opaque image would paste as a rectangle: a photo, not a cut-out.
+      if (rgba.select(2, 3).min().item<uint8_t>() == 255) throw ImageError("image '" + path + "' has no transparent pixels");
+      at::Tensor premultiplied = rgba.to(at::kFloat);
       premultiplied.narrow(2, 0, 3).mul_(premultiplied.narrow(2, 3, 1) / 255.0);
       premultiplied = premultiplied.round_().to(at::kByte);
       const int64_t h = premultiplied.size(0), w = premultiplied.size(1), long_side = std::max(h, w);

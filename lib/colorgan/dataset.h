@@ -52,7 +52,8 @@ class CutoutSet {
 
   // Reads RGBA images (files or folders, searched like find_inputs), shrunk so
   // their long side is at most `max_side`; unreadable ones and images without
-  // alpha are skipped through `warn` and counted in summary->skipped.
+  // alpha (or with no transparent pixel) are skipped through `warn` and counted
+  // in summary->skipped.
   static CutoutSet load(const std::vector<std::string>& paths, int64_t max_side, LoadSummary* summary, const Warn& warn);
 
   int64_t size() const { return static_cast<int64_t>(premultiplied_.size()); }
