@@ -229,7 +229,7 @@ at::Tensor ImageSet::random_batch(int64_t n, uint64_t seed, int64_t first) const
     at::Tensor crop = resize_image(image.narrow(0, top, side).narrow(1, left, side), s, s);
     if (unit(rng) < 0.5) crop = crop.flip({1});
     // Drawn after everything above, so a set without cut-outs makes the crops it always made.
-    if (cutouts_ && cutouts_->size() > 0 && unit(rng) < options_.cutout_fraction) crop = cutouts_->paste_onto(crop, rng);
+    if (cutouts_ && unit(rng) < options_.cutout_fraction) crop = cutouts_->paste_onto(crop, rng);
     batch[b].copy_(rgb8_to_tensor(crop));
   }
   return batch;
@@ -248,14 +248,7 @@ CutoutSet CutoutSet::load(const std::vector<std::string>& paths, int64_t max_sid
       if (rgba.select(2, 3).min().item<uint8_t>() == 255) throw ImageError("image '" + path + "' has no transparent pixels");
       at::Tensor premultiplied = rgba.to(at::kFloat);
       premultiplied.narrow(2, 0, 3).mul_(premultiplied.narrow(2, 3, 1) / 255.0);
-      premultiplied = premultiplied.round_().to(at::kByte);
-      const int64_t h = premultiplied.size(0), w = premultiplied.size(1), long_side = std::max(h, w);
-      if (long_side > max_side) {
-        const double f = static_cast<double>(max_side) / static_cast<double>(long_side);
-        premultiplied = resize_image(premultiplied, std::max<int64_t>(1, std::lround(w * f)),
-                                     std::max<int64_t>(1, std::lround(h * f)));
-      }
-      set.premultiplied_.push_back(premultiplied);
+      set.premultiplied_.push_back(shrink_to_long_side(premultiplied.round_().to(at::kByte), max_side));
     } catch (const ImageError& e) {
       warn(std::string("skipping cut-out: ") + e.what());
       ++s.skipped;

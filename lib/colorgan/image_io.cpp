@@ -17,8 +17,18 @@
 namespace colorgan {
 namespace {
 
-at::Tensor from_mat(const cv::Mat& decoded, const std::string& what) {
+void check_decoded(const cv::Mat& decoded, const std::string& what) {
   if (decoded.empty()) throw ImageError("cannot decode image '" + what + "' (missing, truncated or not an image)");
+}
+
+// An image OpenCV converted to RGB or RGBA, as a uint8 [H, W, C] tensor of its own.
+at::Tensor to_hwc8(cv::Mat image) {
+  if (image.depth() != CV_8U) image.convertTo(image, CV_8U, image.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
+  return at::from_blob(image.data, {image.rows, image.cols, image.channels()}, at::kByte).clone();
+}
+
+at::Tensor from_mat(const cv::Mat& decoded, const std::string& what) {
+  check_decoded(decoded, what);
   cv::Mat rgb;
   if (decoded.channels() == 1) {
     cv::cvtColor(decoded, rgb, cv::COLOR_GRAY2RGB);
@@ -27,8 +37,7 @@ at::Tensor from_mat(const cv::Mat& decoded, const std::string& what) {
   } else {
     cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
   }
-  if (rgb.depth() != CV_8U) rgb.convertTo(rgb, CV_8U, rgb.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
-  return at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte).clone();
+  return to_hwc8(rgb);
 }
 
 // A contiguous uint8 [H, W, C] tensor seen as an OpenCV image (no copy).
@@ -68,12 +77,11 @@ at::Tensor read_image(const std::string& path) { return from_mat(cv::imread(path
 
 at::Tensor read_image_rgba(const std::string& path) {
   const cv::Mat decoded = cv::imread(path, cv::IMREAD_UNCHANGED);
-  if (decoded.empty()) throw ImageError("cannot decode image '" + path + "' (missing, truncated or not an image)");
+  check_decoded(decoded, path);
   if (decoded.channels() != 4) throw ImageError("image '" + path + "' has no alpha channel");
   cv::Mat rgba;
   cv::cvtColor(decoded, rgba, cv::COLOR_BGRA2RGBA);
-  if (rgba.depth() != CV_8U) rgba.convertTo(rgba, CV_8U, rgba.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
-  return at::from_blob(rgba.data, {rgba.rows, rgba.cols, 4}, at::kByte).clone();
+  return to_hwc8(rgba);
 }
 
 bool jpeg_looks_truncated(const std::string& path) {
@@ -115,11 +123,22 @@ at::Tensor resize_image(const at::Tensor& hwc, int64_t width, int64_t height) {
   return out;
 }
 
-at::Tensor shrink_to_short_side(const at::Tensor& hwc, int64_t max_side) {
-  const int64_t h = hwc.size(0), w = hwc.size(1), short_side = std::min(h, w);
-  if (short_side <= max_side) return hwc;
-  const double f = static_cast<double>(max_side) / static_cast<double>(short_side);
+namespace {
+// Shrinks so that `side` (one of the image's sides) is at most max_side, aspect kept.
+at::Tensor shrink_side(const at::Tensor& hwc, int64_t side, int64_t max_side) {
+  if (side <= max_side) return hwc;
+  const int64_t h = hwc.size(0), w = hwc.size(1);
+  const double f = static_cast<double>(max_side) / static_cast<double>(side);
   return resize_image(hwc, std::max<int64_t>(1, std::lround(w * f)), std::max<int64_t>(1, std::lround(h * f)));
+}
+}  // namespace
+
+at::Tensor shrink_to_short_side(const at::Tensor& hwc, int64_t max_side) {
+  return shrink_side(hwc, std::min(hwc.size(0), hwc.size(1)), max_side);
+}
+
+at::Tensor shrink_to_long_side(const at::Tensor& hwc, int64_t max_side) {
+  return shrink_side(hwc, std::max(hwc.size(0), hwc.size(1)), max_side);
 }
 
 at::Tensor image_grid(const std::vector<at::Tensor>& images, int64_t columns) {

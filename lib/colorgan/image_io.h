@@ -50,6 +50,8 @@ void write_image(const std::string& path, const at::Tensor& image);
 at::Tensor resize_image(const at::Tensor& hwc, int64_t width, int64_t height);
 // Shrinks uint8 [H, W, C] so its short side is at most `max_side` (aspect kept); smaller images pass as they are.
 at::Tensor shrink_to_short_side(const at::Tensor& hwc, int64_t max_side);
+// The same for the long side.
+at::Tensor shrink_to_long_side(const at::Tensor& hwc, int64_t max_side);
 
 // Lays out float RGB images [3, H, W] (all the same size) in a grid with
 // `columns` columns and a 2-pixel white gutter; returns float [3, H', W'].
