@@ -272,6 +272,26 @@ TEST(FoldedGenerator, MatchesTheUnfoldedPretrainedEncoderWithTrainedStatistics) 
   EXPECT_LT(error.mean().item<float>(), 0.006);
 }
 
+TEST(FoldedGenerator, MatchesTheUnfoldedChromaClassHeadWithItsTemperatureFolded) {
+  torch::manual_seed(14);
+  auto config = GeneratorConfig::preset("pretrained-encoder-classes");
+  config.temperature = 0.2;
+  Generator g(config);
+  colorgan::testing::give_trained_looking_statistics(*g->encoder());
+  give_trained_statistics(g, 32);
+  {
+    torch::NoGradGuard no_grad;
+    g->named_parameters()["output.weight"].mul_(30);  // logits far apart, where the temperature tells
+  }
+  torch::NoGradGuard no_grad;
+  const auto y = torch::rand({2, 1, 45, 61}), noise = torch::randn({2, 1, 45, 61});
+  const auto expected = g->forward(y, noise);
+  FoldedGenerator folded(*g);
+  EXPECT_LT((folded.forward(y, noise) - expected).abs().max().item<float>(), 1e-4);
+  const auto mean = annealed_mean(g->head(y, noise), config.chroma_classes, 1.0);
+  EXPECT_GT((mean - expected).abs().max().item<float>(), 0.01) << "the temperature changes the chroma";
+}
+
 // LibTorch 1.13's channels_last bfloat16 bilinear upsampling read past its input's
 // last column where an output side is odd and the input ceil(side / 2) (128x325:
 // 33x82 -> 65x163 in the decoder): whatever the heap held there came out at the

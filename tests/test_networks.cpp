@@ -284,7 +284,8 @@ TEST(Export, TorchScriptGivesTheFoldedGeneratorsOutputsInCppAndPython) {
   const std::string dir = colorgan::testing::make_temp_dir("export");
   using Case = colorgan::testing::ExportCase;
   for (const Case c : {Case{"tiny", NoiseInput::Plane}, Case{"tiny-encoder-decoder", NoiseInput::Plane},
-                       Case{"pretrained-encoder", NoiseInput::Plane}, Case{"tiny", NoiseInput::ProjectedVector}}) {
+                       Case{"pretrained-encoder", NoiseInput::Plane}, Case{"tiny-encoder-decoder-classes", NoiseInput::Plane},
+                       Case{"tiny", NoiseInput::ProjectedVector}}) {
     Generator generator = colorgan::testing::trained_looking_generator(c, 11);
     const GeneratorConfig& config = generator->config();
     const FoldedGenerator folded(*generator);
@@ -316,4 +317,69 @@ TEST(Export, TorchScriptGivesTheFoldedGeneratorsOutputsInCppAndPython) {
     if (status == 77) GTEST_SKIP() << "/usr/bin/python3 has no torch (python3-torch): the Python side is unchecked";
     EXPECT_EQ(status, 0) << c.preset << ": Python's torch.jit.load gave other outputs (see above)";
   }
+}
+
+TEST(ChromaClasses, SoftTargetsShareEachChromaBetweenItsFourCellsAndTheMeanGivesItBack) {
+  constexpr int64_t n = 15;
+  const auto centres = chroma_class_centres(n);
+  ASSERT_EQ(centres.sizes(), (std::vector<int64_t>{n * n, 2}));
+  EXPECT_FLOAT_EQ(centres[7 * n + 7][0].item<float>(), 0.5f);  // odd n: gray is a centre
+  EXPECT_FLOAT_EQ(centres[7 * n + 7][1].item<float>(), 0.5f);
+  EXPECT_FLOAT_EQ(centres[1][1].item<float>(), 1.5f / n);      // cell u * n + v
+
+  torch::manual_seed(5);
+  // Inside the outer centres, [0.5 / n, 1 - 0.5 / n]; and gray exactly.
+  auto uv = 0.5 / n + (1 - 1.0 / n) * torch::rand({2, 2, 9, 11});
+  uv.index_put_({0, torch::indexing::Slice(), 0, 0}, 0.5);
+  const auto targets = chroma_class_targets(uv, n);
+  ASSERT_EQ(targets.sizes(), (std::vector<int64_t>{2, n * n, 9, 11}));
+  EXPECT_GE(targets.min().item<float>(), 0.0f);
+  EXPECT_LT((targets.sum(1) - 1).abs().max().item<float>(), 1e-5);
+  EXPECT_LE((targets > 0).sum(1).max().item<int64_t>(), 4);
+  EXPECT_FLOAT_EQ(targets[0][7 * n + 7][0][0].item<float>(), 1.0f);
+  // The targets' own mean (temperature 1) is the chroma they encode ...
+  const auto logits = targets.clamp_min(1e-30).log();
+  EXPECT_LT((annealed_mean(logits, n, 1.0) - uv).abs().max().item<float>(), 1e-5);
+  // ... and a lower temperature moves it towards the most likely cell's centre.
+  const auto likeliest = centres.index_select(0, targets.argmax(1).flatten()).view({2, 9, 11, 2}).permute({0, 3, 1, 2});
+  const auto cooled = annealed_mean(logits, n, 0.2);
+  EXPECT_LT((cooled - likeliest).abs().mean().item<float>(), 0.5 * (uv - likeliest).abs().mean().item<float>());
+  // Beyond the outer centres: all in the outer cell.
+  const auto corner = chroma_class_targets(torch::zeros({1, 2, 1, 1}), n);
+  EXPECT_FLOAT_EQ(corner[0][0][0][0].item<float>(), 1.0f);
+  EXPECT_THROW(chroma_class_targets(torch::zeros({1, 3, 1, 1}), n), std::invalid_argument);
+  EXPECT_THROW(annealed_mean(torch::zeros({1, 9, 1, 1}), n, 1.0), std::invalid_argument);
+}
+
+TEST(ChromaClasses, HeadHasOneLogitPerCellAndDecodesToChromaInUnitRange) {
+  // tiny-encoder-decoder with a 5 x 5 head: output (4+1)*25*9+25 = 1,150 parameters where U,V's had 92.
+  torch::manual_seed(6);
+  Generator g(GeneratorConfig::preset("tiny-encoder-decoder-classes"));
+  EXPECT_EQ(parameter_count(*g) - parameter_count(*Generator(GeneratorConfig::preset("tiny-encoder-decoder"))),
+            1150 - 92);
+  const auto y = torch::rand({2, 1, 17, 23}), noise = torch::randn({2, 1, 17, 23});
+  g->eval();
+  torch::NoGradGuard no_grad;
+  const auto head = g->head(y, noise);
+  EXPECT_EQ(head.sizes(), (std::vector<int64_t>{2, 25, 17, 23}));
+  EXPECT_TRUE(torch::allclose(g->forward(y, noise), annealed_mean(head, 5, 0.38)));
+  expect_chroma_in_unit_range_at_odd_sizes(g);
+}
+
+TEST(ChromaClasses, ConfigChecksRefuseBadHeads) {
+  auto config = GeneratorConfig::preset("pretrained-encoder-classes");
+  EXPECT_NO_THROW(config.check());
+  EXPECT_EQ(config.output_channels(), 225);
+  for (int64_t classes : {-1, 1, 2, 33}) {
+    config.chroma_classes = classes;
+    EXPECT_THROW(config.check(), std::invalid_argument) << classes;
+  }
+  config = GeneratorConfig::preset("pretrained-encoder-classes");
+  for (double temperature : {0.0, -1.0, 1000.0, std::nan("")}) {
+    config.temperature = temperature;
+    EXPECT_THROW(config.check(), std::invalid_argument) << temperature;
+  }
+  GeneratorConfig seed;
+  seed.chroma_classes = 15;
+  EXPECT_THROW(seed.check(), std::invalid_argument) << "the seed generator regresses U,V";
 }

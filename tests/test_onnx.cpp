@@ -38,6 +38,7 @@ TEST(OnnxExport, OpenCvDnnRunsItWithinOneTenThousandthOfLibTorch) {
   // shapes of Gemm -> Reshape -> Concat; ONNX Runtime would run it). Plane-noise models: both.
   for (const Case c : {Case{"tiny", NoiseInput::Plane}, Case{"tiny-encoder-decoder", NoiseInput::Plane},
                        Case{"seed", NoiseInput::Plane}, Case{"pretrained-encoder", NoiseInput::Plane},
+                       Case{"tiny-encoder-decoder-classes", NoiseInput::Plane},
                        Case{"tiny", NoiseInput::ProjectedVector}}) {
     Generator generator = colorgan::testing::trained_looking_generator(c, 5);
     const GeneratorConfig& config = generator->config();

@@ -442,6 +442,45 @@ TEST(Trainer, StartFromTakesAModelFilesGeneratorAndRefusesAnotherArchitecture) {
   EXPECT_THROW(different.start_from(dir + "/trained.cgan"), std::invalid_argument);
 }
 
+TEST(Trainer, ChromaClassHeadStartsFromARegressionModelsLayersAndLearnsItsCrossEntropy) {
+  const std::string dir = colorgan::testing::make_temp_dir("chroma-classes");
+  auto o = tiny_options();
+  o.generator_preset = "tiny-encoder-decoder";
+  Trainer regression(o);
+  train(regression, 2);
+  regression.export_model(dir + "/regression.cgan", "unit test");
+
+  o.generator_preset = "tiny-encoder-decoder-classes";
+  o.l1_weight = 0;
+  o.class_weight = 1;
+  o.lr_g = 1e-2;
+  Trainer classes(o);
+  classes.start_from(dir + "/regression.cgan");
+  auto started = classes.generator()->named_parameters();
+  const auto from = regression.generator()->named_parameters();
+  for (const auto& p : from) {
+    if (p.key().rfind("output.", 0) == 0) continue;  // the head starts afresh
+    EXPECT_TRUE(torch::equal(started[p.key()], p.value())) << p.key();
+  }
+  EXPECT_EQ(started["output.weight"].size(0), 25);
+  // One batch whose colour follows from its luma, again and again: the cross-entropy of its
+  // chroma classes falls.
+  torch::manual_seed(21);
+  const auto y = torch::rand({4, 1, 16, 16});
+  const std::vector<at::Tensor> batch{torch::cat({y, y * y, 1 - y}, 1)};
+  const double first = classes.train_step(batch).g_class;
+  double last = first;
+  for (int i = 0; i < 30; ++i) last = classes.train_step(batch).g_class;
+  std::cout << "chroma-class cross-entropy on one batch: " << first << " -> " << last << "\n";
+  EXPECT_GT(first, 0.0);
+  EXPECT_LT(last, 0.6 * first);
+
+  Trainer seed(tiny_options());
+  seed.export_model(dir + "/seed.cgan", "unit test");
+  Trainer fresh(o);
+  EXPECT_THROW(fresh.start_from(dir + "/seed.cgan"), std::invalid_argument) << "a seed generator has other layers";
+}
+
 // ---- whole-image colorization -----------------------------------------------------
 
 TEST(ColorizeImage, SizesBeyondTheActivationLimitAreAnErrorNotAnAllocation) {

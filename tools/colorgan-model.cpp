@@ -88,6 +88,10 @@ int info(const std::string& path) {
   } else {
     std::cout << "\nscale channels:    ";
     for (auto channels : c.scale_channels) std::cout << channels << " ";
+    if (c.chroma_classes > 0) {
+      std::cout << "\nchroma classes:    " << c.chroma_classes << " x " << c.chroma_classes
+                << " (annealed mean, temperature " << c.temperature << ")";
+    }
   }
   std::cout << "\noutput kernel:     " << c.output_kernel << "\nnoise input:       " << colorgan::to_string(c.noise_input)
             << "\nnoise:             " << colorgan::to_string(m.noise_distribution)
@@ -102,6 +106,21 @@ int upgrade(const std::string& from, const std::string& to) {
   colorgan::save_model(to, model.generator, model.metadata);
   colorgan::load_model(to);  // the digest written matches what was read
   std::cout << "wrote " << to << " (format with integrity digest)\n";
+  return 0;
+}
+
+// The same model with another annealed-mean temperature (a chroma-class head's one knob).
+int temper(const std::string& from, double temperature, const std::string& to) {
+  colorgan::ModelFile model = colorgan::load_model(from);
+  auto config = model.generator->config();
+  if (config.chroma_classes == 0) {
+    throw std::invalid_argument("'" + from + "' regresses U,V: only a chroma-class head has a temperature");
+  }
+  config.temperature = temperature;
+  colorgan::Generator tempered(config);
+  colorgan::copy_weights(*model.generator, *tempered);
+  colorgan::save_model(to, tempered, model.metadata);
+  std::cout << "wrote " << to << " (temperature " << temperature << ")\n";
   return 0;
 }
 
@@ -220,7 +239,7 @@ int devices() {
 int main(int argc, char** argv) {
   namespace cli = colorgan::cli;
   CLI::App app("Creates, inspects, compares, upgrades, exports and imports colorgan model files.", "colorgan-model");
-  cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | export | import-tfjs | devices; COMMAND --help for each)");
+  cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | temper | export | import-tfjs | devices; COMMAND --help for each)");
   app.require_subcommand(1);
 
   InitOptions init_options;
@@ -260,6 +279,17 @@ int main(int argc, char** argv) {
   upgrade_command->add_option("old", model, "model file to read")->type_name("OLD.cgan")->required();
   upgrade_command->add_option("new", upgraded, "where to write it (default: in place)")->type_name("NEW.cgan");
 
+  double temperature = 0.38;
+  CLI::App* temper_command = app.add_subcommand(
+      "temper", "Re-saves a model with a chroma-class head (--generator pretrained-encoder-classes) with another\n"
+                "annealed-mean temperature: lower paints more vivid colour, higher more cautious (1: the mean).");
+  cli::configure(*temper_command, "--temperature T MODEL.cgan OUT.cgan");
+  temper_command->add_option("--temperature", temperature, "softmax temperature of the annealed mean")
+      ->check(CLI::Range(0.01, 100.0))
+      ->required();
+  temper_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
+  temper_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
+
   std::string format = "torchscript", exported;
   CLI::App* export_command = app.add_subcommand(
       "export", "Writes the generator for other runtimes: --format torchscript, a TorchScript module whose\n"
@@ -291,6 +321,7 @@ int main(int argc, char** argv) {
     if (info_command->parsed()) return info(model);
     if (compare_command->parsed()) return compare(model, other);
     if (upgrade_command->parsed()) return upgrade(model, upgraded.empty() ? model : upgraded);
+    if (temper_command->parsed()) return temper(model, temperature, upgraded);
     if (export_command->parsed()) return export_model(format, model, exported);
     if (import_command->parsed()) return import_tfjs(model_json, exported, reference, tolerance);
     return devices();

@@ -42,7 +42,7 @@ extern "C" void on_signal(int signal) { stop_signal = signal; }
 
 struct LogRow {
   int64_t step;
-  double d_loss, g_loss, g_adv, g_l1, images_per_s, data_wait_share, g_feature, g_stability;
+  double d_loss, g_loss, g_adv, g_l1, images_per_s, data_wait_share, g_feature, g_stability, g_class;
 };
 
 // One colorgan-train per run directory: a second would mix its files into the
@@ -78,9 +78,9 @@ std::vector<LogRow> read_log(const fs::path& path, int64_t up_to_step) {
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
     LogRow r{};
-    // g_feature and g_stability came last, later: logs written before them have 7 or 8 columns.
-    if (std::sscanf(line.c_str(), "%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r.step, &r.d_loss, &r.g_loss, &r.g_adv,
-                    &r.g_l1, &r.images_per_s, &r.data_wait_share, &r.g_feature, &r.g_stability) >= 7 &&
+    // g_feature, g_stability and g_class came last, later: older logs have 7 to 9 columns.
+    if (std::sscanf(line.c_str(), "%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r.step, &r.d_loss, &r.g_loss, &r.g_adv,
+                    &r.g_l1, &r.images_per_s, &r.data_wait_share, &r.g_feature, &r.g_stability, &r.g_class) >= 7 &&
         r.step <= up_to_step) {
       rows.push_back(r);
     }
@@ -90,10 +90,10 @@ std::vector<LogRow> read_log(const fs::path& path, int64_t up_to_step) {
 
 void write_log(const fs::path& path, const std::vector<LogRow>& rows) {
   std::ostringstream out;
-  out << "step,d_loss,g_loss,g_adversarial,g_l1,images_per_s,data_wait_share,g_feature,g_stability\n";
+  out << "step,d_loss,g_loss,g_adversarial,g_l1,images_per_s,data_wait_share,g_feature,g_stability,g_class\n";
   for (const auto& r : rows) {
     out << r.step << "," << r.d_loss << "," << r.g_loss << "," << r.g_adv << "," << r.g_l1 << "," << r.images_per_s
-        << "," << r.data_wait_share << "," << r.g_feature << "," << r.g_stability << "\n";
+        << "," << r.data_wait_share << "," << r.g_feature << "," << r.g_stability << "," << r.g_class << "\n";
   }
   write_file_atomically(path, out.str());
 }
@@ -302,8 +302,12 @@ void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
                  "class-rebalanced L1 against desaturation (Zhang et al. 2016): a pixel weighs 1 / (R p + (1 - R) / Q) "
                  "of its true chroma's frequency p in the training crops; 0 = off, 0.5 = the paper's")
       ->check(CLI::Range(0.0, 0.99));
+  app.add_option("--class-weight", t.class_weight,
+                 "weight of the chroma-class cross-entropy (a --generator ...-classes head; rebalanced by --rebalance)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--init-from", t.init_from,
-                 "a new run's generator starts from this model file's weights (same --generator; a new discriminator)")
+                 "a new run's generator starts from this model file's weights (same --generator, or its regression "
+                 "form for a ...-classes head, whose output layer then starts afresh; a new discriminator)")
       ->type_name("MODEL.cgan");
   app.add_option("--threads", c.threads, "LibTorch CPU threads (0: all cores available)")->check(CLI::Range(0, 1024));
   app.add_option("--workers", c.data.threads, "image decoding threads")->check(CLI::Range(1, 64));
@@ -499,7 +503,7 @@ class TrainingSession {
   void after_step(const StepLosses& l) {
     if (!writer_) return;
     sum_ = {sum_.d_loss + l.d_loss, sum_.g_loss + l.g_loss, sum_.g_adv + l.g_adv, sum_.g_l1 + l.g_l1,
-            sum_.g_feature + l.g_feature, sum_.g_stability + l.g_stability};
+            sum_.g_feature + l.g_feature, sum_.g_stability + l.g_stability, sum_.g_class + l.g_class};
     ++window_steps_;
     const int64_t step = trainer_.step();
     const auto now = std::chrono::steady_clock::now();
@@ -519,7 +523,7 @@ class TrainingSession {
     const double n = static_cast<double>(window_steps_);
     log_.push_back({step, sum_.d_loss / n, sum_.g_loss / n, sum_.g_adv / n, sum_.g_l1 / n,
                     n * c_.training.batch * per_step_ * world_size() / elapsed, elapsed > 0 ? wait / elapsed : 0,
-                    sum_.g_feature / n, sum_.g_stability / n});
+                    sum_.g_feature / n, sum_.g_stability / n, sum_.g_class / n});
     write_log(run_ / "log.csv", log_);  // as it goes: a killed run keeps its rows
     sum_ = {};
     window_steps_ = 0;

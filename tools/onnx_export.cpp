@@ -44,6 +44,11 @@ class OnnxWriter : public GraphWriter {
     return node("Sub", {relu(x), relu(shifted)})->output(0);
   }
   std::string sigmoid(const std::string& x) override { return node("Sigmoid", {x})->output(0); }
+  std::string softmax(const std::string& x) override {
+    onnx::NodeProto* n = node("Softmax", {x});
+    ints(n, "axis", {1}, true);  // opset 13: along this one axis (older opsets flattened from it)
+    return n->output(0);
+  }
   std::string cat(const std::vector<std::string>& xs) override {
     onnx::NodeProto* n = node("Concat", xs);
     ints(n, "axis", {1}, true);

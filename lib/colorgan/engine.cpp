@@ -65,6 +65,15 @@ bool keep_freed_memory() {
 #endif
 }
 
+bool keep_all_freed_memory() {
+#ifdef __GLIBC__
+  static const bool applied = keep_freed_memory() && mallopt(M_MMAP_MAX, 0) == 1;
+  return applied;
+#else
+  return false;
+#endif
+}
+
 void set_thread_count(int threads) {
   // More threads than cores only make OpenMP's threads wait for each other (1,000 ran 45x slower).
   const int cores = available_cores();

@@ -204,6 +204,8 @@ void save_model(const std::string& path, Generator& generator, const ModelMetada
   archive.write("config.projected_size", c10::IValue(config.projected_size));
   archive.write("config.kind", c10::IValue(std::string(to_string(config.kind))));
   archive.write("config.scale_channels", c10::IValue(to_list(config.scale_channels)));
+  archive.write("config.chroma_classes", c10::IValue(config.chroma_classes));
+  archive.write("config.temperature", c10::IValue(config.temperature));
   archive.write("meta.training_width", c10::IValue(metadata.training_width));
   archive.write("meta.training_height", c10::IValue(metadata.training_height));
   archive.write("meta.noise_distribution", c10::IValue(std::string(to_string(metadata.noise_distribution))));
@@ -245,6 +247,13 @@ ModelFile load_model(const std::string& path, Integrity integrity) {
     if (archive.try_read("config.kind", kind)) {
       config.kind = parse_generator_kind(read_string(archive, "config.kind"));
       config.scale_channels = read_ints(archive, "config.scale_channels");
+    }
+    c10::IValue classes;  // files written before the chroma-class head regress U,V
+    if (archive.try_read("config.chroma_classes", classes)) {
+      config.chroma_classes = classes.toInt();
+      c10::IValue temperature;
+      archive.read("config.temperature", temperature);
+      config.temperature = temperature.toDouble();
     }
     try {
       config.check();

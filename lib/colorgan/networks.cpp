@@ -128,6 +128,54 @@ std::vector<V> run_inverted_residuals(V x, const Blocks& blocks, const ConvFn& c
 
 }  // namespace
 
+at::Tensor chroma_class_centres(int64_t n) {
+  if (n < 2) throw std::invalid_argument("chroma_class_centres: needs at least 2 cells per side");
+  const auto centres = (torch::arange(n, torch::kFloat) + 0.5) / static_cast<double>(n);
+  return torch::stack({centres.repeat_interleave(n), centres.repeat({n})}, 1);
+}
+
+at::Tensor chroma_class_targets(const at::Tensor& uv, int64_t n) {
+  if (uv.dim() != 4 || uv.size(1) != 2) throw std::invalid_argument("chroma_class_targets: uv must be [N,2,H,W]");
+  if (n < 2) throw std::invalid_argument("chroma_class_targets: needs at least 2 cells per side");
+  // Position in units of cells, 0 at the first centre; outside the outer centres, the outer cell.
+  const auto position = (uv.to(torch::kFloat) * n - 0.5).clamp(0, n - 1);
+  const auto low = position.floor().clamp_max(n - 2);
+  const auto above = position - low;  // weight of the upper neighbour, per axis
+  const auto low_cell = low.to(torch::kLong);
+  auto targets = torch::zeros({uv.size(0), n * n, uv.size(2), uv.size(3)}, position.options());
+  for (int64_t du = 0; du < 2; ++du) {
+    for (int64_t dv = 0; dv < 2; ++dv) {
+      const auto cell = (low_cell.narrow(1, 0, 1) + du) * n + low_cell.narrow(1, 1, 1) + dv;
+      const auto wu = du ? above.narrow(1, 0, 1) : 1 - above.narrow(1, 0, 1);
+      const auto wv = dv ? above.narrow(1, 1, 1) : 1 - above.narrow(1, 1, 1);
+      targets.scatter_add_(1, cell, wu * wv);
+    }
+  }
+  return targets;
+}
+
+std::pair<at::Tensor, at::Tensor> chroma_class_head_like(const at::Tensor& weight, const at::Tensor& bias, int64_t n) {
+  if (weight.dim() != 4 || weight.size(0) != 2 || bias.sizes() != at::IntArrayRef{2}) {
+    throw std::invalid_argument("chroma_class_head_like: needs a U,V output conv's weight [2,C,k,k] and bias [2]");
+  }
+  // uv = sigmoid(conv(x)) ~ 0.5 + conv(x) / 4 near gray, where chroma mostly is; then
+  // -|c - uv|^2 / (2 s^2) = c . uv / s^2 - |c|^2 / (2 s^2) + (the same for every cell), linear in conv(x).
+  const double s2 = 1.0 / static_cast<double>(n * n);  // s: one cell
+  const auto centres = chroma_class_centres(n).to(weight.dtype());
+  const auto w = centres.matmul(weight.detach().reshape({2, -1})).reshape({n * n, weight.size(1), weight.size(2),
+                                                                          weight.size(3)}) / (4 * s2);
+  const auto b = centres.matmul(0.5 + bias.detach() / 4) / s2 - centres.pow(2).sum(1) / (2 * s2);
+  return {w, b};
+}
+
+at::Tensor annealed_mean(const at::Tensor& logits, int64_t n, double temperature) {
+  if (logits.dim() != 4 || logits.size(1) != n * n) {
+    throw std::invalid_argument("annealed_mean: logits must be [N," + std::to_string(n * n) + ",H,W]");
+  }
+  const auto centres = chroma_class_centres(n).to(logits.device()).t().reshape({2, n * n, 1, 1}).contiguous();
+  return torch::conv2d(torch::softmax(logits.to(torch::kFloat) / temperature, 1), centres);
+}
+
 GeneratorKind parse_generator_kind(const std::string& name) {
   if (name == "seed") return GeneratorKind::Seed;
   if (name == "encoder-decoder") return GeneratorKind::EncoderDecoder;
@@ -147,7 +195,8 @@ const char* to_string(GeneratorKind kind) {
 
 const std::vector<std::string>& generator_presets() {
   static const std::vector<std::string> names{"seed",         "public-code",          "encoder-decoder",
-                                              "tiny",         "tiny-encoder-decoder", "pretrained-encoder"};
+                                              "tiny",         "tiny-encoder-decoder", "pretrained-encoder",
+                                              "pretrained-encoder-classes", "tiny-encoder-decoder-classes"};
   return names;
 }
 
@@ -175,16 +224,18 @@ GeneratorConfig GeneratorConfig::preset(const std::string& name) {
     config.noise_layers = {0, 1};
     return config;
   }
-  if (name == "encoder-decoder" || name == "tiny-encoder-decoder") {
+  if (name == "encoder-decoder" || name == "tiny-encoder-decoder" || name == "tiny-encoder-decoder-classes") {
     config.kind = GeneratorKind::EncoderDecoder;
     config.output_kernel = 3;
-    if (name == "tiny-encoder-decoder") config.scale_channels = {4, 8, 8};
+    if (name != "encoder-decoder") config.scale_channels = {4, 8, 8};
+    if (name == "tiny-encoder-decoder-classes") config.chroma_classes = 5;
     return config;
   }
-  if (name == "pretrained-encoder") {
+  if (name == "pretrained-encoder" || name == "pretrained-encoder-classes") {
     config.kind = GeneratorKind::PretrainedEncoder;
     config.output_kernel = 3;
     config.scale_channels = {32, 32, 64, 96, 128};
+    if (name == "pretrained-encoder-classes") config.chroma_classes = 15;
     return config;
   }
   std::string expected;
@@ -195,7 +246,7 @@ GeneratorConfig GeneratorConfig::preset(const std::string& name) {
 bool GeneratorConfig::operator==(const GeneratorConfig& o) const {
   return kind == o.kind && hidden == o.hidden && output_kernel == o.output_kernel && noise_layers == o.noise_layers &&
          noise_input == o.noise_input && noise_dim == o.noise_dim && projected_size == o.projected_size &&
-         scale_channels == o.scale_channels;
+         scale_channels == o.scale_channels && chroma_classes == o.chroma_classes && temperature == o.temperature;
 }
 
 int64_t GeneratorConfig::context_channels() const {
@@ -229,9 +280,10 @@ std::vector<ConvBlockSpec> GeneratorConfig::encoder_decoder_blocks() const {
 }
 
 int64_t GeneratorConfig::full_size_maps() const {
-  if (kind != GeneratorKind::Seed) {  // the first decoder block's input and output
+  if (kind != GeneratorKind::Seed) {  // the first decoder block's input and output, or the output conv's
     const int64_t below = scale_channels.size() > 1 ? scale_channels[1] : 0;
-    return 2 * (below + 2 * scale_channels.front() + 1);
+    const int64_t head = chroma_classes > 0 ? scale_channels.front() + 1 + 2 * output_channels() : 0;  // logits, softmax
+    return std::max(2 * (below + 2 * scale_channels.front() + 1), head);
   }
   int64_t widest = 1;
   for (const auto& layer : hidden) widest = std::max(widest, layer.channels);
@@ -256,7 +308,8 @@ double GeneratorConfig::flops(int64_t h, int64_t w) const {
   for (const auto& b : encoder_decoder_blocks()) flops += 2.0 * b.in * b.out * b.kernel * b.kernel * pixels[b.scale];
   // (Conv1 counted over RGB, as MobileNetV2 has it: the folded one reads Y alone.)
   if (kind == GeneratorKind::PretrainedEncoder) flops += mobilenet_v2_flops(full_h, full_w, kEncoderBlocks);
-  return flops + 2.0 * (scale_channels.front() + 1) * 2 * output_kernel * output_kernel * pixels[0];
+  flops += 2.0 * (scale_channels.front() + 1) * output_channels() * output_kernel * output_kernel * pixels[0];
+  return flops + (chroma_classes > 0 ? 2.0 * output_channels() * 2 * pixels[0] : 0.0);  // the annealed mean
 }
 
 bool GeneratorConfig::is_noisy(size_t layer) const {
@@ -294,12 +347,19 @@ void GeneratorConfig::check() const {
     }
     if (noise_input != NoiseInput::Plane) fail("the encoder-decoder takes its noise as a plane");
     check_kernel(output_kernel, "output");
+    constexpr int64_t kMaxClasses = 32;
+    if (chroma_classes != 0 && (chroma_classes < 3 || chroma_classes > kMaxClasses)) {
+      fail(std::to_string(chroma_classes) + " chroma classes per side (0, or 3.." + std::to_string(kMaxClasses) + ")");
+    }
+    if (!(temperature >= 0.01 && temperature <= 100)) fail("temperature " + std::to_string(temperature) + " (0.01..100)");
     const int64_t context = context_channels();
-    int64_t parameters = context * (context + 1);  // the global-context layer
+    int64_t parameters = context * (context + 1) +  // the global-context layer and the output conv
+                         (scale_channels.front() + 2) * output_channels() * output_kernel * output_kernel;
     for (const auto& b : encoder_decoder_blocks()) parameters += b.in * b.out * b.kernel * b.kernel + 4 * b.out;
     if (parameters > kMaxParameters) fail(std::to_string(parameters) + " parameters (at most 2^26)");
     return;
   }
+  if (chroma_classes != 0) fail("the seed generator regresses U,V: it has no chroma classes");
   if (hidden.empty() || static_cast<int64_t>(hidden.size()) > kMaxLayers) {
     fail(std::to_string(hidden.size()) + " hidden layers (1.." + std::to_string(kMaxLayers) + ")");
   }
@@ -343,7 +403,7 @@ GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)
     }
     const int64_t context = config_.context_channels(), first = config_.scale_channels.front();
     context_ = register_module("context", torch::nn::Linear(context, context));  // not "global": a Python keyword breaks the TorchScript archive
-    output_ = torch::nn::Conv2d(same_conv(first + 1, 2, config_.output_kernel, 1, true));
+    output_ = torch::nn::Conv2d(same_conv(first + 1, config_.output_channels(), config_.output_kernel, 1, true));
     register_module("convs", convs_);
     register_module("norms", norms_);
     register_module("output", output_);
@@ -367,6 +427,14 @@ GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)
 }
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor& noise) {
+  return decode_head(head(y, noise));
+}
+
+torch::Tensor GeneratorImpl::decode_head(const torch::Tensor& head) const {
+  return config_.chroma_classes > 0 ? annealed_mean(head, config_.chroma_classes, config_.temperature) : head;
+}
+
+torch::Tensor GeneratorImpl::head(const torch::Tensor& y, const torch::Tensor& noise) {
   check_generator_inputs(config_, y, noise);
   if (config_.kind != GeneratorKind::Seed) {
     return run_encoder_decoder(
@@ -375,7 +443,10 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor
           return torch::relu(batch_norm(*norms_[i]->as<torch::nn::BatchNorm2d>(), convs_[i]->as<torch::nn::Conv2d>()->forward(x)));
         },
         [&](const torch::Tensor& v) { return torch::relu(context_->forward(v)); },
-        [&](const torch::Tensor& x) { return torch::sigmoid(output_->forward(x)); },
+        [&](const torch::Tensor& x) {
+          const auto out = output_->forward(x);
+          return config_.chroma_classes > 0 ? out : torch::sigmoid(out);
+        },
         [&](const torch::Tensor& luma) {
           // A gray image in RGB is R = G = B = Y.
           return encoder_->features(luma.expand({-1, 3, -1, -1}),
@@ -469,8 +540,14 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
       blocks_.push_back({weights[i].contiguous(torch::MemoryFormat::ChannelsLast), biases[i], specs[i].stride, 1,
                          specs[i].kernel / 2});
     }
-    blocks_.push_back({params["output.weight"].contiguous(torch::MemoryFormat::ChannelsLast),
-                       params["output.bias"].clone(), 1, 1, config_.output_kernel / 2});
+    // A chroma-class head's 1 / temperature goes into its conv: softmax(conv(x) / T) = softmax((conv / T)(x)).
+    const double scale = config_.chroma_classes > 0 ? 1.0 / config_.temperature : 1.0;
+    blocks_.push_back({(params["output.weight"] * scale).contiguous(torch::MemoryFormat::ChannelsLast),
+                       params["output.bias"] * scale, 1, 1, config_.output_kernel / 2});
+    if (config_.chroma_classes > 0) {
+      const int64_t classes = config_.output_channels();
+      class_centres_ = chroma_class_centres(config_.chroma_classes).t().reshape({2, classes, 1, 1}).contiguous();
+    }
     context_weight_ = params["context.weight"].clone();
     context_bias_ = params["context.bias"].clone();
     if (config_.kind == GeneratorKind::PretrainedEncoder) fold_pretrained_encoder(*generator.encoder());
@@ -577,6 +654,7 @@ void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
     move(blocks_[i].weight, i + 1 == blocks_.size());
     move(blocks_[i].bias, i + 1 == blocks_.size());
   }
+  if (class_centres_.defined()) move(class_centres_, true);
   if (context_weight_.defined()) {
     move(context_weight_, false);
     move(context_bias_, false);
@@ -613,7 +691,10 @@ torch::Tensor FoldedGenerator::forward_encoder_decoder(const torch::Tensor& y_in
              config_, y, noise.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast),
              [&](size_t i, const torch::Tensor& x) { return blocks_[i](x).relu_(); },
              [&](const torch::Tensor& v) { return torch::addmm(context_bias_, v, context_weight_.t()).relu_(); },
-             [&](const torch::Tensor& x) { return blocks_.back()(x.to(torch::kFloat)).sigmoid_(); },
+             [&](const torch::Tensor& x) {
+               auto out = blocks_.back()(x.to(torch::kFloat));
+               return class_centres_.defined() ? torch::conv2d(out.softmax(1), class_centres_) : out.sigmoid_();
+             },
              [&](const torch::Tensor& luma) { return run_pretrained_encoder(luma); }, true)
       .to(torch::kFloat)
       .contiguous();
@@ -687,7 +768,9 @@ std::string FoldedGenerator::write_graph(GraphWriter& w) const {
       x = block(b++, w.cat({x, skips[s], y_here}));
       x = block(b++, x);
     }
-    return w.sigmoid(conv(blocks_.back(), w.cat({x, "y"})));
+    const std::string out = conv(blocks_.back(), w.cat({x, "y"}));
+    if (!class_centres_.defined()) return w.sigmoid(out);
+    return w.conv(w.softmax(out), cpu(class_centres_), torch::Tensor(), 1, 1, 0);
   }
   std::string noise = "noise";
   if (config_.noise_input == NoiseInput::ProjectedVector) {
@@ -728,6 +811,7 @@ class TorchScriptWriter : public GraphWriter {
   std::string relu(const std::string& x) override { return let("torch.relu(" + x + ")"); }
   std::string relu6(const std::string& x) override { return let("torch.clamp(" + x + ", 0.0, 6.0)"); }
   std::string sigmoid(const std::string& x) override { return let("torch.sigmoid(" + x + ")"); }
+  std::string softmax(const std::string& x) override { return let("torch.softmax(" + x + ", 1)"); }
   std::string cat(const std::vector<std::string>& xs) override {
     std::string list;
     for (const auto& x : xs) list += (list.empty() ? "" : ", ") + x;
@@ -775,6 +859,14 @@ torch::jit::Module FoldedGenerator::to_torchscript() const {
   module.define(writer.source(output));
   module.eval();
   return module;
+}
+
+void copy_weights(const GeneratorImpl& from, GeneratorImpl& to) {
+  torch::NoGradGuard no_grad;
+  auto source = from.named_parameters();
+  for (auto& p : to.named_parameters()) p.value().copy_(source[p.key()]);
+  auto source_buffers = from.named_buffers();
+  for (auto& b : to.named_buffers()) b.value().copy_(source_buffers[b.key()]);
 }
 
 int64_t parameter_count(const torch::nn::Module& module) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace torch::jit {
@@ -69,10 +70,20 @@ struct GeneratorConfig {
   // (5 scales; the encoder's are MobileNetV2's).
   std::vector<int64_t> scale_channels{32, 64, 128, 256};
 
+  // EncoderDecoder, PretrainedEncoder: the output head. 0: U,V regressed (a sigmoid).
+  // n > 0: each pixel's chroma classified into an n x n grid of U,V cells (Zhang et al.
+  // 2016, "Colorful Image Colorization") and decoded with the annealed mean at
+  // `temperature`: softmax(logits / T) over the cells' centres. T = 1 is the mean of the
+  // predicted distribution (cautious, desaturated), T -> 0 its mode (vivid, patchy).
+  int64_t chroma_classes = 0;
+  double temperature = 0.38;
+
   // "seed" (the defaults), "public-code" (the paper's released code: 128/7,
   // 64/5 x3, 32/5, noise at the input only), "tiny" (for tests),
   // "encoder-decoder" (32/64/128/256 channels at 1, 1/2, 1/4, 1/8 size),
-  // "tiny-encoder-decoder" (for tests), "pretrained-encoder" (decoder 32/32/64/96/128).
+  // "tiny-encoder-decoder" (for tests), "pretrained-encoder" (decoder 32/32/64/96/128),
+  // "pretrained-encoder-classes" (the same with a 15 x 15 chroma-class head),
+  // "tiny-encoder-decoder-classes" (for tests).
   static GeneratorConfig preset(const std::string& name);
   bool operator==(const GeneratorConfig& o) const;
 
@@ -100,12 +111,28 @@ struct GeneratorConfig {
   bool bf16_by_default() const { return kind != GeneratorKind::PretrainedEncoder; }
   // About how many full-size maps a forward pass holds at once (for memory bounds).
   int64_t full_size_maps() const;
+  // Channels of the output conv: 2 (U,V) or chroma_classes^2 logits.
+  int64_t output_channels() const { return chroma_classes > 0 ? chroma_classes * chroma_classes : 2; }
   // Multiply-adds x 2 of one forward pass on an h x w frame (convs only).
   double flops(int64_t h, int64_t w) const;
 };
 
 // Names of the presets GeneratorConfig::preset knows (the tools offer these).
 const std::vector<std::string>& generator_presets();
+
+// The chroma-class head's cells: U,V of each of the n x n cells' centres, [n*n, 2],
+// cell u * n + v centred on ((u + 0.5) / n, (v + 0.5) / n). Odd n puts gray at a centre.
+at::Tensor chroma_class_centres(int64_t n);
+// Soft targets for uv [N,2,H,W] in [0,1]: each pixel's chroma shared bilinearly
+// between the 4 cells around it (weights summing to 1; their centres' weighted mean
+// is the chroma itself, inside the outer centres). Returns [N, n*n, H, W].
+at::Tensor chroma_class_targets(const at::Tensor& uv, int64_t n);
+// A chroma-class output conv that starts where a U,V output conv (weight [2,C,k,k], bias
+// [2]) is: logits -|centre - uv|^2 / (2 s^2), s one cell, with uv = sigmoid(conv(x))
+// linearized at gray. Returns the weight [n*n,C,k,k] and bias [n*n].
+std::pair<at::Tensor, at::Tensor> chroma_class_head_like(const at::Tensor& weight, const at::Tensor& bias, int64_t n);
+// Logits [N, n*n, H, W] -> U,V [N,2,H,W]: the annealed mean, softmax(logits / T) . centres.
+at::Tensor annealed_mean(const at::Tensor& logits, int64_t n, double temperature);
 
 class GeneratorImpl : public torch::nn::Module {
  public:
@@ -114,6 +141,10 @@ class GeneratorImpl : public torch::nn::Module {
   // y: [N,1,H,W] luma in [0,1]. noise: [N,1,H,W] plane, or [N,noise_dim] for
   // NoiseInput::ProjectedVector. Returns U,V [N,2,H,W] in [0,1].
   torch::Tensor forward(const torch::Tensor& y, const torch::Tensor& noise);
+  // What the output conv gives: U,V as forward() does, or with a chroma-class head its
+  // logits [N, n*n, H, W] (training's cross-entropy needs them; decode_head makes U,V).
+  torch::Tensor head(const torch::Tensor& y, const torch::Tensor& noise);
+  torch::Tensor decode_head(const torch::Tensor& head) const;
 
   const GeneratorConfig& config() const { return config_; }
 
@@ -180,6 +211,8 @@ class GraphWriter {
   // noise [N,dim] -> a plane [N,1,size,size] through a linear layer.
   virtual std::string project_noise(const std::string& noise, const torch::Tensor& weight, const torch::Tensor& bias,
                                     int64_t size) = 0;
+  // Softmax along channels.
+  virtual std::string softmax(const std::string& x) = 0;
   // relu(linear(mean of x over H,W)), the same at every position of x: [N,C,H,W].
   virtual std::string global_context(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias) = 0;
   // x bilinearly resized (half-pixel centres) to like's H,W, which are `factor` times x's
@@ -251,11 +284,16 @@ class FoldedGenerator {
   torch::Tensor projection_weight_, projection_bias_;
   std::vector<Conv> blocks_;   // EncoderDecoder, PretrainedEncoder: its blocks, then the output conv
   torch::Tensor context_weight_, context_bias_;  // the global-context layer
+  // Chroma-class head: the cells' centres as a 1x1 conv [2, n*n, 1, 1] after the softmax
+  // (1 / temperature is folded into the output conv).
+  torch::Tensor class_centres_;
   Conv encoder_conv1_;  // PretrainedEncoder: MobileNetV2's Conv1 over Y (its RGB weights summed: R = G = B = Y)
   std::vector<InvertedResidual> encoder_blocks_;
 };
 
 int64_t parameter_count(const torch::nn::Module& module);
+// Copies every parameter and buffer of `from` into `to`, a generator of the same architecture.
+void copy_weights(const GeneratorImpl& from, GeneratorImpl& to);
 // A module's parameters and floating-point buffers (batch-norm statistics, not
 // counters such as num_batches_tracked), by name: what its weights are.
 torch::OrderedDict<std::string, torch::Tensor> floating_weights(const torch::nn::Module& module);

@@ -23,14 +23,6 @@
 namespace colorgan {
 namespace {
 
-void copy_weights(const Generator& from, Generator& to) {
-  torch::NoGradGuard no_grad;
-  auto source = from->named_parameters();
-  for (auto& p : to->named_parameters()) p.value().copy_(source[p.key()]);
-  auto source_buffers = from->named_buffers();
-  for (auto& b : to->named_buffers()) b.value().copy_(source_buffers[b.key()]);
-}
-
 // The chroma cell of every pixel, u * kChromaBins + v: long [N,1,H,W].
 torch::Tensor chroma_cells(const torch::Tensor& uv) {
   const auto cell = (uv * kChromaBins).floor().clamp(0, kChromaBins - 1).to(torch::kLong);
@@ -145,6 +137,7 @@ std::string TrainOptions::to_json() const {
   j["stability_weight"] = stability_weight;
   j["stability_noise"] = stability_noise;
   j["rebalance"] = rebalance;
+  j["class_weight"] = class_weight;
   j["backbone"] = backbone;
   j["init_from"] = init_from;
   return j.dump(2) + "\n";
@@ -182,6 +175,7 @@ TrainOptions TrainOptions::from_json(const std::string& json) {
     o.stability_weight = j.value("stability_weight", 0.0);
     o.stability_noise = j.value("stability_noise", 0.02);
     o.rebalance = j.value("rebalance", 0.0);
+    o.class_weight = j.value("class_weight", 1.0);
     o.backbone = j.value("backbone", std::string());
     o.init_from = j.value("init_from", std::string());
     return o;
@@ -215,6 +209,7 @@ struct Trainer::Impl {
       throw std::invalid_argument("the stability loss's weight and noise must not be negative");
     }
     if (!(o.rebalance >= 0 && o.rebalance < 1)) throw std::invalid_argument("the rebalancing must be in [0, 1)");
+    if (!(o.class_weight >= 0)) throw std::invalid_argument("the chroma-class weight must not be negative");
     const bool pretrained_encoder = generator->config().kind == GeneratorKind::PretrainedEncoder;
     if ((o.feature_weight > 0 || pretrained_encoder) && o.backbone.empty()) {
       throw std::invalid_argument(std::string(o.feature_weight > 0 ? "a feature loss" : "the pretrained-encoder generator") +
@@ -240,7 +235,7 @@ struct Trainer::Impl {
       average = Generator(generator->config());
       average->to(device);
       average->eval();
-      copy_weights(generator, average);
+      copy_weights(*generator, *average);
     }
     g_optimizer = make_optimizer(o, generator->parameters(), o.lr_g);
     d_optimizer = make_optimizer(o, discriminator->parameters(), o.lr_d);
@@ -335,11 +330,12 @@ struct Trainer::Impl {
   // The group's mean of each rank's losses.
   void average_losses(StepLosses& l) {
     if (!group) return;
-    torch::Tensor t = torch::tensor({l.d_loss, l.g_loss, l.g_adv, l.g_l1, l.g_feature, l.g_stability}, torch::kDouble);
+    torch::Tensor t = torch::tensor({l.d_loss, l.g_loss, l.g_adv, l.g_l1, l.g_feature, l.g_stability, l.g_class},
+                                    torch::kDouble);
     group->all_reduce_sum(t);
     t.div_(static_cast<double>(world_size()));
-    l = {t[0].item<double>(), t[1].item<double>(), t[2].item<double>(),
-         t[3].item<double>(), t[4].item<double>(), t[5].item<double>()};
+    l = {t[0].item<double>(), t[1].item<double>(), t[2].item<double>(), t[3].item<double>(),
+         t[4].item<double>(), t[5].item<double>(), t[6].item<double>()};
   }
 
   void write_state(torch::serialize::OutputArchive& archive) const {
@@ -380,7 +376,7 @@ struct Trainer::Impl {
       if (archive.try_read("generator_average", a)) {
         average->load(a);
       } else {
-        copy_weights(generator, average);
+        copy_weights(*generator, *average);
       }
     }
   }
@@ -397,7 +393,7 @@ struct Trainer::Impl {
 };
 
 Trainer::Trainer(const TrainOptions& options, std::shared_ptr<Collectives> group) {
-  keep_freed_memory();
+  keep_all_freed_memory();
   impl_ = std::make_unique<Impl>(options, std::move(group));
 }
 
@@ -431,13 +427,33 @@ void Trainer::start_from(const std::string& model_file) {
   Impl& m = *impl_;
   if (m.step != 0) throw std::logic_error("start_from: the run has already trained");
   ModelFile start = load_model(model_file);
-  if (!(start.generator->config() == m.generator->config())) {
+  // The same generator, or the same with a chroma-class head where the file regresses U,V:
+  // the head then starts as that output conv (chroma_class_head_like).
+  const GeneratorConfig& from = start.generator->config();
+  GeneratorConfig same_layers = m.generator->config();
+  const int64_t classes = same_layers.chroma_classes;
+  const bool new_head = from.chroma_classes == 0 && classes > 0;
+  if (new_head) same_layers.chroma_classes = 0;
+  same_layers.temperature = from.temperature;
+  if (!(from == same_layers)) {
     throw std::invalid_argument("'" + model_file + "' holds another generator than --generator " +
                                 m.options.generator_preset);
   }
   start.generator->to(m.device);
-  copy_weights(start.generator, m.generator);
-  if (m.average) copy_weights(start.generator, m.average);
+  {
+    torch::NoGradGuard no_grad;
+    const auto source = floating_weights(*start.generator);
+    for (auto& w : floating_weights(*m.generator)) {
+      if (!(new_head && w.key().rfind("output.", 0) == 0)) w.value().copy_(source[w.key()]);
+    }
+    if (new_head) {
+      const auto [weight, bias] = chroma_class_head_like(source["output.weight"], source["output.bias"], classes);
+      auto params = m.generator->named_parameters();
+      params["output.weight"].copy_(weight);
+      params["output.bias"].copy_(bias);
+    }
+  }
+  if (m.average) copy_weights(*m.generator, *m.average);
 }
 
 at::Tensor chroma_histogram(const at::Tensor& uv) {
@@ -486,7 +502,7 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   m.discriminator->train();
   m.schedule_learning_rates();
   StepLosses losses;
-  torch::Tensor real, y, uv_real, fake_uv, noise;
+  torch::Tensor real, y, uv_real, head, fake_uv, noise;
   for (int64_t k = 0; k < o.critic_steps; ++k) {
     const auto& batch = rgb_batches[k];
     if (batch.dim() != 4 || batch.size(1) != 3 || batch.size(2) != o.size || batch.size(3) != o.size) {
@@ -500,7 +516,8 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
     {
       AutocastGuard autocast(o.amp, m.device);
       noise = m.noise_for(batch.size(0), o.size, 2 * k);
-      fake_uv = m.generator->forward(y, noise).to(torch::kFloat);
+      head = m.generator->head(y, noise).to(torch::kFloat);
+      fake_uv = m.generator->decode_head(head);
       fake = torch::cat({y, fake_uv.detach()}, 1);
       m.d_optimizer->zero_grad();
       real_scores = m.discriminator->forward(real).to(torch::kFloat);
@@ -529,15 +546,25 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
                                ? F::binary_cross_entropy_with_logits(scores, torch::ones_like(scores))
                                : -scores.mean();
   auto chroma_error = (fake_uv - uv_real).abs();
+  torch::Tensor rarity;  // [N,1,H,W]: each pixel's rebalancing weight
   if (o.rebalance > 0) {
     if (!m.chroma_weights.defined()) {
       throw std::logic_error("rebalancing needs the training data's chroma histogram (set_chroma_histogram)");
     }
     const auto cells = chroma_cells(uv_real);
-    chroma_error = chroma_error * m.chroma_weights.index_select(0, cells.flatten()).view_as(cells);
+    rarity = m.chroma_weights.index_select(0, cells.flatten()).view_as(cells);
+    chroma_error = chroma_error * rarity;
   }
   const auto l1 = chroma_error.mean();
   auto g_loss = adversarial + o.l1_weight * l1;
+  const int64_t classes = m.generator->config().chroma_classes;
+  if (classes > 0) {
+    auto cross_entropy = -(chroma_class_targets(uv_real, classes) * torch::log_softmax(head, 1)).sum(1, true);
+    if (rarity.defined()) cross_entropy = cross_entropy * rarity;
+    const auto class_loss = cross_entropy.mean();
+    g_loss = g_loss + o.class_weight * class_loss;
+    losses.g_class = class_loss.item<double>();
+  }
   if (m.backbone) {
     const auto feature = m.feature_loss(yuv_to_rgb(torch::cat({y, fake_uv}, 1)), rgb_batches.back().to(m.device));
     g_loss = g_loss + o.feature_weight * feature;
@@ -606,7 +633,7 @@ void Trainer::export_model(const std::string& path, const std::string& provenanc
   const Impl& m = *impl_;
   // Model files hold CPU weights: copy the generator so training can go on on its device.
   Generator copy(m.generator->config());
-  copy_weights(m.published(), copy);
+  copy_weights(*m.published(), *copy);
   ModelMetadata meta;
   meta.training_width = meta.training_height = m.options.size;
   meta.noise_distribution = m.options.noise;

@@ -54,6 +54,9 @@ struct TrainOptions {
   // 1 over that data, so rare vivid colours count as much as common dull ones; r in [0, 1),
   // 0 = off, 0.5 = the paper's.
   double rebalance = 0.0;
+  // A chroma-class head's (GeneratorConfig::chroma_classes) cross-entropy against the
+  // true chroma's soft targets (chroma_class_targets), rebalanced as the L1 is.
+  double class_weight = 1.0;
   std::string init_from;    // recorded only: the model file start_from() took (colorgan-train --init-from)
 
   // "default" (the defaults above) or "seed" (the seed paper: cross-entropy,
@@ -85,6 +88,7 @@ struct StepLosses {
   double g_l1 = 0;     // its (unweighted) L1 part
   double g_feature = 0; // its (unweighted) feature-loss part
   double g_stability = 0; // its (unweighted) stability part
+  double g_class = 0;  // its (unweighted) chroma-class cross-entropy
 };
 
 class Trainer {
