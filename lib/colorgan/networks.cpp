@@ -544,10 +544,7 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
     const double scale = config_.chroma_classes > 0 ? 1.0 / config_.temperature : 1.0;
     blocks_.push_back({(params["output.weight"] * scale).contiguous(torch::MemoryFormat::ChannelsLast),
                        params["output.bias"] * scale, 1, 1, config_.output_kernel / 2});
-    if (config_.chroma_classes > 0) {
-      const int64_t classes = config_.output_channels();
-      class_centres_ = chroma_class_centres(config_.chroma_classes).t().reshape({2, classes, 1, 1}).contiguous();
-    }
+    if (config_.chroma_classes > 0) class_centres_ = chroma_class_centres(config_.chroma_classes);
     context_weight_ = params["context.weight"].clone();
     context_bias_ = params["context.bias"].clone();
     if (config_.kind == GeneratorKind::PretrainedEncoder) fold_pretrained_encoder(*generator.encoder());
@@ -693,7 +690,10 @@ torch::Tensor FoldedGenerator::forward_encoder_decoder(const torch::Tensor& y_in
              [&](const torch::Tensor& v) { return torch::addmm(context_bias_, v, context_weight_.t()).relu_(); },
              [&](const torch::Tensor& x) {
                auto out = blocks_.back()(x.to(torch::kFloat));
-               return class_centres_.defined() ? torch::conv2d(out.softmax(1), class_centres_) : out.sigmoid_();
+               if (!class_centres_.defined()) return out.sigmoid_();
+               // Over the cells as the last dimension of the channels_last memory: LibTorch 1.13's softmax
+               // along dim 1 of a channels_last tensor took 23 ms at 64x114, this 1.1 ms (and a matmul 0.2).
+               return torch::matmul(out.permute({0, 2, 3, 1}).softmax(-1), class_centres_).permute({0, 3, 1, 2});
              },
              [&](const torch::Tensor& luma) { return run_pretrained_encoder(luma); }, true)
       .to(torch::kFloat)
@@ -770,7 +770,8 @@ std::string FoldedGenerator::write_graph(GraphWriter& w) const {
     }
     const std::string out = conv(blocks_.back(), w.cat({x, "y"}));
     if (!class_centres_.defined()) return w.sigmoid(out);
-    return w.conv(w.softmax(out), cpu(class_centres_), torch::Tensor(), 1, 1, 0);
+    const int64_t classes = class_centres_.size(0);
+    return w.conv(w.softmax(out), cpu(class_centres_).t().reshape({2, classes, 1, 1}), torch::Tensor(), 1, 1, 0);
   }
   std::string noise = "noise";
   if (config_.noise_input == NoiseInput::ProjectedVector) {

@@ -284,7 +284,7 @@ class FoldedGenerator {
   torch::Tensor projection_weight_, projection_bias_;
   std::vector<Conv> blocks_;   // EncoderDecoder, PretrainedEncoder: its blocks, then the output conv
   torch::Tensor context_weight_, context_bias_;  // the global-context layer
-  // Chroma-class head: the cells' centres as a 1x1 conv [2, n*n, 1, 1] after the softmax
+  // Chroma-class head: the cells' centres [n*n, 2], multiplied by the softmax over the cells
   // (1 / temperature is folded into the output conv).
   torch::Tensor class_centres_;
   Conv encoder_conv1_;  // PretrainedEncoder: MobileNetV2's Conv1 over Y (its RGB weights summed: R = G = B = Y)
