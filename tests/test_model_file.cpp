@@ -272,8 +272,10 @@ TEST(ShippedModels, SeedIsTheSeedArchitectureTheDefaultThePretrainedEncoder) {
   EXPECT_EQ(seed.generator->config(), GeneratorConfig::preset("seed"));
   EXPECT_EQ(parameter_count(*seed.generator), 588628);
   const ModelFile default_model = load_model(models + "/default.cgan");
-  EXPECT_EQ(default_model.generator->config(), GeneratorConfig::preset("pretrained-encoder-classes"));
+  EXPECT_EQ(default_model.generator->config(), GeneratorConfig::preset("pretrained-encoder"));
   EXPECT_EQ(default_model.metadata.training_width, 64);
+  const ModelFile classes = load_model(models + "/chroma-classes.cgan");
+  EXPECT_EQ(classes.generator->config(), GeneratorConfig::preset("pretrained-encoder-classes"));
   const ModelFile encoder_decoder = load_model(models + "/encoder-decoder.cgan");
   EXPECT_EQ(encoder_decoder.generator->config(), GeneratorConfig::preset("encoder-decoder"));
 }
