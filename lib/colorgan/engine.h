@@ -29,7 +29,7 @@ int available_cores();
 bool keep_freed_memory();
 // The same, and blocks of any size from the heap too: glibc maps those above 32 MB afresh
 // on every allocation whatever the threshold, and a batch's chroma-class logits (59 MB at
-// batch 16, 64x64, 15 x 15 classes) made training 7x slower for the page faults. For
+// batch 16, 64x64, 15 x 15 classes) made training 3.3x slower for the page faults. For
 // processes that mostly train (the Trainer calls it).
 bool keep_all_freed_memory();
 

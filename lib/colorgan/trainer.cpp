@@ -440,18 +440,18 @@ void Trainer::start_from(const std::string& model_file) {
                                 m.options.generator_preset);
   }
   start.generator->to(m.device);
-  {
+  if (!new_head) {
+    copy_weights(*start.generator, *m.generator);
+  } else {  // every layer but the output conv, which has another shape
     torch::NoGradGuard no_grad;
     const auto source = floating_weights(*start.generator);
     for (auto& w : floating_weights(*m.generator)) {
-      if (!(new_head && w.key().rfind("output.", 0) == 0)) w.value().copy_(source[w.key()]);
+      if (w.key().rfind("output.", 0) != 0) w.value().copy_(source[w.key()]);
     }
-    if (new_head) {
-      const auto [weight, bias] = chroma_class_head_like(source["output.weight"], source["output.bias"], classes);
-      auto params = m.generator->named_parameters();
-      params["output.weight"].copy_(weight);
-      params["output.bias"].copy_(bias);
-    }
+    const auto [weight, bias] = chroma_class_head_like(source["output.weight"], source["output.bias"], classes);
+    auto params = m.generator->named_parameters();
+    params["output.weight"].copy_(weight);
+    params["output.bias"].copy_(bias);
   }
   if (m.average) copy_weights(*m.generator, *m.average);
 }
