@@ -273,23 +273,26 @@ TEST(FoldedGenerator, MatchesTheUnfoldedPretrainedEncoderWithTrainedStatistics) 
 }
 
 TEST(FoldedGenerator, MatchesTheUnfoldedChromaClassHeadWithItsTemperatureFolded) {
-  torch::manual_seed(14);
-  auto config = GeneratorConfig::preset("pretrained-encoder-classes");
-  config.temperature = 0.2;
-  Generator g(config);
-  colorgan::testing::give_trained_looking_statistics(*g->encoder());
-  give_trained_statistics(g, 32);
-  {
+  for (int64_t rank : {GeneratorConfig::preset("pretrained-encoder-classes").head_rank, int64_t{0}}) {
+    torch::manual_seed(14);
+    auto config = GeneratorConfig::preset("pretrained-encoder-classes");
+    config.temperature = 0.2;
+    config.head_rank = rank;
+    Generator g(config);
+    colorgan::testing::give_trained_looking_statistics(*g->encoder());
+    give_trained_statistics(g, 32);
+    {
+      torch::NoGradGuard no_grad;
+      g->named_parameters()["output.weight"].mul_(30);  // logits far apart, where the temperature tells
+    }
     torch::NoGradGuard no_grad;
-    g->named_parameters()["output.weight"].mul_(30);  // logits far apart, where the temperature tells
+    const auto y = torch::rand({2, 1, 45, 61}), noise = torch::randn({2, 1, 45, 61});
+    const auto expected = g->forward(y, noise);
+    FoldedGenerator folded(*g);
+    EXPECT_LT((folded.forward(y, noise) - expected).abs().max().item<float>(), 1e-4) << "rank " << rank;
+    const auto mean = annealed_mean(g->head(y, noise), config.chroma_classes, 1.0);
+    EXPECT_GT((mean - expected).abs().max().item<float>(), 0.01) << "the temperature changes the chroma";
   }
-  torch::NoGradGuard no_grad;
-  const auto y = torch::rand({2, 1, 45, 61}), noise = torch::randn({2, 1, 45, 61});
-  const auto expected = g->forward(y, noise);
-  FoldedGenerator folded(*g);
-  EXPECT_LT((folded.forward(y, noise) - expected).abs().max().item<float>(), 1e-4);
-  const auto mean = annealed_mean(g->head(y, noise), config.chroma_classes, 1.0);
-  EXPECT_GT((mean - expected).abs().max().item<float>(), 0.01) << "the temperature changes the chroma";
 }
 
 // LibTorch 1.13's channels_last bfloat16 bilinear upsampling read past its input's

@@ -352,11 +352,15 @@ TEST(ChromaClasses, SoftTargetsShareEachChromaBetweenItsFourCellsAndTheMeanGives
 }
 
 TEST(ChromaClasses, HeadHasOneLogitPerCellAndDecodesToChromaInUnitRange) {
-  // tiny-encoder-decoder with a 5 x 5 head: output (4+1)*25*9+25 = 1,150 parameters where U,V's had 92.
+  // tiny-encoder-decoder with a 5 x 5 head of rank 4: output conv (4+1)*4*9+4 = 184 parameters,
+  // cells 4*25+25 = 125, where U,V's had 92; of full rank (25 maps) (4+1)*25*9+25 = 1,150.
   torch::manual_seed(6);
+  auto config = GeneratorConfig::preset("tiny-encoder-decoder-classes");
+  const int64_t uv_head = parameter_count(*Generator(GeneratorConfig::preset("tiny-encoder-decoder"))) - 92;
+  EXPECT_EQ(parameter_count(*Generator(config)) - uv_head, 184 + 125);
+  config.head_rank = 0;
+  EXPECT_EQ(parameter_count(*Generator(config)) - uv_head, 1150);
   Generator g(GeneratorConfig::preset("tiny-encoder-decoder-classes"));
-  EXPECT_EQ(parameter_count(*g) - parameter_count(*Generator(GeneratorConfig::preset("tiny-encoder-decoder"))),
-            1150 - 92);
   const auto y = torch::rand({2, 1, 17, 23}), noise = torch::randn({2, 1, 17, 23});
   g->eval();
   torch::NoGradGuard no_grad;
@@ -366,10 +370,89 @@ TEST(ChromaClasses, HeadHasOneLogitPerCellAndDecodesToChromaInUnitRange) {
   expect_chroma_in_unit_range_at_odd_sizes(g);
 }
 
+TEST(ChromaClasses, FactoringAHeadIsExactUpToItsRankAndItsSoftmaxMatchesLibTorch) {
+  torch::manual_seed(8);
+  // A head [36, 5, 3, 3] of rank 3, and its bias.
+  const auto weight = torch::randn({36, 3}).matmul(torch::randn({3, 45})).view({36, 5, 3, 3});
+  const auto bias = torch::randn({36});
+  const auto x = torch::randn({2, 5, 7, 9});
+  const auto logits = torch::conv2d(x, weight, bias, 1, 1);
+  auto factored_logits = [&](int64_t rank) {
+    const FactoredClassHead h = factor_chroma_class_head(weight, bias, rank);
+    EXPECT_EQ(h.weight.sizes(), (std::vector<int64_t>{rank, 5, 3, 3}));
+    EXPECT_EQ(h.cells_weight.sizes(), (std::vector<int64_t>{36, rank, 1, 1}));
+    return torch::conv2d(torch::conv2d(x, h.weight, h.bias, 1, 1), h.cells_weight, h.cells_bias);
+  };
+  const float scale = logits.abs().max().item<float>();
+  EXPECT_LT((factored_logits(3) - logits).abs().max().item<float>(), 1e-5 * scale);
+  EXPECT_LT((factored_logits(6) - logits).abs().max().item<float>(), 1e-5 * scale) << "spare maps add nothing";
+  EXPECT_GT((factored_logits(2) - logits).abs().max().item<float>(), 0.01 * scale) << "rank 2 cuts the third";
+  EXPECT_THROW(factor_chroma_class_head(weight, bias, 0), std::invalid_argument);
+  EXPECT_THROW(factor_chroma_class_head(weight, bias.narrow(0, 0, 5), 3), std::invalid_argument);
+
+  // The CPU's fused softmax over the cells times their centres: as LibTorch's softmax and matmul,
+  // logits far apart (one cell takes all) and near (the mean) included, 49 cells (not a multiple of 8).
+  const auto centres = chroma_class_centres(7);
+  for (double spread : {0.01, 1.0, 30.0, 300.0}) {
+    const auto l = torch::randn({1000, 49}) * spread;
+    const auto expected = torch::matmul(l.softmax(1), centres);
+    EXPECT_LT((softmax_centres(l, centres) - expected).abs().max().item<float>(), 1e-6) << spread;
+  }
+  // With a factored head's cells' layer folded in: as LibTorch's linear first.
+  const auto maps = torch::randn({1000, 5}), cells = torch::randn({49, 5}) * 4, cells_bias = torch::randn({49});
+  const auto expected = torch::matmul(torch::linear(maps, cells, cells_bias).softmax(1), centres);
+  EXPECT_LT((softmax_centres(maps, centres, cells, cells_bias) - expected).abs().max().item<float>(), 1e-6);
+  EXPECT_THROW(softmax_centres(maps, centres, cells.narrow(1, 0, 4), cells_bias), std::invalid_argument);
+  EXPECT_THROW(softmax_centres(torch::zeros({4, 48}), centres), std::invalid_argument);
+  EXPECT_THROW(softmax_centres(torch::zeros({4, 49}, torch::kDouble), centres), std::invalid_argument);
+}
+
+// Trained weights carried across heads: a U,V head becomes the chroma-class head of any rank that
+// decodes to its chroma near gray; a full head becomes one of rank >= its own that gives its logits.
+TEST(ChromaClasses, WeightsCarryAcrossHeadsOfAnyRank) {
+  torch::manual_seed(9);
+  const auto y = torch::rand({2, 1, 16, 20}), noise = torch::randn({2, 1, 16, 20});
+  Generator uv_model(GeneratorConfig::preset("tiny-encoder-decoder"));
+  {
+    torch::NoGradGuard no_grad;
+    uv_model->named_parameters()["output.weight"].mul_(0.1);  // chroma within the sigmoid's linear part
+  }
+  uv_model->eval();
+  torch::NoGradGuard no_grad;
+  const auto uv = uv_model->forward(y, noise);
+  for (int64_t rank : {0, 2, 4}) {
+    auto config = GeneratorConfig::preset("tiny-encoder-decoder-classes");
+    config.head_rank = rank;
+    config.temperature = 1;  // the annealed mean at 1 is the mean of the discretised Gaussian around uv
+    Generator classes(config);
+    copy_weights_across_heads(*uv_model, *classes);
+    classes->eval();
+    const float error = (classes->forward(y, noise) - uv).abs().max().item<float>();
+    std::cout << "U,V head -> rank " << rank << ": largest chroma change " << error << "\n";
+    EXPECT_LT(error, 0.01) << rank;
+    EXPECT_TRUE(torch::equal(classes->named_parameters()["convs.0.weight"], uv_model->named_parameters()["convs.0.weight"]));
+  }
+  // Full rank (25 maps) -> rank 4: the logits where the full head's weight has rank 4.
+  auto full_config = GeneratorConfig::preset("tiny-encoder-decoder-classes");
+  full_config.head_rank = 0;
+  Generator full(full_config);
+  full->named_parameters()["output.weight"].copy_(
+      torch::randn({25, 4}).matmul(torch::randn({4, 45})).view({25, 5, 3, 3}));
+  full->eval();
+  Generator cut(GeneratorConfig::preset("tiny-encoder-decoder-classes"));
+  copy_weights_across_heads(*full, *cut);
+  cut->eval();
+  const auto logits = full->head(y, noise);
+  EXPECT_LT((cut->head(y, noise) - logits).abs().max().item<float>(), 1e-4 * logits.abs().max().item<float>());
+  EXPECT_THROW(copy_weights_across_heads(*full, *uv_model), std::invalid_argument) << "classes cannot become U,V";
+  Generator seed(GeneratorConfig::preset("tiny"));
+  EXPECT_THROW(copy_weights_across_heads(*seed, *cut), std::invalid_argument) << "other layers";
+}
+
 TEST(ChromaClasses, ConfigChecksRefuseBadHeads) {
   auto config = GeneratorConfig::preset("pretrained-encoder-classes");
   EXPECT_NO_THROW(config.check());
-  EXPECT_EQ(config.output_channels(), 225);
+  EXPECT_EQ(config.output_channels(), config.head_rank);
   for (int64_t classes : {-1, 1, 2, 33}) {
     config.chroma_classes = classes;
     EXPECT_THROW(config.check(), std::invalid_argument) << classes;
@@ -379,6 +462,17 @@ TEST(ChromaClasses, ConfigChecksRefuseBadHeads) {
     config.temperature = temperature;
     EXPECT_THROW(config.check(), std::invalid_argument) << temperature;
   }
+  config = GeneratorConfig::preset("pretrained-encoder-classes");
+  for (int64_t rank : {int64_t{-1}, config.class_count(), config.class_count() + 1}) {
+    config.head_rank = rank;
+    EXPECT_THROW(config.check(), std::invalid_argument) << rank;
+  }
+  config.head_rank = 0;
+  EXPECT_NO_THROW(config.check()) << "one conv to the logits";
+  EXPECT_EQ(config.output_channels(), config.class_count());
+  config = GeneratorConfig::preset("pretrained-encoder");
+  config.head_rank = 2;
+  EXPECT_THROW(config.check(), std::invalid_argument) << "a U,V head has no rank";
   GeneratorConfig seed;
   seed.chroma_classes = 15;
   EXPECT_THROW(seed.check(), std::invalid_argument) << "the seed generator regresses U,V";

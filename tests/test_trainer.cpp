@@ -462,7 +462,7 @@ TEST(Trainer, ChromaClassHeadStartsFromARegressionModelsLayersAndLearnsItsCrossE
     if (p.key().rfind("output.", 0) == 0) continue;  // the head starts afresh
     EXPECT_TRUE(torch::equal(started[p.key()], p.value())) << p.key();
   }
-  EXPECT_EQ(started["output.weight"].size(0), 25);
+  EXPECT_EQ(started["cells.weight"].size(0), 25);
   // One batch whose colour follows from its luma, again and again: the cross-entropy of its
   // chroma classes falls.
   torch::manual_seed(21);

@@ -400,7 +400,7 @@ void hd_figures(const Bench& b) {
   // The default model against the earlier ones beside it (models/seed.cgan: the seed generator's;
   // models/encoder-decoder.cgan: the encoder-decoder), 720p, interleaved runs.
   const std::filesystem::path models = std::filesystem::path(default_model_path()).parent_path();
-  for (const std::string other : {"seed", "encoder-decoder"}) {
+  for (const std::string other : {"seed", "encoder-decoder", "chroma-classes"}) {
     const std::filesystem::path path = models / (other + ".cgan");
     if (!std::filesystem::exists(path)) continue;
     PipelineRunner with_default("cgancolorizebin ! video/x-raw,format=RGBx", 1280, 720, "GRAY8");
@@ -408,7 +408,8 @@ void hd_figures(const Bench& b) {
                               "GRAY8");
     const int frames = b.quick ? 15 : 40;
     const auto t = interleaved({[&] { with_default.run(frames); }, [&] { with_other.run(frames); }}, b.rounds, 1);
-    const std::string key = other == "seed" ? "seed" : "encoder_decoder";
+    std::string key = other;
+    std::replace(key.begin(), key.end(), '-', '_');
     report.add("hd.bin_720p_default_model_fps_beside_" + key, frames / t[0], 1, "frames/s (default model)");
     report.add("hd.bin_720p_" + key + "_model_fps", frames / t[1], 1, "frames/s (models/" + other + ".cgan)");
     report.add("hd.default_vs_" + key + "_model_720p", t[1] / t[0], 2, "x");

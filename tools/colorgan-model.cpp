@@ -91,6 +91,7 @@ int info(const std::string& path) {
     if (c.chroma_classes > 0) {
       std::cout << "\nchroma classes:    " << c.chroma_classes << " x " << c.chroma_classes
                 << " (annealed mean, temperature " << c.temperature << ")";
+      if (c.head_rank > 0) std::cout << "\nhead rank:         " << c.head_rank;
     }
   }
   std::cout << "\noutput kernel:     " << c.output_kernel << "\nnoise input:       " << colorgan::to_string(c.noise_input)
@@ -121,6 +122,22 @@ int temper(const std::string& from, double temperature, const std::string& to) {
   colorgan::copy_weights(*model.generator, *tempered);
   colorgan::save_model(to, tempered, model.metadata);
   std::cout << "wrote " << to << " (temperature " << temperature << ")\n";
+  return 0;
+}
+
+// The same model with its chroma-class head cut to another rank (copy_weights_across_heads).
+int factor(const std::string& from, int64_t rank, const std::string& to) {
+  colorgan::ModelFile model = colorgan::load_model(from);
+  auto config = model.generator->config();
+  if (config.chroma_classes == 0) throw std::invalid_argument("'" + from + "' regresses U,V: it has no chroma-class head");
+  config.head_rank = rank;
+  colorgan::Generator factored(config);  // checks the rank
+  colorgan::copy_weights_across_heads(*model.generator, *factored);
+  auto metadata = model.metadata;
+  metadata.provenance += "\nthen colorgan-model factor --rank " + std::to_string(rank);
+  colorgan::save_model(to, factored, metadata);
+  std::cout << "wrote " << to << " (head rank " << rank << ", " << colorgan::parameter_count(*factored)
+            << " parameters)\n";
   return 0;
 }
 
@@ -239,7 +256,7 @@ int devices() {
 int main(int argc, char** argv) {
   namespace cli = colorgan::cli;
   CLI::App app("Creates, inspects, compares, upgrades, exports and imports colorgan model files.", "colorgan-model");
-  cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | temper | export | import-tfjs | devices; COMMAND --help for each)");
+  cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | temper | factor | export | import-tfjs | devices; COMMAND --help for each)");
   app.require_subcommand(1);
 
   InitOptions init_options;
@@ -290,6 +307,16 @@ int main(int argc, char** argv) {
   temper_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
   temper_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
 
+  int64_t rank = 16;
+  CLI::App* factor_command = app.add_subcommand(
+      "factor", "Re-saves a model's chroma-class head at another rank: its output conv to RANK maps and a\n"
+                "1x1 conv from them to the logits (the weight's leading singular vectors; 0: one conv again).\n"
+                "Cheaper at inference; exact where the head's rank is at most RANK.");
+  cli::configure(*factor_command, "--rank RANK MODEL.cgan OUT.cgan");
+  factor_command->add_option("--rank", rank, "maps between the output conv and the logits")->required();
+  factor_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
+  factor_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
+
   std::string format = "torchscript", exported;
   CLI::App* export_command = app.add_subcommand(
       "export", "Writes the generator for other runtimes: --format torchscript, a TorchScript module whose\n"
@@ -322,6 +349,7 @@ int main(int argc, char** argv) {
     if (compare_command->parsed()) return compare(model, other);
     if (upgrade_command->parsed()) return upgrade(model, upgraded.empty() ? model : upgraded);
     if (temper_command->parsed()) return temper(model, temperature, upgraded);
+    if (factor_command->parsed()) return factor(model, rank, upgraded);
     if (export_command->parsed()) return export_model(format, model, exported);
     if (import_command->parsed()) return import_tfjs(model_json, exported, reference, tolerance);
     return devices();

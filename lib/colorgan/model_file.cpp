@@ -206,6 +206,7 @@ void save_model(const std::string& path, Generator& generator, const ModelMetada
   archive.write("config.scale_channels", c10::IValue(to_list(config.scale_channels)));
   archive.write("config.chroma_classes", c10::IValue(config.chroma_classes));
   archive.write("config.temperature", c10::IValue(config.temperature));
+  archive.write("config.head_rank", c10::IValue(config.head_rank));
   archive.write("meta.training_width", c10::IValue(metadata.training_width));
   archive.write("meta.training_height", c10::IValue(metadata.training_height));
   archive.write("meta.noise_distribution", c10::IValue(std::string(to_string(metadata.noise_distribution))));
@@ -255,6 +256,8 @@ ModelFile load_model(const std::string& path, Integrity integrity) {
       archive.read("config.temperature", temperature);
       config.temperature = temperature.toDouble();
     }
+    c10::IValue rank;  // nor have files written before the factored head a rank
+    if (archive.try_read("config.head_rank", rank)) config.head_rank = read_int(archive, "config.head_rank");
     try {
       config.check();
     } catch (const std::invalid_argument& e) {

@@ -168,6 +168,22 @@ std::pair<at::Tensor, at::Tensor> chroma_class_head_like(const at::Tensor& weigh
   return {w, b};
 }
 
+FactoredClassHead factor_chroma_class_head(const at::Tensor& weight, const at::Tensor& bias, int64_t rank) {
+  if (weight.dim() != 4 || bias.dim() != 1 || bias.size(0) != weight.size(0) || rank < 1 || rank > weight.size(0)) {
+    throw std::invalid_argument("factor_chroma_class_head: needs an output conv's weight [K,C,k,k], bias [K] and a rank in 1..K");
+  }
+  const auto matrix = weight.detach().to(torch::kDouble).flatten(1);
+  const auto [u, s, vh] = torch::linalg_svd(matrix, false);
+  const int64_t r = std::min(rank, s.size(0));  // beyond the matrix's own rank: zero maps
+  auto maps = torch::zeros({rank, matrix.size(1)}, matrix.options());
+  auto cells = torch::zeros({weight.size(0), rank}, matrix.options());
+  maps.narrow(0, 0, r).copy_(vh.narrow(0, 0, r));
+  cells.narrow(1, 0, r).copy_(u.narrow(1, 0, r) * s.narrow(0, 0, r));
+  const auto type = weight.options();
+  return {maps.to(type).view({rank, weight.size(1), weight.size(2), weight.size(3)}), torch::zeros({rank}, type),
+          cells.to(type).view({weight.size(0), rank, 1, 1}), bias.detach().clone()};
+}
+
 at::Tensor annealed_mean(const at::Tensor& logits, int64_t n, double temperature) {
   if (logits.dim() != 4 || logits.size(1) != n * n) {
     throw std::invalid_argument("annealed_mean: logits must be [N," + std::to_string(n * n) + ",H,W]");
@@ -228,14 +244,20 @@ GeneratorConfig GeneratorConfig::preset(const std::string& name) {
     config.kind = GeneratorKind::EncoderDecoder;
     config.output_kernel = 3;
     if (name != "encoder-decoder") config.scale_channels = {4, 8, 8};
-    if (name == "tiny-encoder-decoder-classes") config.chroma_classes = 5;
+    if (name == "tiny-encoder-decoder-classes") {
+      config.chroma_classes = 5;
+      config.head_rank = 4;
+    }
     return config;
   }
   if (name == "pretrained-encoder" || name == "pretrained-encoder-classes") {
     config.kind = GeneratorKind::PretrainedEncoder;
     config.output_kernel = 3;
     config.scale_channels = {32, 32, 64, 96, 128};
-    if (name == "pretrained-encoder-classes") config.chroma_classes = 15;
+    if (name == "pretrained-encoder-classes") {
+      config.chroma_classes = 15;
+      config.head_rank = 16;
+    }
     return config;
   }
   std::string expected;
@@ -246,7 +268,8 @@ GeneratorConfig GeneratorConfig::preset(const std::string& name) {
 bool GeneratorConfig::operator==(const GeneratorConfig& o) const {
   return kind == o.kind && hidden == o.hidden && output_kernel == o.output_kernel && noise_layers == o.noise_layers &&
          noise_input == o.noise_input && noise_dim == o.noise_dim && projected_size == o.projected_size &&
-         scale_channels == o.scale_channels && chroma_classes == o.chroma_classes && temperature == o.temperature;
+         scale_channels == o.scale_channels && chroma_classes == o.chroma_classes && temperature == o.temperature &&
+         head_rank == o.head_rank;
 }
 
 int64_t GeneratorConfig::context_channels() const {
@@ -282,7 +305,8 @@ std::vector<ConvBlockSpec> GeneratorConfig::encoder_decoder_blocks() const {
 int64_t GeneratorConfig::full_size_maps() const {
   if (kind != GeneratorKind::Seed) {  // the first decoder block's input and output, or the output conv's
     const int64_t below = scale_channels.size() > 1 ? scale_channels[1] : 0;
-    const int64_t head = chroma_classes > 0 ? scale_channels.front() + 1 + 2 * output_channels() : 0;  // logits, softmax
+    // The output conv's input and output, the logits and their softmax.
+    const int64_t head = chroma_classes > 0 ? scale_channels.front() + 1 + head_rank + 2 * class_count() : 0;
     return std::max(2 * (below + 2 * scale_channels.front() + 1), head);
   }
   int64_t widest = 1;
@@ -309,7 +333,8 @@ double GeneratorConfig::flops(int64_t h, int64_t w) const {
   // (Conv1 counted over RGB, as MobileNetV2 has it: the folded one reads Y alone.)
   if (kind == GeneratorKind::PretrainedEncoder) flops += mobilenet_v2_flops(full_h, full_w, kEncoderBlocks);
   flops += 2.0 * (scale_channels.front() + 1) * output_channels() * output_kernel * output_kernel * pixels[0];
-  return flops + (chroma_classes > 0 ? 2.0 * output_channels() * 2 * pixels[0] : 0.0);  // the annealed mean
+  if (chroma_classes == 0) return flops;
+  return flops + 2.0 * (head_rank + 2) * class_count() * pixels[0];  // the cells' layer, the annealed mean
 }
 
 bool GeneratorConfig::is_noisy(size_t layer) const {
@@ -352,14 +377,18 @@ void GeneratorConfig::check() const {
       fail(std::to_string(chroma_classes) + " chroma classes per side (0, or 3.." + std::to_string(kMaxClasses) + ")");
     }
     if (!(temperature >= 0.01 && temperature <= 100)) fail("temperature " + std::to_string(temperature) + " (0.01..100)");
+    if (head_rank != 0 && (chroma_classes == 0 || head_rank < 1 || head_rank >= class_count())) {
+      fail("head rank " + std::to_string(head_rank) + " (0, or 1..classes - 1 for a chroma-class head)");
+    }
     const int64_t context = context_channels();
-    int64_t parameters = context * (context + 1) +  // the global-context layer and the output conv
-                         (scale_channels.front() + 2) * output_channels() * output_kernel * output_kernel;
+    int64_t parameters = context * (context + 1) +  // the global-context layer, the output conv and cells' layer
+                         (scale_channels.front() + 2) * output_channels() * output_kernel * output_kernel +
+                         (head_rank + 1) * class_count() * (head_rank > 0);
     for (const auto& b : encoder_decoder_blocks()) parameters += b.in * b.out * b.kernel * b.kernel + 4 * b.out;
     if (parameters > kMaxParameters) fail(std::to_string(parameters) + " parameters (at most 2^26)");
     return;
   }
-  if (chroma_classes != 0) fail("the seed generator regresses U,V: it has no chroma classes");
+  if (chroma_classes != 0 || head_rank != 0) fail("the seed generator regresses U,V: it has no chroma classes");
   if (hidden.empty() || static_cast<int64_t>(hidden.size()) > kMaxLayers) {
     fail(std::to_string(hidden.size()) + " hidden layers (1.." + std::to_string(kMaxLayers) + ")");
   }
@@ -407,6 +436,9 @@ GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)
     register_module("convs", convs_);
     register_module("norms", norms_);
     register_module("output", output_);
+    if (config_.head_rank > 0) {
+      cells_ = register_module("cells", torch::nn::Conv2d(same_conv(config_.head_rank, config_.class_count(), 1, 1, true)));
+    }
     return;
   }
   for (size_t i = 0; i < config_.hidden.size(); ++i) {
@@ -445,6 +477,7 @@ torch::Tensor GeneratorImpl::head(const torch::Tensor& y, const torch::Tensor& n
         [&](const torch::Tensor& v) { return torch::relu(context_->forward(v)); },
         [&](const torch::Tensor& x) {
           const auto out = output_->forward(x);
+          if (cells_) return cells_->forward(out);
           return config_.chroma_classes > 0 ? out : torch::sigmoid(out);
         },
         [&](const torch::Tensor& luma) {
@@ -540,11 +573,16 @@ FoldedGenerator::FoldedGenerator(GeneratorImpl& generator) : config_(generator.c
       blocks_.push_back({weights[i].contiguous(torch::MemoryFormat::ChannelsLast), biases[i], specs[i].stride, 1,
                          specs[i].kernel / 2});
     }
-    // A chroma-class head's 1 / temperature goes into its conv: softmax(conv(x) / T) = softmax((conv / T)(x)).
+    // A chroma-class head's 1 / temperature goes into its last layer: softmax(conv(x) / T) = softmax((conv / T)(x)).
     const double scale = config_.chroma_classes > 0 ? 1.0 / config_.temperature : 1.0;
-    blocks_.push_back({(params["output.weight"] * scale).contiguous(torch::MemoryFormat::ChannelsLast),
-                       params["output.bias"] * scale, 1, 1, config_.output_kernel / 2});
+    const double output_scale = config_.head_rank > 0 ? 1.0 : scale;
+    blocks_.push_back({(params["output.weight"] * output_scale).contiguous(torch::MemoryFormat::ChannelsLast),
+                       params["output.bias"] * output_scale, 1, 1, config_.output_kernel / 2});
     if (config_.chroma_classes > 0) class_centres_ = chroma_class_centres(config_.chroma_classes);
+    if (config_.head_rank > 0) {
+      class_cells_weight_ = params["cells.weight"].flatten(1) * scale;
+      class_cells_bias_ = params["cells.bias"] * scale;
+    }
     context_weight_ = params["context.weight"].clone();
     context_bias_ = params["context.bias"].clone();
     if (config_.kind == GeneratorKind::PretrainedEncoder) fold_pretrained_encoder(*generator.encoder());
@@ -651,7 +689,9 @@ void FoldedGenerator::to(const torch::Device& device, torch::ScalarType dtype) {
     move(blocks_[i].weight, i + 1 == blocks_.size());
     move(blocks_[i].bias, i + 1 == blocks_.size());
   }
-  if (class_centres_.defined()) move(class_centres_, true);
+  for (auto* t : {&class_centres_, &class_cells_weight_, &class_cells_bias_}) {
+    if (t->defined()) move(*t, true);
+  }
   if (context_weight_.defined()) {
     move(context_weight_, false);
     move(context_bias_, false);
@@ -691,9 +731,19 @@ torch::Tensor FoldedGenerator::forward_encoder_decoder(const torch::Tensor& y_in
              [&](const torch::Tensor& x) {
                auto out = blocks_.back()(x.to(torch::kFloat));
                if (!class_centres_.defined()) return out.sigmoid_();
-               // Over the cells as the last dimension of the channels_last memory: LibTorch 1.13's softmax
-               // along dim 1 of a channels_last tensor took 23 ms at 64x114, this 1.1 ms (and a matmul 0.2).
-               return torch::matmul(out.permute({0, 2, 3, 1}).softmax(-1), class_centres_).permute({0, 3, 1, 2});
+               // Over the cells as the last dimension (NHWC): LibTorch 1.13's softmax along dim 1 of a
+               // channels_last tensor took 23 ms at 64x114, along the last 1.1 ms.
+               const auto nhwc = out.permute({0, 2, 3, 1}).contiguous();
+               if (nhwc.is_cpu()) {
+                 return softmax_centres(nhwc.view({-1, nhwc.size(3)}), class_centres_, class_cells_weight_,
+                                        class_cells_bias_)
+                     .view({nhwc.size(0), nhwc.size(1), nhwc.size(2), 2})
+                     .permute({0, 3, 1, 2});
+               }
+               const auto logits = class_cells_weight_.defined()
+                                       ? torch::linear(nhwc, class_cells_weight_, class_cells_bias_)
+                                       : nhwc;
+               return torch::matmul(logits.softmax(-1), class_centres_).permute({0, 3, 1, 2});
              },
              [&](const torch::Tensor& luma) { return run_pretrained_encoder(luma); }, true)
       .to(torch::kFloat)
@@ -768,8 +818,11 @@ std::string FoldedGenerator::write_graph(GraphWriter& w) const {
       x = block(b++, w.cat({x, skips[s], y_here}));
       x = block(b++, x);
     }
-    const std::string out = conv(blocks_.back(), w.cat({x, "y"}));
+    std::string out = conv(blocks_.back(), w.cat({x, "y"}));
     if (!class_centres_.defined()) return w.sigmoid(out);
+    if (class_cells_weight_.defined()) {
+      out = w.conv(out, cpu(class_cells_weight_).unsqueeze(-1).unsqueeze(-1), cpu(class_cells_bias_), 1, 1, 0);
+    }
     const int64_t classes = class_centres_.size(0);
     return w.conv(w.softmax(out), cpu(class_centres_).t().reshape({2, classes, 1, 1}), torch::Tensor(), 1, 1, 0);
   }
@@ -868,6 +921,51 @@ void copy_weights(const GeneratorImpl& from, GeneratorImpl& to) {
   for (auto& p : to.named_parameters()) p.value().copy_(source[p.key()]);
   auto source_buffers = from.named_buffers();
   for (auto& b : to.named_buffers()) b.value().copy_(source_buffers[b.key()]);
+}
+
+void copy_weights_across_heads(const GeneratorImpl& from, GeneratorImpl& to) {
+  const GeneratorConfig& source = from.config();
+  const GeneratorConfig& target = to.config();
+  GeneratorConfig same_head = target;  // `from`'s head on `to`'s other layers
+  same_head.chroma_classes = source.chroma_classes;
+  same_head.temperature = source.temperature;
+  same_head.head_rank = source.head_rank;
+  if (!(same_head == source)) throw std::invalid_argument("copy_weights_across_heads: the generators differ outside their heads");
+  if (source.chroma_classes == target.chroma_classes && source.head_rank == target.head_rank) {
+    return copy_weights(from, to);  // the same layers (the temperature aside)
+  }
+  if (target.chroma_classes == 0) throw std::invalid_argument("copy_weights_across_heads: a chroma-class head cannot become U,V");
+  if (source.chroma_classes != 0 && source.chroma_classes != target.chroma_classes) {
+    throw std::invalid_argument("copy_weights_across_heads: " + std::to_string(source.chroma_classes) + " and " +
+                                std::to_string(target.chroma_classes) + " chroma classes per side");
+  }
+  torch::NoGradGuard no_grad;
+  auto weights = from.named_parameters();
+  auto params = to.named_parameters();
+  for (auto& p : params) {
+    if (p.key().rfind("output.", 0) != 0 && p.key().rfind("cells.", 0) != 0) p.value().copy_(weights[p.key()]);
+  }
+  auto buffers = from.named_buffers();  // batch norm's, none in the head
+  for (auto& b : to.named_buffers()) b.value().copy_(buffers[b.key()]);
+  // `from`'s head as one conv to the logits.
+  at::Tensor weight = weights["output.weight"], bias = weights["output.bias"];
+  if (source.chroma_classes == 0) {
+    std::tie(weight, bias) = chroma_class_head_like(weight, bias, target.chroma_classes);
+  } else if (source.head_rank > 0) {
+    const auto cells = weights["cells.weight"].flatten(1);
+    weight = cells.matmul(weight.flatten(1)).view({cells.size(0), weight.size(1), weight.size(2), weight.size(3)});
+    bias = cells.matmul(bias) + weights["cells.bias"];
+  }
+  if (target.head_rank == 0) {
+    params["output.weight"].copy_(weight);
+    params["output.bias"].copy_(bias);
+    return;
+  }
+  const FactoredClassHead head = factor_chroma_class_head(weight, bias, target.head_rank);
+  params["output.weight"].copy_(head.weight);
+  params["output.bias"].copy_(head.bias);
+  params["cells.weight"].copy_(head.cells_weight);
+  params["cells.bias"].copy_(head.cells_bias);
 }
 
 int64_t parameter_count(const torch::nn::Module& module) {

@@ -77,12 +77,17 @@ struct GeneratorConfig {
   // predicted distribution (cautious, desaturated), T -> 0 its mode (vivid, patchy).
   int64_t chroma_classes = 0;
   double temperature = 0.38;
+  // A chroma-class head's rank. 0: the output conv gives the n*n logits itself. r > 0: it
+  // gives r maps, which a 1 x 1 conv ("cells") turns into the logits; the k x k conv then costs
+  // r / (n*n) as much. A trained 15 x 15 head's weight is nearly low-rank: cut to rank 32, its
+  // decoded chroma moved 0.44 8-bit levels at most on real photos (factor_chroma_class_head).
+  int64_t head_rank = 0;
 
   // "seed" (the defaults), "public-code" (the paper's released code: 128/7,
   // 64/5 x3, 32/5, noise at the input only), "tiny" (for tests),
   // "encoder-decoder" (32/64/128/256 channels at 1, 1/2, 1/4, 1/8 size),
   // "tiny-encoder-decoder" (for tests), "pretrained-encoder" (decoder 32/32/64/96/128),
-  // "pretrained-encoder-classes" (the same with a 15 x 15 chroma-class head),
+  // "pretrained-encoder-classes" (the same with a 15 x 15 chroma-class head of rank 16),
   // "tiny-encoder-decoder-classes" (for tests).
   static GeneratorConfig preset(const std::string& name);
   bool operator==(const GeneratorConfig& o) const;
@@ -111,8 +116,9 @@ struct GeneratorConfig {
   bool bf16_by_default() const { return kind != GeneratorKind::PretrainedEncoder; }
   // About how many full-size maps a forward pass holds at once (for memory bounds).
   int64_t full_size_maps() const;
-  // Channels of the output conv: 2 (U,V) or chroma_classes^2 logits.
-  int64_t output_channels() const { return chroma_classes > 0 ? chroma_classes * chroma_classes : 2; }
+  // Channels of the output conv: 2 (U,V), chroma_classes^2 logits, or head_rank maps.
+  int64_t output_channels() const { return chroma_classes == 0 ? 2 : head_rank > 0 ? head_rank : class_count(); }
+  int64_t class_count() const { return chroma_classes * chroma_classes; }
   // Multiply-adds x 2 of one forward pass on an h x w frame (convs only).
   double flops(int64_t h, int64_t w) const;
 };
@@ -131,6 +137,21 @@ at::Tensor chroma_class_targets(const at::Tensor& uv, int64_t n);
 // [2]) is: logits -|centre - uv|^2 / (2 s^2), s one cell, with uv = sigmoid(conv(x))
 // linearized at gray. Returns the weight [n*n,C,k,k] and bias [n*n].
 std::pair<at::Tensor, at::Tensor> chroma_class_head_like(const at::Tensor& weight, const at::Tensor& bias, int64_t n);
+// A chroma-class output conv (weight [n*n,C,k,k], bias [n*n]) as two of rank r: a k x k conv
+// to r maps (weight [r,C,k,k]: the weight's r leading right singular vectors; bias 0) and a
+// 1 x 1 conv from them to the logits (cells_weight [n*n,r,1,1]: the left ones times the
+// singular values; cells_bias: the bias). Exact where the weight's rank is at most r.
+struct FactoredClassHead {
+  at::Tensor weight, bias, cells_weight, cells_bias;
+};
+FactoredClassHead factor_chroma_class_head(const at::Tensor& weight, const at::Tensor& bias, int64_t rank);
+// The annealed mean on the CPU, fused: logits [P, K] (already divided by the temperature),
+// or a factored head's maps [P, r] with its cells' layer (cells_weight [K, r], cells_bias [K];
+// both divided by T), -> U,V [P, 2]: the softmax over K times centres [K, 2], in one pass per
+// pixel with its own vectorized exp. Float on the CPU, `in` contiguous. LibTorch's linear,
+// softmax and matmul write the logits out and read them back, and its GEMM of depth r is slow.
+at::Tensor softmax_centres(const at::Tensor& in, const at::Tensor& centres, const at::Tensor& cells_weight = {},
+                           const at::Tensor& cells_bias = {});
 // Logits [N, n*n, H, W] -> U,V [N,2,H,W]: the annealed mean, softmax(logits / T) . centres.
 at::Tensor annealed_mean(const at::Tensor& logits, int64_t n, double temperature);
 
@@ -160,6 +181,7 @@ class GeneratorImpl : public torch::nn::Module {
   torch::nn::ModuleList convs_;
   torch::nn::ModuleList norms_;
   torch::nn::Conv2d output_{nullptr};
+  torch::nn::Conv2d cells_{nullptr};  // a chroma-class head of rank r: r maps -> logits
   torch::nn::Linear projection_{nullptr};
   torch::nn::Linear context_{nullptr};  // EncoderDecoder: the global-context layer
 };
@@ -285,8 +307,9 @@ class FoldedGenerator {
   std::vector<Conv> blocks_;   // EncoderDecoder, PretrainedEncoder: its blocks, then the output conv
   torch::Tensor context_weight_, context_bias_;  // the global-context layer
   // Chroma-class head: the cells' centres [n*n, 2], multiplied by the softmax over the cells
-  // (1 / temperature is folded into the output conv).
-  torch::Tensor class_centres_;
+  // (1 / temperature is folded into the output conv, or into the cells' layer of a head of
+  // rank r: weight [n*n, r] for a matmul over the NHWC view).
+  torch::Tensor class_centres_, class_cells_weight_, class_cells_bias_;
   Conv encoder_conv1_;  // PretrainedEncoder: MobileNetV2's Conv1 over Y (its RGB weights summed: R = G = B = Y)
   std::vector<InvertedResidual> encoder_blocks_;
 };
@@ -294,6 +317,11 @@ class FoldedGenerator {
 int64_t parameter_count(const torch::nn::Module& module);
 // Copies every parameter and buffer of `from` into `to`, a generator of the same architecture.
 void copy_weights(const GeneratorImpl& from, GeneratorImpl& to);
+// Copies `from` into `to`, generators that may differ in their output head alone: `to`'s
+// chroma-class head (of any rank) then starts as `from`'s U,V head (chroma_class_head_like)
+// or as its chroma-class head (multiplied out, factored to `to`'s rank). Throws
+// std::invalid_argument where other layers differ, or a chroma-class head would become U,V.
+void copy_weights_across_heads(const GeneratorImpl& from, GeneratorImpl& to);
 // A module's parameters and floating-point buffers (batch-norm statistics, not
 // counters such as num_batches_tracked), by name: what its weights are.
 torch::OrderedDict<std::string, torch::Tensor> floating_weights(const torch::nn::Module& module);

@@ -427,31 +427,14 @@ void Trainer::start_from(const std::string& model_file) {
   Impl& m = *impl_;
   if (m.step != 0) throw std::logic_error("start_from: the run has already trained");
   ModelFile start = load_model(model_file);
-  // The same generator, or the same with a chroma-class head where the file regresses U,V:
-  // the head then starts as that output conv (chroma_class_head_like).
-  const GeneratorConfig& from = start.generator->config();
-  GeneratorConfig same_layers = m.generator->config();
-  const int64_t classes = same_layers.chroma_classes;
-  const bool new_head = from.chroma_classes == 0 && classes > 0;
-  if (new_head) same_layers.chroma_classes = 0;
-  same_layers.temperature = from.temperature;
-  if (!(from == same_layers)) {
-    throw std::invalid_argument("'" + model_file + "' holds another generator than --generator " +
-                                m.options.generator_preset);
-  }
   start.generator->to(m.device);
-  if (!new_head) {
-    copy_weights(*start.generator, *m.generator);
-  } else {  // every layer but the output conv, which has another shape
-    torch::NoGradGuard no_grad;
-    const auto source = floating_weights(*start.generator);
-    for (auto& w : floating_weights(*m.generator)) {
-      if (w.key().rfind("output.", 0) != 0) w.value().copy_(source[w.key()]);
-    }
-    const auto [weight, bias] = chroma_class_head_like(source["output.weight"], source["output.bias"], classes);
-    auto params = m.generator->named_parameters();
-    params["output.weight"].copy_(weight);
-    params["output.bias"].copy_(bias);
+  // The same generator, or the same with another head: a chroma-class head starts where the
+  // file's U,V head or chroma-class head of another rank is (copy_weights_across_heads).
+  try {
+    copy_weights_across_heads(*start.generator, *m.generator);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("'" + model_file + "' holds another generator than --generator " +
+                                m.options.generator_preset + " (" + e.what() + ")");
   }
   if (m.average) copy_weights(*m.generator, *m.average);
 }

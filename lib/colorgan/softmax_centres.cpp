@@ -1,0 +1,122 @@
+#include "colorgan/networks.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+namespace colorgan {
+namespace {
+
+// e^x for x <= 0 (a logit minus its pixel's largest), to ~2e-7 relative: x = n ln 2 + r with
+// |r| <= ln 2 / 2, e^r by its Taylor series to r^6, 2^n into the exponent bits. Written so
+// that GCC vectorizes the loops that call it (no calls, no branches).
+inline float exp_nonpositive(float x) {
+  x = std::max(x, -87.0f);  // e^-87 is still a normal float
+  const float n = static_cast<float>(static_cast<int32_t>(x * 1.44269504f - 0.5f));  // round(x / ln 2), x <= 0
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;  // ln 2 in two parts: exact n * hi
+  float p = 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+// One block of pixels. Logits: each row of `in` (K of them), or with `cells` (r > 0) the
+// cells' layer of each row's r maps, bias + cells . maps, into `scratch` (K floats).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void softmax_centres_rows(
+    const float* in, int64_t rows, int64_t classes, int64_t rank, const float* cells, const float* bias,
+    const float* cu, const float* cv, float* scratch, float* out) {
+  for (int64_t p = 0; p < rows; ++p) {
+    const float* l = in + p * classes;
+    if (rank > 0) {  // cells is [r, K]: the inner loop runs along K
+      const float* maps = in + p * rank;
+      for (int64_t k = 0; k < classes; ++k) scratch[k] = bias[k];
+      for (int64_t j = 0; j < rank; ++j) {
+        const float m = maps[j];
+        const float* c = cells + j * classes;
+        for (int64_t k = 0; k < classes; ++k) scratch[k] += m * c[k];
+      }
+      l = scratch;
+    }
+    // Eight running maxima (and sums below), so the reductions vectorize without reordering floats.
+    float tops[8] = {l[0], l[0], l[0], l[0], l[0], l[0], l[0], l[0]};
+    int64_t k = 0;
+    for (; k + 8 <= classes; k += 8) {
+      for (int j = 0; j < 8; ++j) tops[j] = std::max(tops[j], l[k + j]);
+    }
+    for (int j = 0; k < classes; ++k, ++j) tops[j] = std::max(tops[j], l[k]);
+    float top = tops[0];
+    for (int j = 1; j < 8; ++j) top = std::max(top, tops[j]);
+    for (k = 0; k < classes; ++k) scratch[k] = exp_nonpositive(l[k] - top);
+    float sum[8] = {}, su[8] = {}, sv[8] = {};
+    for (k = 0; k + 8 <= classes; k += 8) {
+      for (int j = 0; j < 8; ++j) {
+        sum[j] += scratch[k + j];
+        su[j] += scratch[k + j] * cu[k + j];
+        sv[j] += scratch[k + j] * cv[k + j];
+      }
+    }
+    for (int j = 0; k < classes; ++k, ++j) {
+      sum[j] += scratch[k];
+      su[j] += scratch[k] * cu[k];
+      sv[j] += scratch[k] * cv[k];
+    }
+    float s = 0, u = 0, v = 0;
+    for (int j = 0; j < 8; ++j) {
+      s += sum[j];
+      u += su[j];
+      v += sv[j];
+    }
+    out[2 * p] = u / s;
+    out[2 * p + 1] = v / s;
+  }
+}
+
+bool cpu_float(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
+
+}  // namespace
+
+at::Tensor softmax_centres(const at::Tensor& in, const at::Tensor& centres, const at::Tensor& cells_weight,
+                           const at::Tensor& cells_bias) {
+  const bool cells = cells_weight.defined();
+  const int64_t classes = centres.dim() == 2 ? centres.size(0) : 0;
+  if (in.dim() != 2 || classes < 1 || centres.size(1) != 2 ||
+      (cells ? !cells_bias.defined() || cells_weight.sizes() != at::IntArrayRef{classes, in.size(1)} ||
+                   cells_bias.sizes() != at::IntArrayRef{classes}
+             : in.size(1) != classes)) {
+    throw std::invalid_argument("softmax_centres: needs logits [P,K] and centres [K,2], or maps [P,r], centres [K,2], "
+                                "cells_weight [K,r] and cells_bias [K]");
+  }
+  if (!cpu_float(in) || !in.is_contiguous() || !cpu_float(centres) ||
+      (cells && (!cpu_float(cells_weight) || !cpu_float(cells_bias)))) {
+    throw std::invalid_argument("softmax_centres: needs float tensors on the CPU, the first contiguous");
+  }
+  const at::Tensor c = centres.t().contiguous();  // [2, K]: U's row, V's row
+  const at::Tensor w = cells ? cells_weight.t().contiguous() : at::Tensor();  // [r, K]
+  const at::Tensor b = cells ? cells_bias.contiguous() : at::Tensor();
+  const int64_t rank = cells ? in.size(1) : 0;
+  at::Tensor out = at::empty({in.size(0), 2}, in.options());
+  const float* cu = c.data_ptr<float>();
+  const float* source = in.data_ptr<float>();
+  float* uv = out.data_ptr<float>();
+  at::parallel_for(0, in.size(0), 256, [&](int64_t first, int64_t last) {
+    std::vector<float> scratch(classes);
+    softmax_centres_rows(source + first * in.size(1), last - first, classes, rank, cells ? w.data_ptr<float>() : nullptr,
+                         cells ? b.data_ptr<float>() : nullptr, cu, cu + classes, scratch.data(), uv + 2 * first);
+  });
+  return out;
+}
+
+}  // namespace colorgan
