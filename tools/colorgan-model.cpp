@@ -21,6 +21,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -110,32 +111,35 @@ int upgrade(const std::string& from, const std::string& to) {
   return 0;
 }
 
-// The same model with another annealed-mean temperature (a chroma-class head's one knob).
-int temper(const std::string& from, double temperature, const std::string& to) {
+// `from`'s chroma-class model re-saved with its config changed by `change`, the weights carried
+// across (copy_weights_across_heads) and `step` (if any) added to its provenance.
+colorgan::Generator resave_chroma_class_model(const std::string& from, const std::string& to, const std::string& no_head,
+                                              const std::function<void(colorgan::GeneratorConfig&)>& change,
+                                              const std::string& step) {
   colorgan::ModelFile model = colorgan::load_model(from);
   auto config = model.generator->config();
-  if (config.chroma_classes == 0) {
-    throw std::invalid_argument("'" + from + "' regresses U,V: only a chroma-class head has a temperature");
-  }
-  config.temperature = temperature;
-  colorgan::Generator tempered(config);
-  colorgan::copy_weights(*model.generator, *tempered);
-  colorgan::save_model(to, tempered, model.metadata);
+  if (config.chroma_classes == 0) throw std::invalid_argument("'" + from + "' regresses U,V: " + no_head);
+  change(config);
+  colorgan::Generator changed(config);  // checks the new config
+  colorgan::copy_weights_across_heads(*model.generator, *changed);
+  if (!step.empty()) model.metadata.provenance += "\nthen " + step;
+  colorgan::save_model(to, changed, model.metadata);
+  return changed;
+}
+
+// The same model with another annealed-mean temperature (a chroma-class head's one knob).
+int temper(const std::string& from, double temperature, const std::string& to) {
+  resave_chroma_class_model(from, to, "only a chroma-class head has a temperature",
+                            [&](colorgan::GeneratorConfig& c) { c.temperature = temperature; }, "");
   std::cout << "wrote " << to << " (temperature " << temperature << ")\n";
   return 0;
 }
 
-// The same model with its chroma-class head cut to another rank (copy_weights_across_heads).
+// The same model with its chroma-class head cut to another rank.
 int factor(const std::string& from, int64_t rank, const std::string& to) {
-  colorgan::ModelFile model = colorgan::load_model(from);
-  auto config = model.generator->config();
-  if (config.chroma_classes == 0) throw std::invalid_argument("'" + from + "' regresses U,V: it has no chroma-class head");
-  config.head_rank = rank;
-  colorgan::Generator factored(config);  // checks the rank
-  colorgan::copy_weights_across_heads(*model.generator, *factored);
-  auto metadata = model.metadata;
-  metadata.provenance += "\nthen colorgan-model factor --rank " + std::to_string(rank);
-  colorgan::save_model(to, factored, metadata);
+  const auto factored =
+      resave_chroma_class_model(from, to, "it has no chroma-class head", [&](colorgan::GeneratorConfig& c) { c.head_rank = rank; },
+                                "colorgan-model factor --rank " + std::to_string(rank));
   std::cout << "wrote " << to << " (head rank " << rank << ", " << colorgan::parameter_count(*factored)
             << " parameters)\n";
   return 0;

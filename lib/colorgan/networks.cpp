@@ -383,7 +383,7 @@ void GeneratorConfig::check() const {
     const int64_t context = context_channels();
     int64_t parameters = context * (context + 1) +  // the global-context layer, the output conv and cells' layer
                          (scale_channels.front() + 2) * output_channels() * output_kernel * output_kernel +
-                         (head_rank + 1) * class_count() * (head_rank > 0);
+                         (head_rank > 0 ? (head_rank + 1) * class_count() : 0);
     for (const auto& b : encoder_decoder_blocks()) parameters += b.in * b.out * b.kernel * b.kernel + 4 * b.out;
     if (parameters > kMaxParameters) fail(std::to_string(parameters) + " parameters (at most 2^26)");
     return;

@@ -39,7 +39,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void softmax_centre
     const float* in, int64_t rows, int64_t classes, int64_t rank, const float* cells, const float* bias,
     const float* cu, const float* cv, float* scratch, float* out) {
   for (int64_t p = 0; p < rows; ++p) {
-    const float* l = in + p * classes;
     if (rank > 0) {  // cells is [r, K]: the inner loop runs along K
       const float* maps = in + p * rank;
       for (int64_t k = 0; k < classes; ++k) scratch[k] = bias[k];
@@ -48,8 +47,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void softmax_centre
         const float* c = cells + j * classes;
         for (int64_t k = 0; k < classes; ++k) scratch[k] += m * c[k];
       }
-      l = scratch;
     }
+    const float* l = rank > 0 ? scratch : in + p * classes;
     // Eight running maxima (and sums below), so the reductions vectorize without reordering floats.
     float tops[8] = {l[0], l[0], l[0], l[0], l[0], l[0], l[0], l[0]};
     int64_t k = 0;
