@@ -33,6 +33,16 @@ check "colorgan-model factor --rank 25 (not below the 25 classes)" 2 "$model_too
 expect_output "... says why" "head rank 25"
 check "colorgan-model factor on a U,V model" 2 "$model_tool" factor --rank 2 "$tmp/m.cgan" "$tmp/x.cgan"
 expect_output "... says it has no head to factor" "no chroma-class head"
+# stride: the head decoded at full size again (the preset's is 2), the same weights; 3 is no power of 2.
+check "colorgan-model stride --stride 1" 0 "$model_tool" stride --stride 1 "$tmp/classes.cgan" "$tmp/full-size.cgan"
+check "... the same weights" 0 "$model_tool" compare "$tmp/classes.cgan" "$tmp/full-size.cgan"
+expect_output "... none differs" "max abs difference: 0 "
+check "... info of the preset's shows its stride" 0 "$model_tool" info "$tmp/classes.cgan"
+expect_output "... stride 2" "head stride: *2"
+check "colorgan-model stride --stride 3" 2 "$model_tool" stride --stride 3 "$tmp/classes.cgan" "$tmp/x.cgan"
+expect_output "... says why" "head stride 3"
+check "colorgan-model stride on a U,V model" 2 "$model_tool" stride --stride 2 "$tmp/m.cgan" "$tmp/x.cgan"
+expect_output "... says it has no head to decode" "regresses U,V"
 check "colorgan-model info on a missing file" 1 "$model_tool" info "$tmp/none.cgan"
 expect_output "the error names the file" "$tmp/none.cgan"
 

@@ -360,7 +360,9 @@ TEST(ChromaClasses, HeadHasOneLogitPerCellAndDecodesToChromaInUnitRange) {
   EXPECT_EQ(parameter_count(*Generator(config)) - uv_head, 184 + 125);
   config.head_rank = 0;
   EXPECT_EQ(parameter_count(*Generator(config)) - uv_head, 1150);
-  Generator g(GeneratorConfig::preset("tiny-encoder-decoder-classes"));
+  config.head_rank = 4;
+  config.head_stride = 1;
+  Generator g(config);
   const auto y = torch::rand({2, 1, 17, 23}), noise = torch::randn({2, 1, 17, 23});
   g->eval();
   torch::NoGradGuard no_grad;
@@ -368,6 +370,34 @@ TEST(ChromaClasses, HeadHasOneLogitPerCellAndDecodesToChromaInUnitRange) {
   EXPECT_EQ(head.sizes(), (std::vector<int64_t>{2, 25, 17, 23}));
   EXPECT_TRUE(torch::allclose(g->forward(y, noise), annealed_mean(head, 5, 0.38)));
   expect_chroma_in_unit_range_at_odd_sizes(g);
+}
+
+// At stride 2 (the presets') the same weights give each 2x2 block's mean logits, decoded there
+// and upsampled bilinearly to the frame; at odd sides the blocks are the encoder's ceil(side / 2).
+TEST(ChromaClasses, AHeadAtStride2DecodesEachBlocksMeanLogitsAndUpsamples) {
+  torch::manual_seed(7);
+  auto config = GeneratorConfig::preset("tiny-encoder-decoder-classes");
+  ASSERT_EQ(config.head_stride, 2);
+  Generator coarse(config);
+  config.head_stride = 1;
+  Generator full(config);
+  copy_weights_across_heads(*coarse, *full);
+  coarse->eval();
+  full->eval();
+  torch::NoGradGuard no_grad;
+  const auto y = torch::rand({2, 1, 16, 20}), noise = torch::randn({2, 1, 16, 20});
+  const auto head = coarse->head(y, noise);
+  EXPECT_EQ(head.sizes(), (std::vector<int64_t>{2, 25, 8, 10}));
+  EXPECT_LT((head - torch::avg_pool2d(full->head(y, noise), 2)).abs().max().item<float>(), 1e-5);
+  namespace F = torch::nn::functional;
+  const auto upsampled = F::interpolate(annealed_mean(head, 5, 0.38), F::InterpolateFuncOptions()
+                                                                          .size(std::vector<int64_t>{16, 20})
+                                                                          .mode(torch::kBilinear)
+                                                                          .align_corners(false));
+  EXPECT_LT((coarse->forward(y, noise) - upsampled).abs().max().item<float>(), 1e-6);
+  const auto odd_y = torch::rand({1, 1, 17, 23});
+  EXPECT_EQ(coarse->head(odd_y, torch::randn_like(odd_y)).sizes(), (std::vector<int64_t>{1, 25, 9, 12}));
+  expect_chroma_in_unit_range_at_odd_sizes(coarse);
 }
 
 TEST(ChromaClasses, FactoringAHeadIsExactUpToItsRankAndItsSoftmaxMatchesLibTorch) {
@@ -470,10 +500,25 @@ TEST(ChromaClasses, ConfigChecksRefuseBadHeads) {
   config.head_rank = 0;
   EXPECT_NO_THROW(config.check()) << "one conv to the logits";
   EXPECT_EQ(config.output_channels(), config.class_count());
+  // Strides: powers of 2 below the coarsest scale's (1/16 for the pretrained encoder's 5 scales).
+  for (int64_t stride : {1, 2, 4, 8}) {
+    config.head_stride = stride;
+    EXPECT_NO_THROW(config.check()) << stride;
+  }
+  for (int64_t stride : {0, -2, 3, 6, 16, 1024}) {
+    config.head_stride = stride;
+    EXPECT_THROW(config.check(), std::invalid_argument) << stride;
+  }
   config = GeneratorConfig::preset("pretrained-encoder");
   config.head_rank = 2;
   EXPECT_THROW(config.check(), std::invalid_argument) << "a U,V head has no rank";
+  config.head_rank = 0;
+  config.head_stride = 2;
+  EXPECT_THROW(config.check(), std::invalid_argument) << "nor a stride";
   GeneratorConfig seed;
   seed.chroma_classes = 15;
   EXPECT_THROW(seed.check(), std::invalid_argument) << "the seed generator regresses U,V";
+  seed.chroma_classes = 0;
+  seed.head_stride = 2;
+  EXPECT_THROW(seed.check(), std::invalid_argument) << "nor has it a stride";
 }

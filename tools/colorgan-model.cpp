@@ -93,6 +93,7 @@ int info(const std::string& path) {
       std::cout << "\nchroma classes:    " << c.chroma_classes << " x " << c.chroma_classes
                 << " (annealed mean, temperature " << c.temperature << ")";
       if (c.head_rank > 0) std::cout << "\nhead rank:         " << c.head_rank;
+      if (c.head_stride > 1) std::cout << "\nhead stride:       " << c.head_stride << " (decoded at 1/" << c.head_stride << " size)";
     }
   }
   std::cout << "\noutput kernel:     " << c.output_kernel << "\nnoise input:       " << colorgan::to_string(c.noise_input)
@@ -142,6 +143,15 @@ int factor(const std::string& from, int64_t rank, const std::string& to) {
                                 "colorgan-model factor --rank " + std::to_string(rank));
   std::cout << "wrote " << to << " (head rank " << rank << ", " << colorgan::parameter_count(*factored)
             << " parameters)\n";
+  return 0;
+}
+
+// The same model decoding its chroma-class head at another stride (no weight changes).
+int stride(const std::string& from, int64_t head_stride, const std::string& to) {
+  resave_chroma_class_model(from, to, "only a chroma-class head is decoded at a stride",
+                            [&](colorgan::GeneratorConfig& c) { c.head_stride = head_stride; },
+                            "colorgan-model stride --stride " + std::to_string(head_stride));
+  std::cout << "wrote " << to << " (head stride " << head_stride << ")\n";
   return 0;
 }
 
@@ -260,7 +270,7 @@ int devices() {
 int main(int argc, char** argv) {
   namespace cli = colorgan::cli;
   CLI::App app("Creates, inspects, compares, upgrades, exports and imports colorgan model files.", "colorgan-model");
-  cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | temper | factor | export | import-tfjs | devices; COMMAND --help for each)");
+  cli::configure(app, "COMMAND [options] (init | info | compare | upgrade | temper | factor | stride | export | import-tfjs | devices; COMMAND --help for each)");
   app.require_subcommand(1);
 
   InitOptions init_options;
@@ -321,6 +331,16 @@ int main(int argc, char** argv) {
   factor_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
   factor_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
 
+  int64_t head_stride = 2;
+  CLI::App* stride_command = app.add_subcommand(
+      "stride", "Re-saves a model decoding its chroma-class head at 1/STRIDE of the working size: the head's\n"
+                "maps averaged over STRIDE x STRIDE pixels, the annealed mean there, U,V upsampled (1: full size).\n"
+                "Faster; the weights stay as they are.");
+  cli::configure(*stride_command, "--stride STRIDE MODEL.cgan OUT.cgan");
+  stride_command->add_option("--stride", head_stride, "1, 2 or 4")->required();
+  stride_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
+  stride_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
+
   std::string format = "torchscript", exported;
   CLI::App* export_command = app.add_subcommand(
       "export", "Writes the generator for other runtimes: --format torchscript, a TorchScript module whose\n"
@@ -354,6 +374,7 @@ int main(int argc, char** argv) {
     if (upgrade_command->parsed()) return upgrade(model, upgraded.empty() ? model : upgraded);
     if (temper_command->parsed()) return temper(model, temperature, upgraded);
     if (factor_command->parsed()) return factor(model, rank, upgraded);
+    if (stride_command->parsed()) return stride(model, head_stride, upgraded);
     if (export_command->parsed()) return export_model(format, model, exported);
     if (import_command->parsed()) return import_tfjs(model_json, exported, reference, tolerance);
     return devices();

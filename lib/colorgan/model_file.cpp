@@ -207,6 +207,7 @@ void save_model(const std::string& path, Generator& generator, const ModelMetada
   archive.write("config.chroma_classes", c10::IValue(config.chroma_classes));
   archive.write("config.temperature", c10::IValue(config.temperature));
   archive.write("config.head_rank", c10::IValue(config.head_rank));
+  archive.write("config.head_stride", c10::IValue(config.head_stride));
   archive.write("meta.training_width", c10::IValue(metadata.training_width));
   archive.write("meta.training_height", c10::IValue(metadata.training_height));
   archive.write("meta.noise_distribution", c10::IValue(std::string(to_string(metadata.noise_distribution))));
@@ -258,6 +259,8 @@ ModelFile load_model(const std::string& path, Integrity integrity) {
     }
     c10::IValue rank;  // nor have files written before the factored head a rank
     if (archive.try_read("config.head_rank", rank)) config.head_rank = read_int(archive, "config.head_rank");
+    c10::IValue stride;  // nor a head stride (they decode at full size)
+    if (archive.try_read("config.head_stride", stride)) config.head_stride = read_int(archive, "config.head_stride");
     try {
       config.check();
     } catch (const std::invalid_argument& e) {

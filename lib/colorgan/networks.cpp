@@ -46,6 +46,17 @@ std::pair<torch::Tensor, torch::Tensor> fold_batch_norm(const torch::Tensor& con
 // falls back to NCHW when an input's layout is ambiguous (the 1-channel Y, an
 // expanded context), and every conv and upsample after it then reorders: 14% of
 // the folded encoder-decoder's time at 64x114.
+// x [N,C,H,W] averaged down to `size` (adaptive average pooling: exact 2x2 means where H, W are even).
+torch::Tensor average_to(const torch::Tensor& x, at::IntArrayRef size) {
+  return torch::nn::functional::adaptive_avg_pool2d(x, torch::nn::functional::AdaptiveAvgPool2dFuncOptions(size.vec()));
+}
+
+// U,V decoded at a head's stride, resized bilinearly (half-pixel centres) to the frame's `size`.
+torch::Tensor upsample_chroma(const torch::Tensor& uv, at::IntArrayRef size) {
+  namespace F = torch::nn::functional;
+  return F::interpolate(uv, F::InterpolateFuncOptions().size(size.vec()).mode(torch::kBilinear).align_corners(false));
+}
+
 torch::Tensor cat_channels_last(const std::vector<torch::Tensor>& xs) {
   int64_t channels = 0;
   for (const auto& x : xs) channels += x.size(1);
@@ -98,11 +109,12 @@ torch::Tensor run_encoder_decoder(const GeneratorConfig& config, const torch::Te
     const auto options = F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(false);
     x = x.scalar_type() == torch::kBFloat16 ? F::interpolate(x.to(torch::kFloat), options).to(torch::kBFloat16)
                                              : F::interpolate(x, options);
-    const auto y_here = s == 0 ? y : F::adaptive_avg_pool2d(y, F::AdaptiveAvgPool2dFuncOptions(size));
+    const auto y_here = s == 0 ? y : average_to(y, size);
     x = block(b++, cat({x, skips[s], y_here}));
     x = block(b++, x);
   }
-  return output(cat({x, y}));
+  const auto& at_head_scale = skips[config.head_scale()];
+  return output(cat({x, y}), std::vector<int64_t>{at_head_scale.size(2), at_head_scale.size(3)});
 }
 
 // The folded pretrained encoder's blocks, written once for FoldedGenerator's tensors
@@ -247,6 +259,7 @@ GeneratorConfig GeneratorConfig::preset(const std::string& name) {
     if (name == "tiny-encoder-decoder-classes") {
       config.chroma_classes = 5;
       config.head_rank = 4;
+      config.head_stride = 2;
     }
     return config;
   }
@@ -257,6 +270,7 @@ GeneratorConfig GeneratorConfig::preset(const std::string& name) {
     if (name == "pretrained-encoder-classes") {
       config.chroma_classes = 15;
       config.head_rank = 16;
+      config.head_stride = 2;
     }
     return config;
   }
@@ -269,7 +283,7 @@ bool GeneratorConfig::operator==(const GeneratorConfig& o) const {
   return kind == o.kind && hidden == o.hidden && output_kernel == o.output_kernel && noise_layers == o.noise_layers &&
          noise_input == o.noise_input && noise_dim == o.noise_dim && projected_size == o.projected_size &&
          scale_channels == o.scale_channels && chroma_classes == o.chroma_classes && temperature == o.temperature &&
-         head_rank == o.head_rank;
+         head_rank == o.head_rank && head_stride == o.head_stride;
 }
 
 int64_t GeneratorConfig::context_channels() const {
@@ -334,7 +348,14 @@ double GeneratorConfig::flops(int64_t h, int64_t w) const {
   if (kind == GeneratorKind::PretrainedEncoder) flops += mobilenet_v2_flops(full_h, full_w, kEncoderBlocks);
   flops += 2.0 * (scale_channels.front() + 1) * output_channels() * output_kernel * output_kernel * pixels[0];
   if (chroma_classes == 0) return flops;
-  return flops + 2.0 * (head_rank + 2) * class_count() * pixels[0];  // the cells' layer, the annealed mean
+  // The cells' layer and the annealed mean, at the head's stride.
+  return flops + 2.0 * (head_rank + 2) * class_count() * pixels[head_scale()];
+}
+
+size_t GeneratorConfig::head_scale() const {
+  size_t scale = 0;
+  while ((int64_t{1} << scale) < head_stride) ++scale;
+  return scale;
 }
 
 bool GeneratorConfig::is_noisy(size_t layer) const {
@@ -380,6 +401,12 @@ void GeneratorConfig::check() const {
     if (head_rank != 0 && (chroma_classes == 0 || head_rank < 1 || head_rank >= class_count())) {
       fail("head rank " + std::to_string(head_rank) + " (0, or 1..classes - 1 for a chroma-class head)");
     }
+    const int64_t coarsest = int64_t{1} << (scale_channels.size() - 1);
+    if (head_stride != 1 && (chroma_classes == 0 || head_stride < 1 || head_stride >= coarsest ||
+                             (head_stride & (head_stride - 1)) != 0)) {
+      fail("head stride " + std::to_string(head_stride) + " (1, or a power of 2 below " + std::to_string(coarsest) +
+           " for a chroma-class head)");
+    }
     const int64_t context = context_channels();
     int64_t parameters = context * (context + 1) +  // the global-context layer, the output conv and cells' layer
                          (scale_channels.front() + 2) * output_channels() * output_kernel * output_kernel +
@@ -388,7 +415,9 @@ void GeneratorConfig::check() const {
     if (parameters > kMaxParameters) fail(std::to_string(parameters) + " parameters (at most 2^26)");
     return;
   }
-  if (chroma_classes != 0 || head_rank != 0) fail("the seed generator regresses U,V: it has no chroma classes");
+  if (chroma_classes != 0 || head_rank != 0 || head_stride != 1) {
+    fail("the seed generator regresses U,V: it has no chroma classes");
+  }
   if (hidden.empty() || static_cast<int64_t>(hidden.size()) > kMaxLayers) {
     fail(std::to_string(hidden.size()) + " hidden layers (1.." + std::to_string(kMaxLayers) + ")");
   }
@@ -459,11 +488,13 @@ GeneratorImpl::GeneratorImpl(GeneratorConfig config) : config_(std::move(config)
 }
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& y, const torch::Tensor& noise) {
-  return decode_head(head(y, noise));
+  return decode_head(head(y, noise), {y.size(2), y.size(3)});
 }
 
-torch::Tensor GeneratorImpl::decode_head(const torch::Tensor& head) const {
-  return config_.chroma_classes > 0 ? annealed_mean(head, config_.chroma_classes, config_.temperature) : head;
+torch::Tensor GeneratorImpl::decode_head(const torch::Tensor& head, at::IntArrayRef size) const {
+  if (config_.chroma_classes == 0) return head;
+  const auto uv = annealed_mean(head, config_.chroma_classes, config_.temperature);
+  return config_.head_stride == 1 ? uv : upsample_chroma(uv, size);
 }
 
 torch::Tensor GeneratorImpl::head(const torch::Tensor& y, const torch::Tensor& noise) {
@@ -475,10 +506,11 @@ torch::Tensor GeneratorImpl::head(const torch::Tensor& y, const torch::Tensor& n
           return torch::relu(batch_norm(*norms_[i]->as<torch::nn::BatchNorm2d>(), convs_[i]->as<torch::nn::Conv2d>()->forward(x)));
         },
         [&](const torch::Tensor& v) { return torch::relu(context_->forward(v)); },
-        [&](const torch::Tensor& x) {
-          const auto out = output_->forward(x);
-          if (cells_) return cells_->forward(out);
-          return config_.chroma_classes > 0 ? out : torch::sigmoid(out);
+        [&](const torch::Tensor& x, at::IntArrayRef head_size) {
+          auto out = output_->forward(x);
+          if (config_.chroma_classes == 0) return torch::sigmoid(out);
+          if (config_.head_stride > 1) out = average_to(out, head_size);
+          return cells_ ? cells_->forward(out) : out;
         },
         [&](const torch::Tensor& luma) {
           // A gray image in RGB is R = G = B = Y.
@@ -728,22 +760,26 @@ torch::Tensor FoldedGenerator::forward_encoder_decoder(const torch::Tensor& y_in
              config_, y, noise.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast),
              [&](size_t i, const torch::Tensor& x) { return blocks_[i](x).relu_(); },
              [&](const torch::Tensor& v) { return torch::addmm(context_bias_, v, context_weight_.t()).relu_(); },
-             [&](const torch::Tensor& x) {
+             [&](const torch::Tensor& x, at::IntArrayRef head_size) {
                auto out = blocks_.back()(x.to(torch::kFloat));
                if (!class_centres_.defined()) return out.sigmoid_();
+               if (config_.head_stride > 1) out = average_to(out, head_size);
                // Over the cells as the last dimension (NHWC): LibTorch 1.13's softmax along dim 1 of a
                // channels_last tensor took 23 ms at 64x114, along the last 1.1 ms.
                const auto nhwc = out.permute({0, 2, 3, 1}).contiguous();
+               torch::Tensor uv;
                if (nhwc.is_cpu()) {
-                 return softmax_centres(nhwc.view({-1, nhwc.size(3)}), class_centres_, class_cells_weight_,
-                                        class_cells_bias_)
-                     .view({nhwc.size(0), nhwc.size(1), nhwc.size(2), 2})
-                     .permute({0, 3, 1, 2});
+                 uv = softmax_centres(nhwc.view({-1, nhwc.size(3)}), class_centres_, class_cells_weight_,
+                                      class_cells_bias_)
+                          .view({nhwc.size(0), nhwc.size(1), nhwc.size(2), 2});
+               } else {
+                 const auto logits = class_cells_weight_.defined()
+                                         ? torch::linear(nhwc, class_cells_weight_, class_cells_bias_)
+                                         : nhwc;
+                 uv = torch::matmul(logits.softmax(-1), class_centres_);
                }
-               const auto logits = class_cells_weight_.defined()
-                                       ? torch::linear(nhwc, class_cells_weight_, class_cells_bias_)
-                                       : nhwc;
-               return torch::matmul(logits.softmax(-1), class_centres_).permute({0, 3, 1, 2});
+               uv = uv.permute({0, 3, 1, 2});
+               return config_.head_stride == 1 ? uv : upsample_chroma(uv, {x.size(2), x.size(3)});
              },
              [&](const torch::Tensor& luma) { return run_pretrained_encoder(luma); }, true)
       .to(torch::kFloat)
@@ -820,11 +856,15 @@ std::string FoldedGenerator::write_graph(GraphWriter& w) const {
     }
     std::string out = conv(blocks_.back(), w.cat({x, "y"}));
     if (!class_centres_.defined()) return w.sigmoid(out);
+    const int64_t stride = config_.head_stride;
+    if (stride > 1) out = w.pool_to(out, skips[config_.head_scale()], stride);
     if (class_cells_weight_.defined()) {
       out = w.conv(out, cpu(class_cells_weight_).unsqueeze(-1).unsqueeze(-1), cpu(class_cells_bias_), 1, 1, 0);
     }
     const int64_t classes = class_centres_.size(0);
-    return w.conv(w.softmax(out), cpu(class_centres_).t().reshape({2, classes, 1, 1}), torch::Tensor(), 1, 1, 0);
+    const std::string uv =
+        w.conv(w.softmax(out), cpu(class_centres_).t().reshape({2, classes, 1, 1}), torch::Tensor(), 1, 1, 0);
+    return stride == 1 ? uv : w.upsample_to(uv, "y", stride);
   }
   std::string noise = "noise";
   if (config_.noise_input == NoiseInput::ProjectedVector) {
@@ -930,9 +970,10 @@ void copy_weights_across_heads(const GeneratorImpl& from, GeneratorImpl& to) {
   same_head.chroma_classes = source.chroma_classes;
   same_head.temperature = source.temperature;
   same_head.head_rank = source.head_rank;
+  same_head.head_stride = source.head_stride;
   if (!(same_head == source)) throw std::invalid_argument("copy_weights_across_heads: the generators differ outside their heads");
   if (source.chroma_classes == target.chroma_classes && source.head_rank == target.head_rank) {
-    return copy_weights(from, to);  // the same layers (the temperature aside)
+    return copy_weights(from, to);  // the same layers (the temperature and stride aside)
   }
   if (target.chroma_classes == 0) throw std::invalid_argument("copy_weights_across_heads: a chroma-class head cannot become U,V");
   if (source.chroma_classes != 0 && source.chroma_classes != target.chroma_classes) {

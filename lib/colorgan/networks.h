@@ -82,13 +82,20 @@ struct GeneratorConfig {
   // r / (n*n) as much. A trained 15 x 15 head's weight is nearly low-rank: cut to rank 32, its
   // decoded chroma moved 0.44 8-bit levels at most on real photos (factor_chroma_class_head).
   int64_t head_rank = 0;
+  // A chroma-class head decoded at 1 / head_stride of the working size: its maps averaged over
+  // head_stride x head_stride pixels (linear, so the same as averaging the logits), the annealed
+  // mean taken there and the U,V upsampled bilinearly. The decode is most of the head's cost, and
+  // chroma varies slowly where luma keeps the detail: at 2 the 15 x 15 model scored CIEDE2000
+  // 0.894x gray against 0.897x at 1 (docs/TRAINING.md). 1, or a power of 2 below 2^(scales - 1).
+  // It changes no weight: a model file may be re-saved with another (colorgan-model stride).
+  int64_t head_stride = 1;
 
   // "seed" (the defaults), "public-code" (the paper's released code: 128/7,
   // 64/5 x3, 32/5, noise at the input only), "tiny" (for tests),
   // "encoder-decoder" (32/64/128/256 channels at 1, 1/2, 1/4, 1/8 size),
   // "tiny-encoder-decoder" (for tests), "pretrained-encoder" (decoder 32/32/64/96/128),
-  // "pretrained-encoder-classes" (the same with a 15 x 15 chroma-class head of rank 16),
-  // "tiny-encoder-decoder-classes" (for tests).
+  // "pretrained-encoder-classes" (the same with a 15 x 15 chroma-class head of rank 16 at
+  // stride 2), "tiny-encoder-decoder-classes" (for tests: 5 x 5, rank 4, stride 2).
   static GeneratorConfig preset(const std::string& name);
   bool operator==(const GeneratorConfig& o) const;
 
@@ -119,6 +126,8 @@ struct GeneratorConfig {
   // Channels of the output conv: 2 (U,V), chroma_classes^2 logits, or head_rank maps.
   int64_t output_channels() const { return chroma_classes == 0 ? 2 : head_rank > 0 ? head_rank : class_count(); }
   int64_t class_count() const { return chroma_classes * chroma_classes; }
+  // The scale the head is decoded at: log2(head_stride) (0: full size).
+  size_t head_scale() const;
   // Multiply-adds x 2 of one forward pass on an h x w frame (convs only).
   double flops(int64_t h, int64_t w) const;
 };
@@ -163,9 +172,10 @@ class GeneratorImpl : public torch::nn::Module {
   // NoiseInput::ProjectedVector. Returns U,V [N,2,H,W] in [0,1].
   torch::Tensor forward(const torch::Tensor& y, const torch::Tensor& noise);
   // What the output conv gives: U,V as forward() does, or with a chroma-class head its
-  // logits [N, n*n, H, W] (training's cross-entropy needs them; decode_head makes U,V).
+  // logits [N, n*n, H/s, W/s] at head_stride s (sides rounded up; training's cross-entropy
+  // needs them). decode_head makes U,V [N,2,size] from them.
   torch::Tensor head(const torch::Tensor& y, const torch::Tensor& noise);
-  torch::Tensor decode_head(const torch::Tensor& head) const;
+  torch::Tensor decode_head(const torch::Tensor& head, at::IntArrayRef size) const;
 
   const GeneratorConfig& config() const { return config_; }
 
@@ -240,8 +250,8 @@ class GraphWriter {
   // x bilinearly resized (half-pixel centres) to like's H,W, which are `factor` times x's
   // (exactly so for frame sides that are multiples of the network's overall stride).
   virtual std::string upsample_to(const std::string& x, const std::string& like, int64_t factor) = 0;
-  // y averaged down to like's H,W (adaptive average pooling), 1/`factor` of y's (see upsample_to).
-  virtual std::string pool_to(const std::string& y, const std::string& like, int64_t factor) = 0;
+  // x averaged down to like's H,W (adaptive average pooling), 1/`factor` of x's (see upsample_to).
+  virtual std::string pool_to(const std::string& x, const std::string& like, int64_t factor) = 0;
 };
 
 // An inference-only copy of a Generator with each batch norm (running

@@ -9,6 +9,7 @@
 #include <ATen/autocast_mode.h>
 #include <torch/autograd.h>
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/functional/pooling.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/rmsprop.h>
 #include <torch/serialize.h>
@@ -500,7 +501,7 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
       AutocastGuard autocast(o.amp, m.device);
       noise = m.noise_for(batch.size(0), o.size, 2 * k);
       head = m.generator->head(y, noise).to(torch::kFloat);
-      fake_uv = m.generator->decode_head(head);
+      fake_uv = m.generator->decode_head(head, {y.size(2), y.size(3)});
       fake = torch::cat({y, fake_uv.detach()}, 1);
       m.d_optimizer->zero_grad();
       real_scores = m.discriminator->forward(real).to(torch::kFloat);
@@ -542,7 +543,14 @@ StepLosses Trainer::train_step(const std::vector<at::Tensor>& rgb_batches) {
   auto g_loss = adversarial + o.l1_weight * l1;
   const int64_t classes = m.generator->config().chroma_classes;
   if (classes > 0) {
-    auto cross_entropy = -(chroma_class_targets(uv_real, classes) * torch::log_softmax(head, 1)).sum(1, true);
+    auto targets = chroma_class_targets(uv_real, classes);
+    if (head.size(2) != y.size(2) || head.size(3) != y.size(3)) {
+      // A head at a stride predicts each block's cells: its pixels' targets and weights averaged.
+      const auto to_head = F::AdaptiveAvgPool2dFuncOptions(std::vector<int64_t>{head.size(2), head.size(3)});
+      targets = F::adaptive_avg_pool2d(targets, to_head);
+      if (rarity.defined()) rarity = F::adaptive_avg_pool2d(rarity, to_head);
+    }
+    auto cross_entropy = -(targets * torch::log_softmax(head, 1)).sum(1, true);
     if (rarity.defined()) cross_entropy = cross_entropy * rarity;
     const auto class_loss = cross_entropy.mean();
     g_loss = g_loss + o.class_weight * class_loss;
