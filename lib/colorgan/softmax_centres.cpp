@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/full.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -33,47 +34,58 @@ inline float exp_nonpositive(float x) {
   return p * scale;
 }
 
+// The cells' layer runs over blocks of this many logits, held in registers across the r maps
+// (4 AVX512 vectors: independent sums that hide the FMA's latency); K is padded to a multiple.
+constexpr int64_t kCellsBlock = 64;
+
 // One block of pixels. Logits: each row of `in` (K of them), or with `cells` (r > 0) the
-// cells' layer of each row's r maps, bias + cells . maps, into `scratch` (K floats).
+// cells' layer of each row's r maps, bias + cells . maps, into `logits` (K floats, K a
+// multiple of kCellsBlock); their exps go to `weights` (K floats).
 __attribute__((target_clones("avx512f", "avx2", "default"))) void softmax_centres_rows(
-    const float* in, int64_t rows, int64_t classes, int64_t rank, const float* cells, const float* bias,
-    const float* cu, const float* cv, float* scratch, float* out) {
+    const float* __restrict in, int64_t rows, int64_t classes, int64_t rank, const float* __restrict cells,
+    const float* __restrict bias, const float* __restrict cu, const float* __restrict cv, float* __restrict logits,
+    float* __restrict weights, float* __restrict out) {
+  constexpr int kLanes = 16;  // running maxima and sums, so the reductions vectorize in a fixed order
   for (int64_t p = 0; p < rows; ++p) {
     if (rank > 0) {  // cells is [r, K]: the inner loop runs along K
       const float* maps = in + p * rank;
-      for (int64_t k = 0; k < classes; ++k) scratch[k] = bias[k];
-      for (int64_t j = 0; j < rank; ++j) {
-        const float m = maps[j];
-        const float* c = cells + j * classes;
-        for (int64_t k = 0; k < classes; ++k) scratch[k] += m * c[k];
+      for (int64_t k0 = 0; k0 < classes; k0 += kCellsBlock) {
+        float sums[kCellsBlock];
+        for (int64_t k = 0; k < kCellsBlock; ++k) sums[k] = bias[k0 + k];
+        for (int64_t j = 0; j < rank; ++j) {
+          const float m = maps[j];
+          const float* c = cells + j * classes + k0;
+          for (int64_t k = 0; k < kCellsBlock; ++k) sums[k] += m * c[k];
+        }
+        for (int64_t k = 0; k < kCellsBlock; ++k) logits[k0 + k] = sums[k];
       }
     }
-    const float* l = rank > 0 ? scratch : in + p * classes;
-    // Eight running maxima (and sums below), so the reductions vectorize without reordering floats.
-    float tops[8] = {l[0], l[0], l[0], l[0], l[0], l[0], l[0], l[0]};
+    const float* l = rank > 0 ? logits : in + p * classes;
+    float tops[kLanes];
+    for (int j = 0; j < kLanes; ++j) tops[j] = l[0];
     int64_t k = 0;
-    for (; k + 8 <= classes; k += 8) {
-      for (int j = 0; j < 8; ++j) tops[j] = std::max(tops[j], l[k + j]);
+    for (; k + kLanes <= classes; k += kLanes) {
+      for (int j = 0; j < kLanes; ++j) tops[j] = std::max(tops[j], l[k + j]);
     }
     for (int j = 0; k < classes; ++k, ++j) tops[j] = std::max(tops[j], l[k]);
     float top = tops[0];
-    for (int j = 1; j < 8; ++j) top = std::max(top, tops[j]);
-    for (k = 0; k < classes; ++k) scratch[k] = exp_nonpositive(l[k] - top);
-    float sum[8] = {}, su[8] = {}, sv[8] = {};
-    for (k = 0; k + 8 <= classes; k += 8) {
-      for (int j = 0; j < 8; ++j) {
-        sum[j] += scratch[k + j];
-        su[j] += scratch[k + j] * cu[k + j];
-        sv[j] += scratch[k + j] * cv[k + j];
+    for (int j = 1; j < kLanes; ++j) top = std::max(top, tops[j]);
+    for (k = 0; k < classes; ++k) weights[k] = exp_nonpositive(l[k] - top);
+    float sum[kLanes] = {}, su[kLanes] = {}, sv[kLanes] = {};
+    for (k = 0; k + kLanes <= classes; k += kLanes) {
+      for (int j = 0; j < kLanes; ++j) {
+        sum[j] += weights[k + j];
+        su[j] += weights[k + j] * cu[k + j];
+        sv[j] += weights[k + j] * cv[k + j];
       }
     }
     for (int j = 0; k < classes; ++k, ++j) {
-      sum[j] += scratch[k];
-      su[j] += scratch[k] * cu[k];
-      sv[j] += scratch[k] * cv[k];
+      sum[j] += weights[k];
+      su[j] += weights[k] * cu[k];
+      sv[j] += weights[k] * cv[k];
     }
     float s = 0, u = 0, v = 0;
-    for (int j = 0; j < 8; ++j) {
+    for (int j = 0; j < kLanes; ++j) {
       s += sum[j];
       u += su[j];
       v += sv[j];
@@ -102,18 +114,28 @@ at::Tensor softmax_centres(const at::Tensor& in, const at::Tensor& centres, cons
       (cells && (!cpu_float(cells_weight) || !cpu_float(cells_bias)))) {
     throw std::invalid_argument("softmax_centres: needs float tensors on the CPU, the first contiguous");
   }
-  const at::Tensor c = centres.t().contiguous();  // [2, K]: U's row, V's row
-  const at::Tensor w = cells ? cells_weight.t().contiguous() : at::Tensor();  // [r, K]
-  const at::Tensor b = cells ? cells_bias.contiguous() : at::Tensor();
+  // With a cells' layer, the K cells padded to a multiple of kCellsBlock: zero weights and centres,
+  // a bias so low that their exp is e^-87 (against a sum of at least 1).
+  const int64_t padded = cells ? (classes + kCellsBlock - 1) / kCellsBlock * kCellsBlock : classes;
+  const auto pad = [&](const at::Tensor& t, float value) {  // [.., K] -> [.., padded]
+    if (padded == classes) return t.contiguous();
+    at::Tensor wide = at::full({t.dim() == 2 ? t.size(0) : 1, padded}, value, t.options());
+    wide.narrow(1, 0, classes).copy_(t.dim() == 2 ? t : t.unsqueeze(0));
+    return t.dim() == 2 ? wide : wide.squeeze(0);
+  };
+  const at::Tensor c = pad(centres.t(), 0);  // [2, K]: U's row, V's row
+  const at::Tensor w = cells ? pad(cells_weight.t(), 0) : at::Tensor();  // [r, K]
+  const at::Tensor b = cells ? pad(cells_bias, -1e30f) : at::Tensor();
   const int64_t rank = cells ? in.size(1) : 0;
   at::Tensor out = at::empty({in.size(0), 2}, in.options());
   const float* cu = c.data_ptr<float>();
   const float* source = in.data_ptr<float>();
   float* uv = out.data_ptr<float>();
   at::parallel_for(0, in.size(0), 256, [&](int64_t first, int64_t last) {
-    std::vector<float> scratch(classes);
-    softmax_centres_rows(source + first * in.size(1), last - first, classes, rank, cells ? w.data_ptr<float>() : nullptr,
-                         cells ? b.data_ptr<float>() : nullptr, cu, cu + classes, scratch.data(), uv + 2 * first);
+    std::vector<float> logits(padded), weights(padded);
+    softmax_centres_rows(source + first * in.size(1), last - first, padded, rank, cells ? w.data_ptr<float>() : nullptr,
+                         cells ? b.data_ptr<float>() : nullptr, cu, cu + padded, logits.data(), weights.data(),
+                         uv + 2 * first);
   });
   return out;
 }
