@@ -266,18 +266,16 @@ TEST_F(ModelFileTest, EncoderDecoderKindsRoundTripPretrainedEncoderIncluded) {
   }
 }
 
-TEST(ShippedModels, SeedIsTheSeedArchitectureTheDefaultThePretrainedEncoder) {
+TEST(ShippedModels, SeedIsTheSeedArchitectureTheDefaultThePretrainedEncoderWithChromaClasses) {
   const std::string models = colorgan::testing::meson_env("COLORGAN_MODELS");
   const ModelFile seed = load_model(models + "/seed.cgan");
   EXPECT_EQ(seed.generator->config(), GeneratorConfig::preset("seed"));
   EXPECT_EQ(parameter_count(*seed.generator), 588628);
   const ModelFile default_model = load_model(models + "/default.cgan");
-  EXPECT_EQ(default_model.generator->config(), GeneratorConfig::preset("pretrained-encoder"));
+  EXPECT_EQ(default_model.generator->config(), GeneratorConfig::preset("pretrained-encoder-classes"));
   EXPECT_EQ(default_model.metadata.training_width, 64);
-  const ModelFile classes = load_model(models + "/chroma-classes.cgan");
-  GeneratorConfig full_size = GeneratorConfig::preset("pretrained-encoder-classes");
-  full_size.head_stride = 1;  // written before the head had a stride: decoded at full size
-  EXPECT_EQ(classes.generator->config(), full_size);
+  const ModelFile regression = load_model(models + "/pretrained-encoder.cgan");
+  EXPECT_EQ(regression.generator->config(), GeneratorConfig::preset("pretrained-encoder"));
   const ModelFile encoder_decoder = load_model(models + "/encoder-decoder.cgan");
   EXPECT_EQ(encoder_decoder.generator->config(), GeneratorConfig::preset("encoder-decoder"));
 }

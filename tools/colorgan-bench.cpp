@@ -398,9 +398,10 @@ void hd_figures(const Bench& b) {
     report.add("hd.bin_vs_python_anchor_" + key, fps / anchor, 2, "x");
   }
   // The default model against the earlier ones beside it (models/seed.cgan: the seed generator's;
-  // models/encoder-decoder.cgan: the encoder-decoder), 720p, interleaved runs.
+  // models/encoder-decoder.cgan: the encoder-decoder; models/pretrained-encoder.cgan: the same
+  // layers as the default with a U,V head), 720p, interleaved runs.
   const std::filesystem::path models = std::filesystem::path(default_model_path()).parent_path();
-  for (const std::string other : {"seed", "encoder-decoder", "chroma-classes"}) {
+  for (const std::string other : {"seed", "encoder-decoder", "pretrained-encoder"}) {
     const std::filesystem::path path = models / (other + ".cgan");
     if (!std::filesystem::exists(path)) continue;
     PipelineRunner with_default("cgancolorizebin ! video/x-raw,format=RGBx", 1280, 720, "GRAY8");
