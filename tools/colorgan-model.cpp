@@ -310,36 +310,40 @@ int main(int argc, char** argv) {
   upgrade_command->add_option("old", model, "model file to read")->type_name("OLD.cgan")->required();
   upgrade_command->add_option("new", upgraded, "where to write it (default: in place)")->type_name("NEW.cgan");
 
+  // The commands that re-save MODEL.cgan as OUT.cgan with one thing of its head changed.
+  const auto resave_command = [&](const std::string& name, const std::string& description, const std::string& usage) {
+    CLI::App* command = app.add_subcommand(name, description);
+    cli::configure(*command, usage + " MODEL.cgan OUT.cgan");
+    command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
+    command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
+    return command;
+  };
   double temperature = 0.38;
-  CLI::App* temper_command = app.add_subcommand(
-      "temper", "Re-saves a model with a chroma-class head (--generator pretrained-encoder-classes) with another\n"
-                "annealed-mean temperature: lower paints more vivid colour, higher more cautious (1: the mean).");
-  cli::configure(*temper_command, "--temperature T MODEL.cgan OUT.cgan");
+  CLI::App* temper_command = resave_command(
+      "temper",
+      "Re-saves a model with a chroma-class head (--generator pretrained-encoder-classes) with another\n"
+      "annealed-mean temperature: lower paints more vivid colour, higher more cautious (1: the mean).",
+      "--temperature T");
   temper_command->add_option("--temperature", temperature, "softmax temperature of the annealed mean")
       ->check(CLI::Range(0.01, 100.0))
       ->required();
-  temper_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
-  temper_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
-
   int64_t rank = 16;
-  CLI::App* factor_command = app.add_subcommand(
-      "factor", "Re-saves a model's chroma-class head at another rank: its output conv to RANK maps and a\n"
-                "1x1 conv from them to the logits (the weight's leading singular vectors; 0: one conv again).\n"
-                "Cheaper at inference; exact where the head's rank is at most RANK.");
-  cli::configure(*factor_command, "--rank RANK MODEL.cgan OUT.cgan");
+  CLI::App* factor_command = resave_command(
+      "factor",
+      "Re-saves a model's chroma-class head at another rank: its output conv to RANK maps and a\n"
+      "1x1 conv from them to the logits (the weight's leading singular vectors; 0: one conv again).\n"
+      "Cheaper at inference; exact where the head's rank is at most RANK.",
+      "--rank RANK");
   factor_command->add_option("--rank", rank, "maps between the output conv and the logits")->required();
-  factor_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
-  factor_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
-
   int64_t head_stride = 2;
-  CLI::App* stride_command = app.add_subcommand(
-      "stride", "Re-saves a model decoding its chroma-class head at 1/STRIDE of the working size: the head's\n"
-                "maps averaged over STRIDE x STRIDE pixels, the annealed mean there, U,V upsampled (1: full size).\n"
-                "Faster; the weights stay as they are.");
-  cli::configure(*stride_command, "--stride STRIDE MODEL.cgan OUT.cgan");
-  stride_command->add_option("--stride", head_stride, "1, 2 or 4")->required();
-  stride_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
-  stride_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
+  CLI::App* stride_command = resave_command(
+      "stride",
+      "Re-saves a model decoding its chroma-class head at 1/STRIDE of the working size: the head's\n"
+      "maps averaged over STRIDE x STRIDE pixels, the annealed mean there, U,V upsampled (1: full size).\n"
+      "Faster; the weights stay as they are.",
+      "--stride STRIDE");
+  stride_command->add_option("--stride", head_stride, "1, or a power of 2 below the network's coarsest scale")
+      ->required();
 
   std::string format = "torchscript", exported;
   CLI::App* export_command = app.add_subcommand(
