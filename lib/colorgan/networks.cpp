@@ -42,10 +42,6 @@ std::pair<torch::Tensor, torch::Tensor> fold_batch_norm(const torch::Tensor& con
   return {conv_weight * scale.view({-1, 1, 1, 1}), norm.bias - scale * norm.running_mean};
 }
 
-// Concatenation along channels into a channels_last result. LibTorch 1.13's cat
-// falls back to NCHW when an input's layout is ambiguous (the 1-channel Y, an
-// expanded context), and every conv and upsample after it then reorders: 14% of
-// the folded encoder-decoder's time at 64x114.
 // x [N,C,H,W] averaged down to `size` (adaptive average pooling: exact 2x2 means where H, W are even).
 torch::Tensor average_to(const torch::Tensor& x, at::IntArrayRef size) {
   return torch::nn::functional::adaptive_avg_pool2d(x, torch::nn::functional::AdaptiveAvgPool2dFuncOptions(size.vec()));
@@ -57,6 +53,10 @@ torch::Tensor upsample_chroma(const torch::Tensor& uv, at::IntArrayRef size) {
   return F::interpolate(uv, F::InterpolateFuncOptions().size(size.vec()).mode(torch::kBilinear).align_corners(false));
 }
 
+// Concatenation along channels into a channels_last result. LibTorch 1.13's cat
+// falls back to NCHW when an input's layout is ambiguous (the 1-channel Y, an
+// expanded context), and every conv and upsample after it then reorders: 14% of
+// the folded encoder-decoder's time at 64x114.
 torch::Tensor cat_channels_last(const std::vector<torch::Tensor>& xs) {
   int64_t channels = 0;
   for (const auto& x : xs) channels += x.size(1);

@@ -109,8 +109,9 @@ PackedLayout packed_layout(RawFormat format) {
 // __restrict: the bytes could otherwise alias the floats, and the loops would not vectorize.
 // Cloned for AVX512 and AVX2: the gamut mapping's three divisions per pixel are most of a
 // 720p frame's conversion, and x86-64's baseline SSE2 does them 4 at a time.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void pack_rgb_row(const float* __restrict y, const float* __restrict u, const float* __restrict v, int64_t width,
-                  const PackedLayout& layout, uint8_t* __restrict scratch, uint8_t* __restrict out) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void pack_rgb_row(
+    const float* __restrict y, const float* __restrict u, const float* __restrict v, int64_t width,
+    const PackedLayout& layout, uint8_t* __restrict scratch, uint8_t* __restrict out) {
   for (int64_t x = 0; x < width; ++x) {
     float pixel[3];
     yuv_to_rgb_keep_luma_pixel(y[x], u[x], v[x], pixel);
