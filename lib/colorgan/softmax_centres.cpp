@@ -2,8 +2,8 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
+#include <ATen/ops/constant_pad_nd.h>
 #include <ATen/ops/empty.h>
-#include <ATen/ops/full.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -117,11 +117,8 @@ at::Tensor softmax_centres(const at::Tensor& in, const at::Tensor& centres, cons
   // With a cells' layer, the K cells padded to a multiple of kCellsBlock: zero weights and centres,
   // a bias so low that their exp is e^-87 (against a sum of at least 1).
   const int64_t padded = cells ? (classes + kCellsBlock - 1) / kCellsBlock * kCellsBlock : classes;
-  const auto pad = [&](const at::Tensor& t, float value) {  // [.., K] -> [.., padded]
-    if (padded == classes) return t.contiguous();
-    at::Tensor wide = at::full({t.dim() == 2 ? t.size(0) : 1, padded}, value, t.options());
-    wide.narrow(1, 0, classes).copy_(t.dim() == 2 ? t : t.unsqueeze(0));
-    return t.dim() == 2 ? wide : wide.squeeze(0);
+  const auto pad = [&](const at::Tensor& t, float value) {  // [.., K] -> [.., padded], contiguous
+    return at::constant_pad_nd(t, {0, padded - classes}, value).contiguous();
   };
   const at::Tensor c = pad(centres.t(), 0);  // [2, K]: U's row, V's row
   const at::Tensor w = cells ? pad(cells_weight.t(), 0) : at::Tensor();  // [r, K]
