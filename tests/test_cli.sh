@@ -43,6 +43,22 @@ check "colorgan-model stride --stride 3" 2 "$model_tool" stride --stride 3 "$tmp
 expect_output "... says why" "head stride 3"
 check "colorgan-model stride on a U,V model" 2 "$model_tool" stride --stride 2 "$tmp/m.cgan" "$tmp/x.cgan"
 expect_output "... says it has no head to decode" "regresses U,V"
+# rebalance: the logits shifted by the rebalancing weights of real photos' chroma (the test photos).
+check "colorgan-model rebalance" 0 "$model_tool" rebalance --data "$COLORGAN_TEST_DATA" --rebalance 0.5 --crops 128 \
+  "$tmp/classes.cgan" "$tmp/rebalanced.cgan"
+expect_output "... says how far the logits moved" "logits shifted by .* from 128 crops of 3 images"
+check "... compared with the model" 0 "$model_tool" compare "$tmp/classes.cgan" "$tmp/rebalanced.cgan"
+expect_output "... only the cells' bias differs" "(cells.bias;"
+check "... info shows it in the provenance" 0 "$model_tool" info "$tmp/rebalanced.cgan"
+expect_output "... the step" "then colorgan-model rebalance --rebalance 0.5"
+check "colorgan-model rebalance --rebalance 1" 2 "$model_tool" rebalance --data "$COLORGAN_TEST_DATA" --rebalance 1 \
+  "$tmp/classes.cgan" "$tmp/x.cgan"
+check "colorgan-model rebalance on a U,V model" 2 "$model_tool" rebalance --data "$COLORGAN_TEST_DATA" --rebalance 0.5 \
+  "$tmp/m.cgan" "$tmp/x.cgan"
+expect_output "... says it has no head to rebalance" "regresses U,V"
+check "colorgan-model rebalance without images" 2 "$model_tool" rebalance --data "$tmp/none" --rebalance 0.5 \
+  "$tmp/classes.cgan" "$tmp/x.cgan"
+expect_output "... names the path" "$tmp/none"
 check "colorgan-model info on a missing file" 1 "$model_tool" info "$tmp/none.cgan"
 expect_output "the error names the file" "$tmp/none.cgan"
 

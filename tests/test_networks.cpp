@@ -479,6 +479,33 @@ TEST(ChromaClasses, WeightsCarryAcrossHeadsOfAnyRank) {
   EXPECT_THROW(copy_weights_across_heads(*seed, *cut), std::invalid_argument) << "other layers";
 }
 
+// Logit adjustment (colorgan-model rebalance): a shift of zero changes nothing; raising one cell's
+// logit far above the others pulls every pixel's chroma to that cell's centre, at rank 4 (the
+// cells' layer's bias) and at rank 0 (the output conv's).
+TEST(ChromaClasses, ShiftingTheLogitsMovesTheChromaTowardsTheRaisedCells) {
+  torch::manual_seed(8);
+  for (const int64_t rank : {4, 0}) {
+    auto config = GeneratorConfig::preset("tiny-encoder-decoder-classes");
+    config.head_rank = rank;
+    Generator g(config);
+    g->eval();
+    torch::NoGradGuard no_grad;
+    const auto y = torch::rand({1, 1, 16, 24}), noise = torch::randn({1, 1, 16, 24});
+    const auto before = g->forward(y, noise);
+    shift_chroma_class_logits(*g, torch::zeros({25}));
+    EXPECT_TRUE(torch::equal(g->forward(y, noise), before)) << "rank " << rank;
+    auto shift = torch::zeros({25});
+    shift[4 * 5 + 0] = 100.0;  // the cell at U 0.9, V 0.1
+    shift_chroma_class_logits(*g, shift);
+    const auto after = g->forward(y, noise);
+    EXPECT_NEAR(after[0][0].min().item<float>(), 0.9f, 1e-3) << "rank " << rank;
+    EXPECT_NEAR(after[0][1].max().item<float>(), 0.1f, 1e-3) << "rank " << rank;
+    EXPECT_THROW(shift_chroma_class_logits(*g, torch::zeros({24})), std::invalid_argument);
+  }
+  Generator uv(GeneratorConfig::preset("tiny-encoder-decoder"));
+  EXPECT_THROW(shift_chroma_class_logits(*uv, torch::zeros({25})), std::invalid_argument);
+}
+
 TEST(ChromaClasses, ConfigChecksRefuseBadHeads) {
   auto config = GeneratorConfig::preset("pretrained-encoder-classes");
   EXPECT_NO_THROW(config.check());

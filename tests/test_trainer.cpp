@@ -366,8 +366,25 @@ TEST(Trainer, ChromaHistogramAndRebalancingWeights) {
   EXPECT_NEAR((0.75 * w[10][10] + 0.25 * w[18][2]).item<double>(), 1.0, 1e-5) << "mean 1 over the data";
   EXPECT_THROW(rebalancing_weights(histogram, 1.0), std::invalid_argument);
   EXPECT_THROW(rebalancing_weights(torch::zeros({kChromaBins, kChromaBins}), 0.5), std::invalid_argument);
-  EXPECT_THROW(rebalancing_weights(torch::ones({4, 4}), 0.5), std::invalid_argument);
+  EXPECT_THROW(rebalancing_weights(torch::ones({4, 5}), 0.5), std::invalid_argument);
   EXPECT_THROW(chroma_histogram(torch::zeros({1, 3, 2, 2})), std::invalid_argument);
+}
+
+TEST(Trainer, ChromaClassHistogramSharesEachPixelBetweenItsCells) {
+  // 5 x 5 cells, centres at 0.1, 0.3, 0.5, 0.7, 0.9: two pixels at gray's centre, one at U 0.9,
+  // V 0.1, one halfway between the centres (0.5, 0.5) and (0.7, 0.5).
+  const auto uv = torch::tensor({0.5f, 0.5f, 0.9f, 0.6f, 0.5f, 0.5f, 0.1f, 0.5f}).view({1, 2, 2, 2});
+  const auto histogram = chroma_class_histogram(uv, 5);
+  ASSERT_EQ(histogram.sizes(), (at::IntArrayRef{5, 5}));
+  EXPECT_NEAR(histogram[2][2].item<double>(), 2.5, 1e-6);
+  EXPECT_NEAR(histogram[3][2].item<double>(), 0.5, 1e-6);
+  EXPECT_NEAR(histogram[4][0].item<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(histogram.sum().item<double>(), 4.0, 1e-6);
+  // Its weights (any square grid): the vivid cell weighs more than gray's, mean 1 over the data.
+  const auto w = rebalancing_weights(histogram, 0.5);
+  EXPECT_GT(w[4][0].item<double>(), w[2][2].item<double>());
+  EXPECT_NEAR((histogram * w).sum().item<double>() / 4.0, 1.0, 1e-5);
+  EXPECT_THROW(chroma_class_histogram(torch::zeros({1, 1, 2, 2}), 5), std::invalid_argument);
 }
 
 TEST(Trainer, RebalancedL1KeepsNeutralDataAsItIsAndWeighsColourMore) {

@@ -11,7 +11,9 @@
 #include "colorgan/backbone.h"
 #ifdef COLORGAN_HAVE_IMAGES
 #include "colorgan/colorspace.h"
+#include "colorgan/dataset.h"
 #include "colorgan/image_io.h"
+#include "colorgan/trainer.h"
 #include <nlohmann/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -153,6 +155,45 @@ int stride(const std::string& from, int64_t head_stride, const std::string& to) 
                             "colorgan-model stride --stride " + std::to_string(head_stride));
   std::cout << "wrote " << to << " (head stride " << head_stride << ")\n";
   return 0;
+}
+
+// The same model predicting as if trained with --rebalance R: each cell's logit shifted by the
+// log of its rebalancing weight, from the chroma of training crops drawn as training draws
+// them (sources balanced, 0.5-1 of the short side, at the model's training size).
+int rebalance(const std::string& from, const std::vector<std::string>& data, double r, int64_t crops,
+              const std::string& to) {
+#ifndef COLORGAN_HAVE_IMAGES
+  (void)from, (void)data, (void)r, (void)crops, (void)to;
+  throw std::runtime_error("this colorgan-model was built without images (-Dimages=disabled): no rebalance");
+#else
+  colorgan::ModelFile model = colorgan::load_model(from);
+  const auto& config = model.generator->config();
+  if (config.chroma_classes == 0) throw std::invalid_argument("'" + from + "' regresses U,V: only a chroma-class head can be rebalanced");
+  colorgan::DatasetOptions options;
+  options.size = model.metadata.training_width;
+  options.min_crop = 0.5;
+  options.max_crop = 1.0;
+  options.balance_sources = true;
+  colorgan::LoadSummary summary;
+  const auto images = colorgan::ImageSet::load(colorgan::find_inputs(data), options, &summary,
+                                               [](const std::string& m) { std::cerr << "warning: " << m << "\n"; });
+  if (images.size() == 0) throw std::invalid_argument("no readable images in --data");
+  const int64_t n = config.chroma_classes;
+  at::Tensor histogram = torch::zeros({n, n}, torch::kDouble);
+  for (int64_t done = 0; done < crops; done += 64) {
+    const auto rgb = images.random_batch(std::min<int64_t>(64, crops - done), 7919 + done);
+    histogram += colorgan::chroma_class_histogram(colorgan::rgb_to_yuv(rgb).narrow(1, 1, 2), n);
+  }
+  const auto shift = colorgan::rebalancing_weights(histogram, r).log().flatten();
+  colorgan::shift_chroma_class_logits(*model.generator, shift);
+  std::ostringstream step;
+  step << "colorgan-model rebalance --rebalance " << r << " (" << crops << " crops of " << images.size() << " images)";
+  model.metadata.provenance += "\nthen " + step.str();
+  colorgan::save_model(to, model.generator, model.metadata);
+  std::cout << "wrote " << to << " (logits shifted by " << shift.min().item<double>() << " .. "
+            << shift.max().item<double>() << ", from " << crops << " crops of " << images.size() << " images)\n";
+  return 0;
+#endif
 }
 
 // The generator for other runtimes (docs/INTEROP.md): folded weights, y and noise in, uv out.
@@ -345,6 +386,22 @@ int main(int argc, char** argv) {
   stride_command->add_option("--stride", head_stride, "1, or a power of 2 below the network's coarsest scale")
       ->required();
 
+  std::vector<std::string> data;
+  double rebalancing = 0.5;
+  int64_t crops = 1024;
+  CLI::App* rebalance_command = resave_command(
+      "rebalance",
+      "Re-saves a model with a chroma-class head predicting as if trained with --rebalance R: each\n"
+      "cell's logit shifted by the log of its rebalancing weight in the training data (logit\n"
+      "adjustment). More colour, at the cost of accuracy on common (near-gray) chroma; 0: unchanged.",
+      "--data DIR... --rebalance R");
+  rebalance_command->add_option("--data", data, "training images (files or folders)")->required();
+  rebalance_command->add_option("--rebalance", rebalancing, "rebalancing strength, as colorgan-train's")
+      ->check(CLI::Range(0.0, 0.999))
+      ->required();
+  rebalance_command->add_option("--crops", crops, "training crops the statistics come from")
+      ->check(CLI::Range(int64_t{64}, int64_t{1} << 20));
+
   std::string format = "torchscript", exported;
   CLI::App* export_command = app.add_subcommand(
       "export", "Writes the generator for other runtimes: --format torchscript, a TorchScript module whose\n"
@@ -379,6 +436,7 @@ int main(int argc, char** argv) {
     if (temper_command->parsed()) return temper(model, temperature, upgraded);
     if (factor_command->parsed()) return factor(model, rank, upgraded);
     if (stride_command->parsed()) return stride(model, head_stride, upgraded);
+    if (rebalance_command->parsed()) return rebalance(model, data, rebalancing, crops, upgraded);
     if (export_command->parsed()) return export_model(format, model, exported);
     if (import_command->parsed()) return import_tfjs(model_json, exported, reference, tolerance);
     return devices();

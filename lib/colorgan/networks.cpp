@@ -963,6 +963,18 @@ void copy_weights(const GeneratorImpl& from, GeneratorImpl& to) {
   for (auto& b : to.named_buffers()) b.value().copy_(source_buffers[b.key()]);
 }
 
+void shift_chroma_class_logits(GeneratorImpl& generator, const at::Tensor& shift) {
+  const GeneratorConfig& c = generator.config();
+  if (c.chroma_classes == 0) throw std::invalid_argument("shift_chroma_class_logits: the generator regresses U,V");
+  if (shift.dim() != 1 || shift.size(0) != c.class_count()) {
+    throw std::invalid_argument("shift_chroma_class_logits: needs " + std::to_string(c.class_count()) + " shifts");
+  }
+  torch::NoGradGuard no_grad;
+  auto params = generator.named_parameters();
+  auto& bias = params[c.head_rank > 0 ? "cells.bias" : "output.bias"];
+  bias.add_(shift.to(bias.options()));
+}
+
 void copy_weights_across_heads(const GeneratorImpl& from, GeneratorImpl& to) {
   const GeneratorConfig& source = from.config();
   const GeneratorConfig& target = to.config();

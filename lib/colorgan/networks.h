@@ -332,6 +332,12 @@ void copy_weights(const GeneratorImpl& from, GeneratorImpl& to);
 // or as its chroma-class head (multiplied out, factored to `to`'s rank). Throws
 // std::invalid_argument where other layers differ, or a chroma-class head would become U,V.
 void copy_weights_across_heads(const GeneratorImpl& from, GeneratorImpl& to);
+// Adds shift [n*n] to a chroma-class generator's logits (the bias of its last layer before the
+// softmax: the cells' layer, or the output conv at rank 0). With shift = log w, w the training
+// data's rebalancing_weights, the head predicts as if trained with that rebalancing (logit
+// adjustment: Menon et al. 2021, "Long-tail learning via logit adjustment"). Throws
+// std::invalid_argument for a U,V head or a shift of another size.
+void shift_chroma_class_logits(GeneratorImpl& generator, const at::Tensor& shift);
 // A module's parameters and floating-point buffers (batch-norm statistics, not
 // counters such as num_batches_tracked), by name: what its weights are.
 torch::OrderedDict<std::string, torch::Tensor> floating_weights(const torch::nn::Module& module);

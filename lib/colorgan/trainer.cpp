@@ -448,8 +448,14 @@ at::Tensor chroma_histogram(const at::Tensor& uv) {
       .view({kChromaBins, kChromaBins});
 }
 
+at::Tensor chroma_class_histogram(const at::Tensor& uv, int64_t n) {
+  if (uv.dim() != 4 || uv.size(1) != 2) throw std::invalid_argument("chroma_class_histogram: uv must be [N,2,H,W]");
+  return chroma_class_targets(uv.to(torch::kCPU), n).sum({0, 2, 3}).to(torch::kDouble).view({n, n});
+}
+
 at::Tensor rebalancing_weights(const at::Tensor& histogram, double r) {
-  if (histogram.sizes() != at::IntArrayRef{kChromaBins, kChromaBins} || !(histogram.min().item<double>() >= 0) ||
+  if (histogram.dim() != 2 || histogram.size(0) != histogram.size(1) || histogram.numel() == 0 ||
+      !(histogram.min().item<double>() >= 0) ||
       !(histogram.sum().item<double>() > 0)) {
     throw std::invalid_argument("rebalancing_weights: needs a non-empty chroma_histogram");
   }
@@ -460,7 +466,7 @@ at::Tensor rebalancing_weights(const at::Tensor& histogram, double r) {
   const auto taps = torch::exp(-0.5 * torch::arange(-2, 3, torch::kDouble).pow(2));
   auto kernel = torch::outer(taps, taps);
   kernel = (kernel / kernel.sum()).view({1, 1, 5, 5});
-  auto smooth = torch::conv2d(p.view({1, 1, kChromaBins, kChromaBins}), kernel, {}, 1, 2).view_as(p);
+  auto smooth = torch::conv2d(p.unsqueeze(0).unsqueeze(0), kernel, {}, 1, 2).view_as(p);
   smooth = smooth / smooth.sum();
   const double reached = (counts > 0).sum().item<double>();
   const auto weights = 1.0 / (r * smooth + (1 - r) / reached);

@@ -71,9 +71,12 @@ struct TrainOptions {
 // kChromaBins cells. The odd count puts neutral chroma (0.5, 0.5) at a cell's centre.
 constexpr int64_t kChromaBins = 21;
 at::Tensor chroma_histogram(const at::Tensor& uv);  // uv [N,2,H,W] -> double [bins, bins]
-// Per-cell weights 1 / (r p~ + (1 - r) / Q): p~ the histogram smoothed (a Gaussian of one
-// cell) and normalized, Q the number of cells the data reaches; scaled so that the data's
-// mean weight is 1. r = 0 gives weight 1 everywhere.
+// The same over a chroma-class head's n x n cells: chroma_class_targets(uv, n) summed over
+// the pixels (each pixel's weight shared between the 4 cells around it), double [n, n].
+at::Tensor chroma_class_histogram(const at::Tensor& uv, int64_t n);
+// Per-cell weights 1 / (r p~ + (1 - r) / Q) for a square histogram (either of the above):
+// p~ the histogram smoothed (a Gaussian of one cell) and normalized, Q the number of cells
+// the data reaches; scaled so that the data's mean weight is 1. r = 0 gives weight 1 everywhere.
 at::Tensor rebalancing_weights(const at::Tensor& histogram, double r);
 
 const char* to_string(GanLoss loss);
