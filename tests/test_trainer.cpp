@@ -435,6 +435,37 @@ TEST(Trainer, PretrainedEncoderStartsFromTheBackboneFileAndKeepsIt) {
   EXPECT_TRUE(encoder_matches());
   train(t, 2);
   EXPECT_TRUE(encoder_matches()) << "the encoder stays frozen";
+
+  // --encoder-lr: its convs learn, its batch-norm statistics stay ImageNet's; a resumed run
+  // continues with the encoder's own optimizer group as the first run would.
+  o.encoder_lr = 1e-3;
+  Trainer tuned(o);
+  train(tuned, 2);
+  const auto before = floating_weights(*net);
+  const auto after = floating_weights(*tuned.generator()->encoder());
+  bool convs_moved = false;
+  for (const auto& w : after) {
+    const torch::Tensor* old = before.find(w.key());
+    ASSERT_NE(old, nullptr) << w.key();
+    if (w.key().find("running_") != std::string::npos) {
+      EXPECT_TRUE(torch::equal(*old, w.value())) << w.key();
+    } else if (!torch::equal(*old, w.value())) {
+      convs_moved = true;
+    }
+  }
+  EXPECT_TRUE(convs_moved) << "the encoder learns";
+  tuned.save_checkpoint(dir + "/tuned.pt");
+  train(tuned, 4);
+  Trainer resumed(o);
+  resumed.load_checkpoint(dir + "/tuned.pt");
+  train(resumed, 4);
+  const auto continued = floating_weights(*tuned.generator());
+  for (const auto& w : floating_weights(*resumed.generator())) {
+    EXPECT_TRUE(torch::allclose(w.value(), continued[w.key()], 1e-5, 1e-6)) << w.key();
+  }
+  auto not_pretrained = tiny_options();
+  not_pretrained.encoder_lr = 1e-3;
+  EXPECT_THROW(Trainer{not_pretrained}, std::invalid_argument) << "no encoder to tune";
 }
 
 TEST(Trainer, StartFromTakesAModelFilesGeneratorAndRefusesAnotherArchitecture) {

@@ -305,6 +305,9 @@ void declare_options(CLI::App& app, RunConfig& c, RunChoice& choice) {
   app.add_option("--class-weight", t.class_weight,
                  "weight of the chroma-class cross-entropy (a --generator ...-classes head; rebalanced by --rebalance)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--encoder-lr", t.encoder_lr,
+                 "learning rate of a pretrained encoder's convs (--generator pretrained-encoder...); 0 = frozen")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--init-from", t.init_from,
                  "a new run's generator starts from this model file's weights (same --generator, or its regression "
                  "form for a ...-classes head, whose output layer then starts afresh; a new discriminator)")

@@ -139,6 +139,7 @@ std::string TrainOptions::to_json() const {
   j["stability_noise"] = stability_noise;
   j["rebalance"] = rebalance;
   j["class_weight"] = class_weight;
+  j["encoder_lr"] = encoder_lr;
   j["backbone"] = backbone;
   j["init_from"] = init_from;
   return j.dump(2) + "\n";
@@ -177,6 +178,7 @@ TrainOptions TrainOptions::from_json(const std::string& json) {
     o.stability_noise = j.value("stability_noise", 0.02);
     o.rebalance = j.value("rebalance", 0.0);
     o.class_weight = j.value("class_weight", 1.0);
+    o.encoder_lr = j.value("encoder_lr", 0.0);
     o.backbone = j.value("backbone", std::string());
     o.init_from = j.value("init_from", std::string());
     return o;
@@ -212,6 +214,10 @@ struct Trainer::Impl {
     if (!(o.rebalance >= 0 && o.rebalance < 1)) throw std::invalid_argument("the rebalancing must be in [0, 1)");
     if (!(o.class_weight >= 0)) throw std::invalid_argument("the chroma-class weight must not be negative");
     const bool pretrained_encoder = generator->config().kind == GeneratorKind::PretrainedEncoder;
+    if (!(o.encoder_lr >= 0)) throw std::invalid_argument("the encoder's learning rate must not be negative");
+    if (o.encoder_lr > 0 && !pretrained_encoder) {
+      throw std::invalid_argument("an encoder learning rate needs a generator with a pretrained encoder");
+    }
     if ((o.feature_weight > 0 || pretrained_encoder) && o.backbone.empty()) {
       throw std::invalid_argument(std::string(o.feature_weight > 0 ? "a feature loss" : "the pretrained-encoder generator") +
                                   " needs a backbone file (--backbone; tools/fetch-backbone.sh writes one)");
@@ -239,6 +245,19 @@ struct Trainer::Impl {
       copy_weights(*generator, *average);
     }
     g_optimizer = make_optimizer(o, generator->parameters(), o.lr_g);
+    if (o.encoder_lr > 0) {  // the encoder's weights in a group of their own, at their own rate
+      std::vector<torch::Tensor> encoder = generator->encoder()->parameters(), rest;
+      for (auto& p : encoder) p.requires_grad_(true);
+      for (const auto& p : generator->parameters()) {
+        if (std::none_of(encoder.begin(), encoder.end(), [&](const torch::Tensor& e) { return e.is_same(p); })) {
+          rest.push_back(p);
+        }
+      }
+      g_optimizer = make_optimizer(o, rest, o.lr_g);
+      auto encoder_options = g_optimizer->defaults().clone();
+      encoder_options->set_lr(o.encoder_lr);
+      g_optimizer->add_param_group(torch::optim::OptimizerParamGroup(encoder, std::move(encoder_options)));
+    }
     d_optimizer = make_optimizer(o, discriminator->parameters(), o.lr_d);
   }
 
@@ -277,7 +296,8 @@ struct Trainer::Impl {
     if (options.lr_decay_from <= 0 || step < options.lr_decay_from) return;
     const double span = static_cast<double>(std::max<int64_t>(1, options.steps - options.lr_decay_from));
     const double factor = std::clamp((options.steps - step) / span, 0.0, 1.0);
-    for (auto& group : g_optimizer->param_groups()) group.options().set_lr(options.lr_g * factor);
+    auto& groups = g_optimizer->param_groups();
+    for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr((i == 0 ? options.lr_g : options.encoder_lr) * factor);
     for (auto& group : d_optimizer->param_groups()) group.options().set_lr(options.lr_d * factor);
   }
 

@@ -57,6 +57,10 @@ struct TrainOptions {
   // A chroma-class head's (GeneratorConfig::chroma_classes) cross-entropy against the
   // true chroma's soft targets (chroma_class_targets), rebalanced as the L1 is.
   double class_weight = 1.0;
+  // A pretrained encoder's (GeneratorKind::PretrainedEncoder) learning rate: 0 keeps it frozen
+  // (ImageNet's weights, fed gray); > 0 fine-tunes its convs (its batch-norm statistics stay
+  // ImageNet's) at this rate, decaying with the rest.
+  double encoder_lr = 0.0;
   std::string init_from;    // recorded only: the model file start_from() took (colorgan-train --init-from)
 
   // "default" (the defaults above) or "seed" (the seed paper: cross-entropy,
