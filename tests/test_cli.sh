@@ -59,6 +59,22 @@ expect_output "... says it has no head to rebalance" "regresses U,V"
 check "colorgan-model rebalance without images" 2 "$model_tool" rebalance --data "$tmp/none" --rebalance 0.5 \
   "$tmp/classes.cgan" "$tmp/x.cgan"
 expect_output "... names the path" "$tmp/none"
+# average: two models of one architecture, interpolated weight by weight.
+check "colorgan-model init (another seed)" 0 "$model_tool" init --preset tiny --seed 4 "$tmp/m4.cgan"
+check "colorgan-model average --weight 1" 0 "$model_tool" average --weight 1 "$tmp/m.cgan" "$tmp/m4.cgan" "$tmp/all-b.cgan"
+check "... is B's weights" 0 "$model_tool" compare "$tmp/all-b.cgan" "$tmp/m4.cgan"
+expect_output "... none differs" "max abs difference: 0 "
+check "colorgan-model average" 0 "$model_tool" average "$tmp/m.cgan" "$tmp/m4.cgan" "$tmp/half.cgan"
+check "... compared with A" 0 "$model_tool" compare "$tmp/m.cgan" "$tmp/half.cgan"
+half_from_a=$(grep -o 'difference: [^ ]*' "$tmp/out")
+check "... and with B" 0 "$model_tool" compare "$tmp/m4.cgan" "$tmp/half.cgan"
+expect_output "... halfway: as far from B as from A ($half_from_a)" "$half_from_a "
+check "... and A is not B" 1 grep -q "difference: 0 " "$tmp/out"
+check "... info shows it in the provenance" 0 "$model_tool" info "$tmp/half.cgan"
+expect_output "... the step" "then colorgan-model average --weight 0.5 with"
+check "colorgan-model average of two architectures" 2 "$model_tool" average "$tmp/m.cgan" "$tmp/classes.cgan" "$tmp/x.cgan"
+expect_output "... says why" "differ in architecture"
+check "colorgan-model average --weight 2" 2 "$model_tool" average --weight 2 "$tmp/m.cgan" "$tmp/m4.cgan" "$tmp/x.cgan"
 check "colorgan-model info on a missing file" 1 "$model_tool" info "$tmp/none.cgan"
 expect_output "the error names the file" "$tmp/none.cgan"
 

@@ -78,6 +78,26 @@ int compare(const std::string& a_path, const std::string& b_path) {
   return 0;
 }
 
+// Weights interpolated between two models of one architecture trained from the same start
+// (checkpoint averaging, "model soups": Wortsman et al. 2022): (1 - w) A + w B, batch-norm
+// statistics included. A's config, training size and provenance, the step added.
+int average(const std::string& a_path, const std::string& b_path, double weight, const std::string& to) {
+  colorgan::ModelFile a = colorgan::load_model(a_path);
+  const colorgan::ModelFile b = colorgan::load_model(b_path);
+  if (!(a.generator->config() == b.generator->config())) throw std::invalid_argument("the two models differ in architecture");
+  torch::NoGradGuard no_grad;
+  const auto b_values = colorgan::floating_weights(*b.generator);
+  for (auto& item : colorgan::floating_weights(*a.generator)) {
+    item.value().mul_(1 - weight).add_(b_values[item.key()], weight);
+  }
+  std::ostringstream step;
+  step << "colorgan-model average --weight " << weight << " with " << b_path;
+  a.metadata.provenance += "\nthen " + step.str();
+  colorgan::save_model(to, a.generator, a.metadata);
+  std::cout << "wrote " << to << " (" << 1 - weight << " x " << a_path << " + " << weight << " x " << b_path << ")\n";
+  return 0;
+}
+
 int info(const std::string& path) {
   const colorgan::ModelFile model = colorgan::load_model(path);
   const auto& c = model.generator->config();
@@ -344,6 +364,16 @@ int main(int argc, char** argv) {
   compare_command->add_option("a", model, "model file")->type_name("A.cgan")->required();
   compare_command->add_option("b", other, "model file")->type_name("B.cgan")->required();
 
+  double soup_weight = 0.5;
+  CLI::App* average_command = app.add_subcommand(
+      "average", "Writes (1 - W) A + W B, weight by weight: two models of one architecture trained from the\n"
+                 "same start (e.g. two losses' runs from one model file), interpolated.");
+  cli::configure(*average_command, "[--weight W] A.cgan B.cgan OUT.cgan");
+  average_command->add_option("a", model, "model file")->type_name("A.cgan")->required();
+  average_command->add_option("b", other, "model file")->type_name("B.cgan")->required();
+  average_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
+  average_command->add_option("--weight", soup_weight, "B's share")->check(CLI::Range(0.0, 1.0));
+
   CLI::App* upgrade_command = app.add_subcommand(
       "upgrade", "Re-saves a model file of an earlier format version (in place without NEW.cgan): version 1\n"
                  "files have no integrity digest, so check that OLD.cgan is the file you trust.");
@@ -432,6 +462,7 @@ int main(int argc, char** argv) {
     if (init_command->parsed()) return init(init_options);
     if (info_command->parsed()) return info(model);
     if (compare_command->parsed()) return compare(model, other);
+    if (average_command->parsed()) return average(model, other, soup_weight, upgraded);
     if (upgrade_command->parsed()) return upgrade(model, upgraded.empty() ? model : upgraded);
     if (temper_command->parsed()) return temper(model, temperature, upgraded);
     if (factor_command->parsed()) return factor(model, rank, upgraded);
