@@ -356,21 +356,24 @@ int main(int argc, char** argv) {
   cli::configure(*info_command, "MODEL.cgan");
   info_command->add_option("model", model, "model file")->type_name("MODEL.cgan")->required();
 
+  // The commands that read two model files, A and B.
   std::string other;
-  CLI::App* compare_command = app.add_subcommand(
+  const auto two_models_command = [&](const std::string& name, const std::string& description, const std::string& usage) {
+    CLI::App* command = app.add_subcommand(name, description);
+    cli::configure(*command, usage);
+    command->add_option("a", model, "model file")->type_name("A.cgan")->required();
+    command->add_option("b", other, "model file")->type_name("B.cgan")->required();
+    return command;
+  };
+  CLI::App* compare_command = two_models_command(
       "compare", "Prints the largest difference between two model files' weights (same architecture),\n"
-                 "e.g. whether a run on several processes trained what one process trains.");
-  cli::configure(*compare_command, "A.cgan B.cgan");
-  compare_command->add_option("a", model, "model file")->type_name("A.cgan")->required();
-  compare_command->add_option("b", other, "model file")->type_name("B.cgan")->required();
+                 "e.g. whether a run on several processes trained what one process trains.", "A.cgan B.cgan");
 
   double soup_weight = 0.5;
-  CLI::App* average_command = app.add_subcommand(
+  CLI::App* average_command = two_models_command(
       "average", "Writes (1 - W) A + W B, weight by weight: two models of one architecture trained from the\n"
-                 "same start (e.g. two losses' runs from one model file), interpolated.");
-  cli::configure(*average_command, "[--weight W] A.cgan B.cgan OUT.cgan");
-  average_command->add_option("a", model, "model file")->type_name("A.cgan")->required();
-  average_command->add_option("b", other, "model file")->type_name("B.cgan")->required();
+                 "same start (e.g. two losses' runs from one model file), interpolated.",
+      "[--weight W] A.cgan B.cgan OUT.cgan");
   average_command->add_option("out", upgraded, "file to write")->type_name("OUT.cgan")->required();
   average_command->add_option("--weight", soup_weight, "B's share")->check(CLI::Range(0.0, 1.0));
 
