@@ -194,8 +194,7 @@ int rebalance(const std::string& from, const std::vector<std::string>& data, dou
   options.min_crop = 0.5;
   options.max_crop = 1.0;
   options.balance_sources = true;
-  colorgan::LoadSummary summary;
-  const auto images = colorgan::ImageSet::load(colorgan::find_inputs(data), options, &summary,
+  const auto images = colorgan::ImageSet::load(colorgan::find_inputs(data), options, nullptr,
                                                [](const std::string& m) { std::cerr << "warning: " << m << "\n"; });
   if (images.size() == 0) throw std::invalid_argument("no readable images in --data");
   const int64_t n = config.chroma_classes;

@@ -244,16 +244,17 @@ struct Trainer::Impl {
       average->eval();
       copy_weights(*generator, *average);
     }
-    g_optimizer = make_optimizer(o, generator->parameters(), o.lr_g);
-    if (o.encoder_lr > 0) {  // the encoder's weights in a group of their own, at their own rate
-      std::vector<torch::Tensor> encoder = generator->encoder()->parameters(), rest;
-      for (auto& p : encoder) p.requires_grad_(true);
-      for (const auto& p : generator->parameters()) {
-        if (std::none_of(encoder.begin(), encoder.end(), [&](const torch::Tensor& e) { return e.is_same(p); })) {
-          rest.push_back(p);
-        }
+    // A fine-tuned encoder's weights go in a group of their own, at their own rate.
+    std::vector<torch::Tensor> encoder, rest;
+    if (o.encoder_lr > 0) encoder = generator->encoder()->parameters();
+    for (const auto& p : generator->parameters()) {
+      if (std::none_of(encoder.begin(), encoder.end(), [&](const torch::Tensor& e) { return e.is_same(p); })) {
+        rest.push_back(p);
       }
-      g_optimizer = make_optimizer(o, rest, o.lr_g);
+    }
+    g_optimizer = make_optimizer(o, rest, o.lr_g);
+    if (!encoder.empty()) {
+      for (auto& p : encoder) p.requires_grad_(true);
       auto encoder_options = g_optimizer->defaults().clone();
       encoder_options->set_lr(o.encoder_lr);
       g_optimizer->add_param_group(torch::optim::OptimizerParamGroup(encoder, std::move(encoder_options)));
